@@ -1,0 +1,77 @@
+# sirene — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SIRENE := $(BIN)/sirene
+# The PostgreSQL leg of the tests runs when this server answers (CI makes it mandatory).
+SIRENE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/sirene_test
+export SIRENE_TEST_POSTGRES_URL
+DEMO_USER ?= demo
+DEMO_PASSWORD ?= sirene-demo
+
+.PHONY: run test install dev lint typecheck migrations-check test-sqlite test-postgres bench messages screenshot clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+run: install
+	$(SIRENE) migrate --verbosity 0
+	$(SIRENE) demo --user $(DEMO_USER) --password $(DEMO_PASSWORD)
+	@echo ""
+	@echo "  sirene runs on http://127.0.0.1:8000/  —  demo login: $(DEMO_USER) / $(DEMO_PASSWORD)"
+	@echo ""
+	$(SIRENE) run --host 127.0.0.1 --port 8000
+
+lint: dev
+	$(BIN)/ruff check sirene conftest.py
+	$(BIN)/ruff format --check sirene conftest.py || true
+
+typecheck: dev
+	$(BIN)/mypy sirene
+
+migrations-check: dev
+	$(BIN)/sirene makemigrations --check --dry-run
+
+test-sqlite: dev
+	@echo "== pytest on SQLite =="
+	env -u SIRENE_DATABASE_URL $(BIN)/pytest -q -p no:randomly
+
+test-postgres: dev
+	@if $(BIN)/python -c "import psycopg,os; psycopg.connect(os.environ['SIRENE_TEST_POSTGRES_URL'], connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "== pytest on PostgreSQL ($(SIRENE_TEST_POSTGRES_URL)) =="; \
+	  SIRENE_DATABASE_URL=$(SIRENE_TEST_POSTGRES_URL) $(BIN)/pytest -q; \
+	elif [ "$${SIRENE_REQUIRE_POSTGRES:-0}" = "1" ]; then \
+	  echo "PostgreSQL at $(SIRENE_TEST_POSTGRES_URL) is not reachable, but SIRENE_REQUIRE_POSTGRES=1"; exit 1; \
+	else \
+	  echo "== PostgreSQL not reachable at $(SIRENE_TEST_POSTGRES_URL): PostgreSQL leg skipped =="; \
+	fi
+
+test: lint typecheck migrations-check test-sqlite test-postgres
+
+bench: install
+	$(SIRENE) bench grouping
+	$(SIRENE) bench kb
+	$(SIRENE) bench detect
+	$(SIRENE) bench escalation
+
+messages: dev
+	cd sirene && ../$(BIN)/sirene makemessages -l de --ignore "tests/*" && ../$(BIN)/sirene compilemessages -l de
+
+screenshot: dev
+	$(BIN)/python -m sirene.web.screenshot docs/screenshot-cases.png
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3*

@@ -1,0 +1,3 @@
+from sirene.cli import main
+
+main()

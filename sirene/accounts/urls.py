@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from sirene.accounts import views
+
+account_patterns = (
+    [
+        path("tokens/", views.tokens, name="tokens"),
+        path("tokens/<int:token_id>/revoke/", views.revoke, name="revoke"),
+    ],
+    "accounts",
+)
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include(account_patterns)),
+]

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.parser import Parser
+
+
+class MalformedJson(ValueError):
+    pass
+
+
+class JsonParser(Parser):
+    """JSON bodies only; malformed JSON or a non-UTF-8 body is a clear 400, never a 500."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        raw = request.body
+        if not raw:
+            return {}
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedJson(f"body is not UTF-8 (byte {exc.start})") from None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise MalformedJson(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None

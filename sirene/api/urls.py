@@ -1,0 +1,94 @@
+"""The JSON API (django-ninja): one router per domain, OpenAPI at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from sirene.api.auth import api_auth
+from sirene.api.parser import JsonParser, MalformedJson
+from sirene.cases.services import IntakeError
+
+api = NinjaAPI(
+    title="sirene API",
+    version="1",
+    description="Tech cases, known problems, incidents and escalation.",
+    auth=api_auth,
+    parser=JsonParser(),
+    urls_namespace="api",
+)
+
+
+def _field_of(loc: list[object]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
+    return ".".join(parts)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for err in exc.errors:
+        loc = list(err.get("loc", []))
+        errors.append({"field": _field_of(loc), "message": str(err.get("msg", "invalid"))})
+    first = errors[0] if errors else {"field": "", "message": "invalid input"}
+    message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    return api.create_response(
+        request, {"error": message, "field": first["field"], "errors": errors}, status=422
+    )
+
+
+@api.exception_handler(IntakeError)
+def on_intake_error(request: HttpRequest, exc: IntakeError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {
+            "error": f"{exc.field}: {exc.message}",
+            "field": exc.field,
+            "errors": [{"field": exc.field, "message": exc.message}],
+        },
+        status=422,
+    )
+
+
+@api.exception_handler(MalformedJson)
+def on_malformed_json(request: HttpRequest, exc: MalformedJson) -> HttpResponse:
+    return api.create_response(request, {"error": f"malformed JSON: {exc}"}, status=400)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, {"error": "missing or invalid API token (Authorization: Bearer <token>)"}, status=401
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"error": str(exc) or "not found"}, status=404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, MalformedJson):
+        return on_malformed_json(request, exc.__cause__)
+    return api.create_response(request, {"error": str(exc)}, status=exc.status_code)
+
+
+def _register() -> None:
+    from sirene.cases.api import router as cases_router
+    from sirene.escalation.api import router as escalation_router
+    from sirene.helpdesk.api import router as helpdesk_router
+    from sirene.incidents.api import router as incidents_router
+    from sirene.knowledge.api import router as knowledge_router
+    from sirene.troubleshooting.api import router as troubleshooting_router
+
+    api.add_router("/cases", cases_router)
+    api.add_router("/customers", troubleshooting_router)
+    api.add_router("/knowledge", knowledge_router)
+    api.add_router("/incidents", incidents_router)
+    api.add_router("/escalation", escalation_router)
+    api.add_router("/helpdesk", helpdesk_router)
+
+
+_register()

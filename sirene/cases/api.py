@@ -1,0 +1,235 @@
+"""Intake and read API for tech cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Router, Schema
+from ninja import Status as HttpStatus
+from ninja.errors import HttpError
+
+from sirene.accounts.models import User
+from sirene.cases import services
+from sirene.cases.models import Case, Category, Customer, Status
+
+router = Router(tags=["cases"])
+
+
+class CustomerIn(Schema):
+    email: str | None = Field(None, max_length=254)
+    external_id: str | None = Field(None, max_length=200)
+    name: str = Field("", max_length=200)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseIn(Schema):
+    source: str = Field(..., min_length=1, max_length=50)
+    external_id: str = Field(..., min_length=1, max_length=200)
+    subject: str = Field("", max_length=services.MAX_SUBJECT)
+    body: str = Field("", max_length=services.MAX_BODY)
+    customer: CustomerIn
+    tags: list[str] = Field(default_factory=list, max_length=services.MAX_TAGS)
+    category: str | None = None
+    channel: str = Field("email", max_length=50)
+    received_at: dt.datetime | None = None
+
+
+def customer_to_dict(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.pk,
+        "email": customer.email,
+        "external_id": customer.external_id,
+        "name": customer.name,
+        "attributes": customer.attributes,
+    }
+
+
+def case_to_dict(case: Case, *, detail: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": case.pk,
+        "source": case.source,
+        "external_id": case.external_id,
+        "subject": case.subject,
+        "status": case.status,
+        "category": case.category,
+        "tags": case.tags,
+        "channel": case.channel,
+        "customer": customer_to_dict(case.customer),
+        "owner": case.owner.username if case.owner else None,
+        "reproduced": case.reproduced,
+        "received_at": case.received_at.isoformat(),
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "url": case.get_absolute_url(),
+    }
+    if detail:
+        from sirene.incidents.services import incident_summary_for
+        from sirene.knowledge.services import similar_cases_for, suggestions_for
+
+        data.update(
+            {
+                "body": case.body,
+                "reproduced_note": case.reproduced_note,
+                "solution": case.solution,
+                "solved_at": case.solved_at.isoformat() if case.solved_at else None,
+                "suggestions": suggestions_for(case),
+                "similar_cases": similar_cases_for(case),
+                "incident": incident_summary_for(case),
+                "history": [event.as_dict() for event in case.events.select_related("actor")],
+            }
+        )
+    return data
+
+
+def _actor(request: HttpRequest) -> User | None:
+    user = getattr(request, "auth", None) or getattr(request, "user", None)
+    return user if isinstance(user, User) else None
+
+
+@router.post(
+    "", response={200: dict, 201: dict}, summary="Report a tech case (idempotent on source + external_id)"
+)
+def create_case(request: HttpRequest, payload: CaseIn) -> HttpStatus[dict[str, Any]]:
+    received = payload.received_at
+    if received is not None and timezone.is_naive(received):
+        received = timezone.make_aware(received)
+    data = services.IntakeData(
+        source=payload.source,
+        external_id=payload.external_id,
+        subject=payload.subject,
+        body=payload.body,
+        customer=services.CustomerData(
+            email=payload.customer.email,
+            external_id=payload.customer.external_id,
+            name=payload.customer.name,
+            attributes=payload.customer.attributes,
+        ),
+        tags=payload.tags,
+        category=payload.category,
+        channel=payload.channel,
+        received_at=received,
+        raw_payload=_raw_json(request),
+    )
+    result = services.intake(data, actor=_actor(request), actor_label="api")
+    if not result.tracked:
+        return HttpStatus(200, {"tracked": False, "reason": result.reason})
+    assert result.case is not None
+    case = Case.objects.select_related("customer", "owner").get(pk=result.case.pk)
+    body = {"tracked": True, "created": result.created, **case_to_dict(case, detail=True)}
+    return HttpStatus(201 if result.created else 200, body)
+
+
+def _raw_json(request: HttpRequest) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(request.body)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def filter_cases(
+    qs: QuerySet[Case],
+    *,
+    status: str | None = None,
+    category: str | None = None,
+    owner: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+) -> QuerySet[Case]:
+    if status:
+        if status not in Status.values:
+            raise HttpError(422, f"status: {status!r} is not one of: {', '.join(Status.values)}")
+        qs = qs.filter(status=status)
+    if category:
+        if category not in Category.values:
+            raise HttpError(422, f"category: {category!r} is not one of: {', '.join(Category.values)}")
+        qs = qs.filter(category=category)
+    if owner:
+        qs = qs.filter(owner__isnull=True) if owner == "none" else qs.filter(owner__username=owner)
+    if tag:
+        qs = qs.filter(tag_index__contains=f",{services.normalise_tag(tag)},")
+    if q:
+        term = q.strip()
+        cond = Q(subject__icontains=term) | Q(customer__email__icontains=term) | Q(external_id=term)
+        if term.isdigit():
+            cond |= Q(pk=int(term))
+        qs = qs.filter(cond)
+    return qs
+
+
+@router.get("", response=dict, summary="List cases (filters: status, category, owner, tag, q)")
+def list_cases(
+    request: HttpRequest,
+    status: str | None = None,
+    category: str | None = None,
+    owner: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> dict[str, Any]:
+    if page < 1:
+        raise HttpError(422, "page: must be 1 or more")
+    if not 1 <= per_page <= 200:
+        raise HttpError(422, "per_page: must be between 1 and 200")
+    qs = filter_cases(
+        Case.objects.select_related("customer", "owner"),
+        status=status,
+        category=category,
+        owner=owner,
+        tag=tag,
+        q=q,
+    ).order_by("-received_at", "-id")
+    total = qs.count()
+    start = (page - 1) * per_page
+    items = [case_to_dict(case) for case in qs[start : start + per_page]]
+    return {
+        "items": items,
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "next_page": page + 1 if start + per_page < total else None,
+    }
+
+
+@router.get("/{case_id}", response=dict, summary="One case with suggestions, similar cases and history")
+def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    case = get_object_or_404(Case.objects.select_related("customer", "owner"), pk=case_id)
+    return case_to_dict(case, detail=True)
+
+
+class StatusIn(Schema):
+    status: str
+    note: str = ""
+
+
+@router.post("/{case_id}/status", response=dict, summary="Change a case's status")
+def post_status(request: HttpRequest, case_id: int, payload: StatusIn) -> dict[str, Any]:
+    case = get_object_or_404(Case, pk=case_id)
+    case = services.change_status(
+        case, payload.status, actor=_actor(request), actor_label="api", note=payload.note
+    )
+    return case_to_dict(Case.objects.select_related("customer", "owner").get(pk=case.pk), detail=True)
+
+
+class AssignIn(Schema):
+    owner: str | None = None
+
+
+@router.post("/{case_id}/assign", response=dict, summary="Assign a case (owner: username, or null)")
+def post_assign(request: HttpRequest, case_id: int, payload: AssignIn) -> dict[str, Any]:
+    case = get_object_or_404(Case, pk=case_id)
+    owner = None
+    if payload.owner:
+        owner = User.objects.filter(username=payload.owner, is_active=True).first()
+        if owner is None:
+            raise HttpError(422, f"owner: no active user {payload.owner!r}")
+    case = services.assign(case, owner, actor=_actor(request), actor_label="api")
+    return case_to_dict(Case.objects.select_related("customer", "owner").get(pk=case.pk), detail=True)

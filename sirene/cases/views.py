@@ -1,0 +1,262 @@
+"""Web UI for tech cases: the tracking list, the case page and its actions. Thin: writes go to services."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from sirene.accounts.models import User
+from sirene.cases import services
+from sirene.cases.api import filter_cases
+from sirene.cases.models import Case, Category, Customer, Reproduced, Status
+
+SORTS = {
+    "received": "received_at",
+    "-received": "-received_at",
+    "updated": "updated_at",
+    "-updated": "-updated_at",
+    "status": "status",
+    "category": "category",
+    "id": "id",
+    "-id": "-id",
+}
+# Domains that add a panel to the case page (each has panels.py and templates/<app>/case_panel.html).
+PANEL_APPS = ["incidents", "knowledge", "troubleshooting", "helpdesk"]
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    status = params.get("status") or None
+    category = params.get("category") or None
+    qs = Case.objects.select_related("customer", "owner")
+    if status not in Status.values:
+        status = None
+    if category not in Category.values:
+        category = None
+    qs = filter_cases(
+        qs,
+        status=status,
+        category=category,
+        owner=params.get("owner") or None,
+        tag=params.get("tag") or None,
+        q=params.get("q") or None,
+    )
+    if params.get("open") == "1":
+        qs = qs.exclude(status=Status.SOLVED)
+    sort = params.get("sort", "-received")
+    order = SORTS.get(sort, "-received_at")
+    qs = qs.order_by(order, "-id")
+    paginator = Paginator(qs, 50)
+    page = paginator.get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    sort_query = params.copy()
+    sort_query.pop("sort", None)
+    sort_query.pop("page", None)
+    return render(
+        request,
+        "cases/list.html",
+        {
+            "page": page,
+            "statuses": Status.choices,
+            "categories": Category.choices,
+            "owners": User.objects.filter(is_active=True).order_by("username"),
+            "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+            "sort": sort,
+            "f": params,
+        },
+    )
+
+
+def _panels(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
+    panels = []
+    for app in PANEL_APPS:
+        module = importlib.import_module(f"sirene.{app}.panels")
+        context = module.case_panel_context(request, case)
+        if context is not None:
+            panels.append({"template": f"{app}/case_panel.html", "context": context})
+    return panels
+
+
+@login_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case.objects.select_related("customer", "owner"), pk=case_id)
+    other_cases = (
+        Case.objects.filter(customer=case.customer).exclude(pk=case.pk).order_by("-received_at")[:20]
+    )
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "events": case.events.select_related("actor"),
+            "statuses": Status.choices,
+            "categories": Category.choices,
+            "reproduced_choices": Reproduced.choices,
+            "users": User.objects.filter(is_active=True).order_by("username"),
+            "other_cases": other_cases,
+            "panels": _panels(request, case),
+        },
+    )
+
+
+def _fail(request: HttpRequest, exc: services.IntakeError) -> None:
+    messages.error(request, str(exc))
+
+
+@login_required
+@require_POST
+def case_take(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    services.take_ownership(case, _user(request))
+    messages.success(request, _("You now own this case."))
+    return redirect(case)
+
+
+@login_required
+@require_POST
+def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    username = request.POST.get("owner", "")
+    owner = User.objects.filter(username=username, is_active=True).first() if username else None
+    if username and owner is None:
+        messages.error(request, _("Unknown user: %(name)s") % {"name": username})
+        return redirect(case)
+    services.assign(case, owner, actor=_user(request))
+    return redirect(case)
+
+
+@login_required
+@require_POST
+def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    try:
+        services.change_status(
+            case, request.POST.get("status", ""), actor=_user(request), note=request.POST.get("note", "")
+        )
+    except services.IntakeError as exc:
+        _fail(request, exc)
+    return redirect(case)
+
+
+@login_required
+@require_POST
+def case_category(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    try:
+        services.set_category(case, request.POST.get("category", ""), actor=_user(request))
+    except services.IntakeError as exc:
+        _fail(request, exc)
+    return redirect(case)
+
+
+@login_required
+@require_POST
+def case_reproduced(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    try:
+        services.set_reproduced(
+            case,
+            request.POST.get("reproduced", ""),
+            request.POST.get("note", "").strip(),
+            actor=_user(request),
+        )
+    except services.IntakeError as exc:
+        _fail(request, exc)
+    return redirect(case)
+
+
+@login_required
+@require_POST
+def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    try:
+        services.add_note(case, request.POST.get("note", ""), actor=_user(request))
+    except services.IntakeError as exc:
+        _fail(request, exc)
+    return redirect(case)
+
+
+class CaseForm(forms.Form):
+    email = forms.EmailField(label=gettext_lazy("Customer e-mail"))
+    name = forms.CharField(label=gettext_lazy("Customer name"), required=False, max_length=200)
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=services.MAX_SUBJECT)
+    body = forms.CharField(
+        label=gettext_lazy("Description"), widget=forms.Textarea, max_length=services.MAX_BODY
+    )
+    category = forms.ChoiceField(
+        label=gettext_lazy("Category"),
+        choices=[("", gettext_lazy("Detect automatically")), *Category.choices],
+        required=False,
+    )
+    tags = forms.CharField(label=gettext_lazy("Tags (comma-separated)"), required=False, max_length=500)
+    helpdesk_id = forms.CharField(
+        label=gettext_lazy("Helpdesk ticket number"), required=False, max_length=100
+    )
+
+
+@login_required
+def case_new(request: HttpRequest) -> HttpResponse:
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        external = data["helpdesk_id"].strip()
+        source = "groove" if external else "web"
+        try:
+            result = services.intake(
+                services.IntakeData(
+                    source=source,
+                    external_id=external or uuid.uuid4().hex,
+                    subject=data["subject"],
+                    body=data["body"],
+                    customer=services.CustomerData(email=data["email"], name=data["name"]),
+                    tags=[t for t in data["tags"].split(",") if t.strip()],
+                    category=data["category"] or None,
+                    channel="web",
+                    raw_payload={"form": {k: str(v) for k, v in data.items()}},
+                ),
+                actor=_user(request),
+                actor_label="web",
+            )
+        except services.IntakeError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if not result.tracked:
+                messages.error(request, _("Not tracked: %(reason)s") % {"reason": result.reason})
+                return render(request, "cases/new.html", {"form": form})
+            assert result.case is not None
+            if result.created:
+                services.take_ownership(result.case, _user(request))
+                messages.success(request, _("Case created."))
+            else:
+                messages.info(request, _("This ticket is already tracked."))
+            return redirect(result.case)
+    return render(request, "cases/new.html", {"form": form})
+
+
+@login_required
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=customer_id)
+    return render(
+        request,
+        "cases/customer.html",
+        {"customer": customer, "cases": customer.cases.select_related("owner").order_by("-received_at")},
+    )

@@ -1,0 +1,161 @@
+"""sirene settings. Read only from the environment (see README "Configuration"); safe local defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from sirene.core.dburl import parse_database_url, sqlite_database
+from sirene.core.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(env_str("SIRENE_HOME", str(PACKAGE_DIR.parent)))
+VAR_DIR = Path(env_str("SIRENE_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("SIRENE_DEBUG", False)
+# A fixed development key is fine for a local demo; anything reachable from outside sets its own.
+SECRET_KEY = env_secret("SIRENE_SECRET_KEY", "sirene-local-development-key-change-me-in-production")
+ALLOWED_HOSTS = env_list("SIRENE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("SIRENE_CSRF_TRUSTED_ORIGINS", [])
+PUBLIC_URL = env_str("SIRENE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "sirene.core",
+    "sirene.accounts",
+    "sirene.cases",
+    "sirene.knowledge",
+    "sirene.incidents",
+    "sirene.escalation",
+    "sirene.troubleshooting",
+    "sirene.integrations",
+    "sirene.helpdesk",
+    "sirene.web",
+    "sirene.worker",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "sirene.core.middleware.RequestSizeLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sirene.config.urls"
+WSGI_APPLICATION = "sirene.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "sirene.web.context.navigation",
+            ],
+        },
+    },
+]
+
+_database_url = env_str("SIRENE_DATABASE_URL")
+DATABASES = {
+    "default": (
+        parse_database_url(_database_url, BASE_DIR)
+        if _database_url
+        else sqlite_database(VAR_DIR / "sirene.sqlite3")
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A unique test database per test process, so parallel test runs never share one.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env_str("SIRENE_TEST_DB_NAME", f"test_{DATABASES['default']['NAME']}_{os.getpid()}")
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "cases:list"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+]
+
+LANGUAGE_CODE = "de"
+LANGUAGES = [("de", _("German")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = env_str("SIRENE_TIME_ZONE", "Europe/Berlin")
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Request bodies above this size are refused before parsing (413).
+MAX_REQUEST_BYTES = env_int("SIRENE_MAX_REQUEST_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+
+# Reports carrying one of these helpdesk tags are application/user errors, not tech cases.
+EXCLUDE_TAGS = env_list("SIRENE_EXCLUDE_TAGS", ["helga"])
+# Tag that marks a helpdesk ticket as a tech case.
+TECH_TAG = env_str("SIRENE_TECH_TAG", "technik")
+
+# Incident rule defaults (more than N distinct customers within the window).
+INCIDENT_THRESHOLD = env_int("SIRENE_INCIDENT_THRESHOLD", 5)
+INCIDENT_WINDOW_HOURS = env_float("SIRENE_INCIDENT_WINDOW_HOURS", 24.0)
+
+# A case whose customer has not heard from us for longer than this is overdue.
+CUSTOMER_REPLY_DUE_HOURS = env_float("SIRENE_CUSTOMER_REPLY_DUE_HOURS", 24.0)
+
+# Integrations: unconfigured means the outbox transport records what would have been sent.
+SLACK_TOKEN = env_secret("SIRENE_SLACK_TOKEN")
+SLACK_SIGNING_SECRET = env_secret("SIRENE_SLACK_SIGNING_SECRET")
+SLACK_CHANNEL = env_str("SIRENE_SLACK_CHANNEL", "#customer-success")
+SLACK_STATUS_CHANNEL = env_str("SIRENE_SLACK_STATUS_CHANNEL", "#customer-success-intern")
+SLACK_API_URL = env_str("SIRENE_SLACK_API_URL", "https://slack.com/api/")
+TWILIO_ACCOUNT_SID = env_str("SIRENE_TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_secret("SIRENE_TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("SIRENE_TWILIO_FROM_NUMBER")
+TWILIO_API_URL = env_str("SIRENE_TWILIO_API_URL", "https://api.twilio.com")
+GROOVE_TOKEN = env_secret("SIRENE_GROOVE_TOKEN")
+GROOVE_API_URL = env_str("SIRENE_GROOVE_API_URL", "https://api.groovehq.com/v1")
+GROOVE_WEBHOOK_SECRET = env_secret("SIRENE_GROOVE_WEBHOOK_SECRET")
+
+# Worker: how often it polls, how long a claim (lease) lasts before another worker may take over.
+WORKER_POLL_SECONDS = env_float("SIRENE_WORKER_POLL_SECONDS", 0.5)
+WORKER_LEASE_SECONDS = env_float("SIRENE_WORKER_LEASE_SECONDS", 30.0)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SIRENE_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("SIRENE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Static files are served by the app itself (whitenoise), so `sirene serve` needs no extra web server.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG

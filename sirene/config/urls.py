@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from sirene.api.urls import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("hooks/", include("sirene.integrations.urls")),
+    path("", include("sirene.accounts.urls")),
+    path("", include("sirene.web.urls")),
+    path("cases/", include("sirene.cases.urls")),
+    path("knowledge/", include("sirene.knowledge.urls")),
+    path("incidents/", include("sirene.incidents.urls")),
+    path("escalation/", include("sirene.escalation.urls")),
+    path("troubleshooting/", include("sirene.troubleshooting.urls")),
+    path("helpdesk/", include("sirene.helpdesk.urls")),
+]

@@ -1,0 +1,7 @@
+"""Inbound webhooks: /hooks/slack/…, /hooks/twilio/…, /hooks/groove/<secret>."""
+
+from __future__ import annotations
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

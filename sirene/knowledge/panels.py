@@ -1,0 +1,13 @@
+"""Context for this domain's panel on the case page (rendered from templates/<app>/case_panel.html)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from sirene.cases.models import Case
+
+
+def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any]:
+    return {}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TroubleshootingConfig(AppConfig):
+    name = "sirene.troubleshooting"
+    label = "troubleshooting"

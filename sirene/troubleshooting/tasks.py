@@ -1,0 +1,7 @@
+"""This domain's worker step: called by `sirene worker` on every loop; returns how much it did."""
+
+from __future__ import annotations
+
+
+def tick() -> int:
+    return 0

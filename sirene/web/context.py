@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+# (url name, label); entries whose view does not exist (yet) are left out.
+NAV = [
+    ("web:dashboard", _("Dashboard")),
+    ("cases:list", _("Tech cases")),
+    ("troubleshooting:my_cases", _("My cases")),
+    ("troubleshooting:open_questions", _("Open questions")),
+    ("incidents:list", _("Incidents")),
+    ("knowledge:list", _("Known problems")),
+    ("escalation:index", _("Escalation")),
+    ("helpdesk:outbox", _("Outbox")),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    items = []
+    for name, label in NAV:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"url": url, "label": label, "active": request.path.startswith(url) and url != "/"})
+    return {"nav_items": items}

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from sirene.worker import loop
+from sirene.worker.management.commands.serve import serve
+
+
+class Command(BaseCommand):
+    help = "Everything in one process for the embedded default: migrate, web server and worker loop."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        stop = threading.Event()
+        worker = threading.Thread(target=loop.run_forever, args=(stop,), name="sirene-worker", daemon=True)
+        worker.start()
+        try:
+            serve(options["host"], options["port"], 8, self.stdout.write)
+        finally:
+            stop.set()
+            worker.join(timeout=5)
