@@ -107,3 +107,49 @@ def api(client: Any, api_token: str) -> Any:
             return self.client.post(path, body, content_type="application/json", headers=self.headers)
 
     return Api()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser_page(live_server: Any) -> Iterator[Any]:
+    """A Playwright page in Debian's chromium (no browser download), pointed at the live server.
+
+    Without chromium the test is skipped locally; CI sets SIRENE_REQUIRE_BROWSER=1 so it fails instead.
+    """
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("SIRENE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing but SIRENE_REQUIRE_BROWSER=1 (install Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    # Playwright's sync API refuses to run inside a running event loop; Django's ORM must still be
+    # callable from the test body.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )
+        context = browser.new_context(base_url=live_server.url, locale="de-DE")
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def login(page: Any, username: str, password: str) -> None:
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)

@@ -16,6 +16,8 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    # For direct messages (follow-up reminders) when Slack is configured.
+    slack_user_id = models.CharField(_("Slack user id"), max_length=30, blank=True, default="")
 
     @property
     def is_lead(self) -> bool:

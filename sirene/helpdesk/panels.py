@@ -1,4 +1,4 @@
-"""Context for this domain's panel on the case page (rendered from templates/<app>/case_panel.html)."""
+"""Context for this domain's panels (templates/<app>/case_panel.html, incident_panel.html)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from typing import Any
 from django.http import HttpRequest
 
 from sirene.cases.models import Case
+from sirene.incidents.models import Incident
 
 
 def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any]:
+    return {}
+
+
+def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     return {}

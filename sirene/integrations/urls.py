@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from sirene.integrations import groove_hooks, slack_hooks, twilio_hooks
 
-urlpatterns: list = []
+urlpatterns = [*slack_hooks.urlpatterns, *twilio_hooks.urlpatterns, *groove_hooks.urlpatterns]

@@ -2,4 +2,6 @@ from __future__ import annotations
 
 from ninja import Router
 
-router = Router()
+router = Router(tags=["knowledge"])
+# Mounted at /api/v1/customers (article views a customer already read).
+customers_router = Router(tags=["customers"])
