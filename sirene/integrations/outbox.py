@@ -1,0 +1,110 @@
+"""Outbox transports: used when Slack/Twilio are not configured (demo, offline). They record every
+message and call into `OutboxMessage`, so the UI shows exactly what would have been sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sirene.core import clock
+from sirene.integrations.models import OutboxMessage
+from sirene.integrations.slack import METADATA_EVENT_TYPE, PostedMessage
+from sirene.integrations.twilio import CallInfo, PlacedCall
+
+
+class OutboxChatTransport:
+    name = "outbox"
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[Any] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> PostedMessage:
+        message = OutboxMessage.objects.create(
+            channel=OutboxMessage.Channel.SLACK,
+            kind="post",
+            recipient=channel[:300],
+            body=text,
+            payload={
+                "blocks": blocks or [],
+                "thread_ts": thread_ts,
+                "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": metadata or {}},
+            },
+            created_at=clock.now(),
+        )
+        # A Slack-shaped ts that is unique per recorded message.
+        ts = f"{int(message.created_at.timestamp())}.{message.pk:06d}"
+        message.payload = {**message.payload, "ts": ts}
+        message.save(update_fields=["payload"])
+        return PostedMessage(channel=channel, ts=ts)
+
+    def update_message(self, channel: str, ts: str, text: str, *, blocks: list[Any] | None = None) -> None:
+        OutboxMessage.objects.create(
+            channel=OutboxMessage.Channel.SLACK,
+            kind="update",
+            recipient=channel[:300],
+            body=text,
+            payload={"ts": ts, "blocks": blocks or []},
+            created_at=clock.now(),
+        )
+
+    def send_dm(self, slack_user_id: str, text: str) -> None:
+        OutboxMessage.objects.create(
+            channel=OutboxMessage.Channel.SLACK,
+            kind="dm",
+            recipient=slack_user_id[:300],
+            body=text,
+            created_at=clock.now(),
+        )
+
+    def find_message(
+        self, channel: str, *, key: str, value: str, oldest: dt.datetime
+    ) -> PostedMessage | None:
+        candidates = OutboxMessage.objects.filter(
+            channel=OutboxMessage.Channel.SLACK,
+            kind="post",
+            recipient=channel,
+            created_at__gte=oldest - dt.timedelta(seconds=60),
+        )
+        for message in candidates:
+            payload = (message.payload.get("metadata") or {}).get("event_payload") or {}
+            if str(payload.get(key, "")) == value and message.payload.get("ts"):
+                return PostedMessage(channel=channel, ts=str(message.payload["ts"]))
+        return None
+
+
+class OutboxPhoneTransport:
+    name = "outbox"
+    from_number = "outbox"
+
+    def place_call(self, to: str, *, twiml: str, status_callback: str, ring_seconds: int = 30) -> PlacedCall:
+        message = OutboxMessage.objects.create(
+            channel=OutboxMessage.Channel.PHONE,
+            kind="call",
+            recipient=to[:300],
+            body=twiml,
+            payload={"status_callback": status_callback, "ring_seconds": ring_seconds},
+            created_at=clock.now(),
+        )
+        sid = f"CA{message.pk:032d}"
+        message.payload = {**message.payload, "sid": sid}
+        message.save(update_fields=["payload"])
+        # Nobody can answer a recorded call: it stays "queued" until the escalation's answer deadline.
+        return PlacedCall(sid=sid, status="queued")
+
+    def find_calls(self, to: str, *, since: dt.datetime) -> list[CallInfo]:
+        rows = OutboxMessage.objects.filter(
+            channel=OutboxMessage.Channel.PHONE,
+            kind="call",
+            recipient=to,
+            created_at__gte=since - dt.timedelta(seconds=60),
+        )
+        return [
+            CallInfo(sid=str(m.payload.get("sid", "")), status="queued", to=to, start_time=m.created_at)
+            for m in rows
+            if m.payload.get("sid")
+        ]
