@@ -133,8 +133,14 @@ def browser_page(live_server: Any) -> Iterator[Any]:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
             args=[
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ],
         )
         context = browser.new_context(base_url=live_server.url, locale="de-DE")
