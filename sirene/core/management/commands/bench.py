@@ -11,6 +11,7 @@ BENCHES = {
     "kb": "sirene.bench.kb",
     "detect": "sirene.bench.detect",
     "escalation": "sirene.bench.escalation",
+    "list": "sirene.bench.tracking_list",
 }
 
 
