@@ -37,7 +37,6 @@ run: install
 
 lint: dev
 	$(BIN)/ruff check sirene conftest.py
-	$(BIN)/ruff format --check sirene conftest.py || true
 
 typecheck: dev
 	$(BIN)/mypy sirene
