@@ -1,17 +1,396 @@
-"""Escalation runs (issue: escalation). Incident lifecycle events arrive here as plain calls."""
+"""Escalation: every write of this domain. Incident lifecycle events arrive here as plain calls
+(`on_incident_opened/acknowledged/resolved`); the worker half lives in `worker.py`."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from sirene.accounts.models import User
+from sirene.core import clock
+from sirene.escalation import engine, messages
+from sirene.escalation.models import (
+    Attempt,
+    AttemptKind,
+    AttemptStatus,
+    Person,
+    PersonRole,
+    Policy,
+    Run,
+    RunStatus,
+    Step,
+    StepKind,
+    Task,
+)
+from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident
+
+FACEBOOK_REPLY = (
+    "Hallo zusammen, wir wissen von dem Problem. Unser Technik-Team arbeitet bereits daran und wir melden "
+    "uns hier, sobald es behoben ist. Danke für eure Geduld!"
+)
+DEFAULT_POLICY_NAME = "Standard"
+
+
+class EscalationError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+# --- policies -------------------------------------------------------------------------------
+
+
+def snapshot_of(policy: Policy) -> dict[str, Any]:
+    """The frozen copy a run keeps: steps plus everything it needs to know about each person."""
+    people: dict[str, dict[str, Any]] = {}
+
+    def ref(person: Person | None) -> str | None:
+        if person is None:
+            return None
+        people[str(person.pk)] = {
+            "name": person.name,
+            "slack_user_id": person.slack_user_id,
+            "phone": person.phone,
+        }
+        return str(person.pk)
+
+    steps = []
+    for step in policy.steps.select_related("person").prefetch_related("mentions").order_by("position", "id"):
+        data: dict[str, Any] = {"kind": step.kind}
+        if step.kind == StepKind.SLACK_POST:
+            data.update(
+                channel=step.channel or settings.SLACK_CHANNEL, mentions=[ref(p) for p in step.mentions.all()]
+            )
+        elif step.kind == StepKind.WAIT_ACK:
+            data.update(minutes=step.minutes)
+        elif step.kind == StepKind.CALL:
+            data.update(
+                person=ref(step.person),
+                attempts=step.attempts,
+                gap_minutes=step.gap_minutes,
+                ring_seconds=step.ring_seconds,
+            )
+        elif step.kind == StepKind.TASK:
+            data.update(person=ref(step.person), title=step.title, text=step.text)
+        elif step.kind == StepKind.REPEAT:
+            data.update(times=step.repeat_times, from_step=step.repeat_from)
+        steps.append(data)
+    return {"name": policy.name, "policy_id": policy.pk, "people": people, "steps": steps}
+
+
+def fallback_snapshot() -> dict[str, Any]:
+    """No policy configured: still post the siren to the channel, mentioning everyone we know."""
+    people = {
+        str(p.pk): {"name": p.name, "slack_user_id": p.slack_user_id, "phone": p.phone}
+        for p in Person.objects.all()
+    }
+    return {
+        "name": "(fallback)",
+        "people": people,
+        "steps": [{"kind": "slack_post", "channel": settings.SLACK_CHANNEL, "mentions": list(people)}],
+    }
+
+
+def default_policy() -> Policy | None:
+    return Policy.objects.filter(is_default=True).first() or Policy.objects.order_by("id").first()
+
+
+@transaction.atomic
+def ensure_default_policy(people: dict[str, Person]) -> Policy:
+    """The process as the team runs it; `people` maps lea/tara/luca/piwi to Person rows.
+    Idempotent: an existing policy of that name is left as the team edited it."""
+    existing = Policy.objects.filter(name=DEFAULT_POLICY_NAME).first()
+    if existing is not None:
+        return existing
+    policy = Policy.objects.create(
+        name=DEFAULT_POLICY_NAME, is_default=not Policy.objects.filter(is_default=True).exists()
+    )
+    post = Step.objects.create(
+        policy=policy, position=0, kind=StepKind.SLACK_POST, channel=settings.SLACK_CHANNEL
+    )
+    post.mentions.set([people[k] for k in ("lea", "tara", "luca", "piwi") if k in people])
+    Step.objects.create(policy=policy, position=1, kind=StepKind.WAIT_ACK, minutes=15)
+    Step.objects.create(
+        policy=policy, position=2, kind=StepKind.CALL, person=people.get("tara"), attempts=2, gap_minutes=5
+    )
+    Step.objects.create(
+        policy=policy, position=3, kind=StepKind.CALL, person=people.get("piwi"), attempts=2, gap_minutes=5
+    )
+    Step.objects.create(
+        policy=policy,
+        position=4,
+        kind=StepKind.TASK,
+        person=people.get("lea"),
+        title="Facebook-Gruppen prüfen und antworten",
+        text=FACEBOOK_REPLY,
+    )
+    Step.objects.create(policy=policy, position=5, kind=StepKind.REPEAT, repeat_times=1, repeat_from=1)
+    return policy
+
+
+def add_step(policy: Policy, **fields: Any) -> Step:
+    kind = fields.get("kind")
+    if kind not in StepKind.values:
+        raise EscalationError("kind", f"{kind!r} is not one of: {', '.join(StepKind.values)}")
+    if kind in (StepKind.CALL,) and not fields.get("person"):
+        raise EscalationError("person", "a call step needs a person")
+    mentions = fields.pop("mentions", None) or []
+    with transaction.atomic():
+        position = (policy.steps.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+        if not policy.steps.exists():
+            position = 0
+        step = Step.objects.create(policy=policy, position=position, **fields)
+        if mentions:
+            step.mentions.set(mentions)
+        Policy.objects.filter(pk=policy.pk).update(updated_at=clock.now())
+    return step
+
+
+def remove_step(step: Step) -> None:
+    with transaction.atomic():
+        Policy.objects.filter(pk=step.policy_id).update(updated_at=clock.now())
+        step.delete()
+
+
+def move_step(step: Step, delta: int) -> None:
+    with transaction.atomic():
+        steps = list(step.policy.steps.order_by("position", "id"))
+        i = next(n for n, s in enumerate(steps) if s.pk == step.pk)
+        j = max(0, min(len(steps) - 1, i + delta))
+        steps.insert(j, steps.pop(i))
+        for n, s in enumerate(steps):
+            Step.objects.filter(pk=s.pk).update(position=n)
+
+
+def preview(
+    snapshot: dict[str, Any],
+    *,
+    absent: list[str] = [],  # noqa: B006 - read only
+    no_answer: list[str] = [],  # noqa: B006
+    ack_at: float | None = None,
+) -> list[engine.PreviewLine]:
+    """The timeline the worker would produce; people are given by name (case-insensitive)."""
+    by_name = {str(v.get("name", "")).lower(): k for k, v in (snapshot.get("people") or {}).items()}
+
+    def keys(names: list[str], field: str) -> frozenset[str]:
+        out = set()
+        for name in names:
+            key = by_name.get(name.strip().lower())
+            if key is None:
+                raise EscalationError(
+                    field, f"{name!r} is not in this policy (known: {', '.join(sorted(by_name))})"
+                )
+            out.add(key)
+        return frozenset(out)
+
+    return engine.simulate(
+        snapshot, absent=keys(absent, "absent"), no_answer=keys(no_answer, "no_answer"), ack_at_minutes=ack_at
+    )
+
+
+# --- incident lifecycle ---------------------------------------------------------------------
 
 
 def on_incident_opened(incident: Incident) -> None:
     """Start the escalation run for a newly opened incident (policy frozen into the run)."""
+    if Run.objects.filter(incident=incident).exists():
+        return
+    policy = default_policy()
+    snapshot = snapshot_of(policy) if policy is not None else fallback_snapshot()
+    now = clock.now()
+    Run.objects.create(
+        incident=incident,
+        policy=policy,
+        snapshot=snapshot,
+        step_started_at=now,
+        started_at=now,
+        next_action_at=now,
+    )
+    incidents.add_event(
+        incident, "escalation", f"Eskalation gestartet: {snapshot['name']}", data={"policy": snapshot["name"]}
+    )
+
+
+def _queue(run: Run, kind: str, target: str, text: str) -> Attempt:
+    now = clock.now()
+    attempt = Attempt.objects.create(run=run, kind=kind, target=target, text=text, due_at=now, created_at=now)
+    Run.objects.filter(pk=run.pk).update(next_action_at=now)
+    return attempt
 
 
 def on_incident_acknowledged(incident: Incident) -> None:
-    """Stop further escalation steps and update the Slack message."""
+    """Stop further escalation steps and update the Slack message (through the worker, as an Attempt)."""
+    run = Run.objects.filter(incident=incident).first()
+    if run is None:
+        return
+    now = clock.now()
+    Run.objects.filter(pk=run.pk, status=RunStatus.ACTIVE).update(
+        status=RunStatus.ACKNOWLEDGED, finished_at=now
+    )
+    # Calls and tasks decided but not yet placed are dropped; one already ringing cannot be recalled.
+    run.attempts.filter(status=AttemptStatus.PENDING, kind__in=[AttemptKind.CALL, AttemptKind.TASK]).update(
+        status=AttemptStatus.CANCELED, finished_at=now
+    )
+    _queue(run, AttemptKind.SLACK_UPDATE, run.slack_channel, messages.acknowledged_text(incident))
 
 
 def on_incident_resolved(incident: Incident) -> None:
-    """Post the final status update."""
+    """Post the final status update and mark the siren message resolved."""
+    run = Run.objects.filter(incident=incident).first()
+    if run is None:
+        return
+    now = clock.now()
+    Run.objects.filter(pk=run.pk).exclude(status=RunStatus.RESOLVED).update(
+        status=RunStatus.RESOLVED, finished_at=now
+    )
+    run.attempts.filter(status=AttemptStatus.PENDING, kind__in=[AttemptKind.CALL, AttemptKind.TASK]).update(
+        status=AttemptStatus.CANCELED, finished_at=now
+    )
+    author = incident.resolved_by.display_name() if incident.resolved_by else "sirene"
+    _queue(
+        run,
+        AttemptKind.STATUS_UPDATE,
+        settings.SLACK_STATUS_CHANNEL,
+        messages.status_update_text(incident, f"Gelöst: {incident.resolution}", author),
+    )
+    _queue(run, AttemptKind.SLACK_UPDATE, run.slack_channel, messages.resolved_text(incident))
+
+
+@transaction.atomic
+def post_status_update(incident: Incident, text: str, *, user: User | None) -> Attempt:
+    """The lead's update: to the internal status channel (via the worker) and the incident timeline."""
+    text = (text or "").strip()
+    if not text:
+        raise EscalationError("text", "must not be empty")
+    if len(text) > 3000:
+        raise EscalationError("text", "is longer than 3000 characters")
+    run = Run.objects.filter(incident=incident).first()
+    if run is None:
+        run = Run.objects.create(
+            incident=incident,
+            snapshot={"name": "(none)", "people": {}, "steps": []},
+            status=RunStatus.ACKNOWLEDGED,
+        )
+    author = user.display_name() if user else "sirene"
+    incidents.add_event(incident, "status_update", text, actor=user)
+    return _queue(
+        run,
+        AttemptKind.STATUS_UPDATE,
+        settings.SLACK_STATUS_CHANNEL,
+        messages.status_update_text(incident, text, author),
+    )
+
+
+def complete_task(task: Task, *, user: User | None) -> bool:
+    with transaction.atomic():
+        done = Task.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=clock.now(), done_by=user)
+        if done:
+            incidents.add_event(
+                task.run.incident, "escalation", f"Aufgabe erledigt: {task.title}", actor=user
+            )
+    return bool(done)
+
+
+# --- acknowledgements from Slack --------------------------------------------------------------
+
+
+def run_for_message(channel: str, ts: str) -> Run | None:
+    runs = Run.objects.filter(slack_ts=ts).select_related("incident")
+    return runs.filter(slack_channel=channel).first() or runs.first()
+
+
+def acknowledge_from_slack(run: Run, slack_user_id: str, how: str) -> bool:
+    """A button, reaction or thread reply on the siren message: the single ack path of incidents."""
+    person = (
+        Person.objects.filter(slack_user_id=slack_user_id).select_related("user").first()
+        if slack_user_id
+        else None
+    )
+    user = (person.user if person else None) or (
+        User.objects.filter(slack_user_id=slack_user_id).first() if slack_user_id else None
+    )
+    label = person.name if person else (user.display_name() if user else slack_user_id or "Slack")
+    return incidents.acknowledge(run.incident, user=user, label=label, via=f"slack {how}")
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+def save_person(person: Person | None = None, **fields: Any) -> Person:
+    person = person or Person()
+    for key, value in fields.items():
+        setattr(person, key, value)
+    from django.core.exceptions import ValidationError
+
+    try:
+        person.full_clean()
+    except ValidationError as exc:
+        field, errors = next(iter(exc.message_dict.items()))
+        raise EscalationError(field, "; ".join(errors)) from exc
+    person.save()
+    return person
+
+
+def demo_people() -> list[dict[str, Any]]:
+    return [
+        {
+            "key": "lea",
+            "name": "Lea",
+            "slack_user_id": "U0000LEA01",
+            "phone": "+4915550000001",
+            "role": PersonRole.RESPONDER,
+        },
+        {
+            "key": "tara",
+            "name": "Tara",
+            "slack_user_id": "U0000TARA1",
+            "phone": "+4915550000002",
+            "role": PersonRole.LEAD,
+        },
+        {
+            "key": "luca",
+            "name": "Luca",
+            "slack_user_id": "U0000LUCA1",
+            "phone": "+4915550000003",
+            "role": PersonRole.RESPONDER,
+        },
+        {
+            "key": "piwi",
+            "name": "Piwi",
+            "slack_user_id": "U0000PIWI1",
+            "phone": "+4915550000004",
+            "role": PersonRole.DEPUTY,
+        },
+    ]
+
+
+def integration_problems(limit: int = 20) -> list[Attempt]:
+    """Permanent failures (bad token, unknown channel, invalid number): shown to admins."""
+    return list(
+        Attempt.objects.filter(status=AttemptStatus.FAILED, permanent_error=True)
+        .select_related("run__incident")
+        .order_by("-finished_at")[:limit]
+    )
+
+
+def lateness_seconds(attempt: Attempt) -> float | None:
+    if attempt.sending_at is None:
+        return None
+    return max(0.0, (attempt.sending_at - attempt.due_at).total_seconds())
+
+
+def upcoming(limit: int = 50) -> list[Run]:
+    return list(
+        Run.objects.filter(status=RunStatus.ACTIVE)
+        .select_related("incident")
+        .order_by("next_action_at")[:limit]
+    )
+
+
+def now_plus(minutes: float) -> dt.datetime:
+    return clock.now() + dt.timedelta(minutes=minutes)

@@ -1,5 +1,148 @@
+"""Inbound Slack: /hooks/slack/events (Events API) and /hooks/slack/interactivity (buttons).
+
+Every request is verified (v0 HMAC, 5-minute window on sirene's clock) before anything is parsed;
+event_callbacks are stored in WebhookDelivery under their event_id, so a retry changes nothing.
+"""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+import json
+import logging
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from sirene.core import clock
+from sirene.integrations.models import WebhookDelivery
+from sirene.integrations.slack import verify_signature
+
+log = logging.getLogger("sirene.integrations.slack")
+
+
+def _refuse(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _store(event: str, key: str, request: HttpRequest) -> WebhookDelivery | None:
+    """The delivery row, or None when this key was seen before (a retry)."""
+    try:
+        with transaction.atomic():
+            return WebhookDelivery.objects.create(
+                source="slack",
+                event=event[:100],
+                delivery_key=key[:200],
+                headers={k: v for k, v in request.headers.items() if k.lower().startswith("x-slack")},
+                body=request.body.decode("utf-8", "replace"),
+                received_at=clock.now(),
+            )
+    except IntegrityError:
+        return None
+
+
+@csrf_exempt
+@require_POST
+def events(request: HttpRequest) -> HttpResponse:
+    if not verify_signature(request.body, dict(request.headers)):
+        return _refuse("invalid or missing Slack signature", 403)
+    try:
+        data = json.loads(request.body.decode("utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("body must be a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _refuse(f"malformed JSON: {exc}", 400)
+    kind = data.get("type")
+    if kind == "url_verification":
+        return JsonResponse({"challenge": str(data.get("challenge", ""))})
+    if kind != "event_callback":
+        return JsonResponse({"ok": True, "ignored": str(kind)})
+    event = data.get("event")
+    event_id = data.get("event_id")
+    if not isinstance(event, dict) or not isinstance(event_id, str) or not event_id:
+        return _refuse("event: missing event or event_id", 400)
+    with transaction.atomic():
+        delivery = _store(str(event.get("type", "")), event_id, request)
+        if delivery is None:
+            return JsonResponse({"ok": True, "duplicate": True})
+        outcome = _handle_event(event)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(processed_at=clock.now())
+    return JsonResponse({"ok": True, "outcome": outcome})
+
+
+def _handle_event(event: dict[str, Any]) -> str:
+    from sirene.escalation import services as escalation
+
+    etype = event.get("type")
+    if etype == "reaction_added":
+        item = event.get("item") or {}
+        if not isinstance(item, dict) or item.get("type") != "message":
+            return "ignored"
+        run = escalation.run_for_message(str(item.get("channel", "")), str(item.get("ts", "")))
+        if run is None:
+            return "unknown message"
+        return (
+            "acknowledged"
+            if escalation.acknowledge_from_slack(run, str(event.get("user", "")), "reaction")
+            else "already"
+        )
+    if etype == "message":
+        thread_ts = event.get("thread_ts")
+        # A thread reply carries thread_ts different from its own ts; sirene's own posts carry bot_id.
+        if not thread_ts or thread_ts == event.get("ts") or event.get("bot_id") or event.get("subtype"):
+            return "ignored"
+        run = escalation.run_for_message(str(event.get("channel", "")), str(thread_ts))
+        if run is None:
+            return "unknown thread"
+        return (
+            "acknowledged"
+            if escalation.acknowledge_from_slack(run, str(event.get("user", "")), "reply")
+            else "already"
+        )
+    return "ignored"
+
+
+@csrf_exempt
+@require_POST
+def interactivity(request: HttpRequest) -> HttpResponse:
+    if not verify_signature(request.body, dict(request.headers)):
+        return _refuse("invalid or missing Slack signature", 403)
+    raw = request.POST.get("payload")
+    if not raw:
+        return _refuse("payload: missing", 400)
+    try:
+        payload = json.loads(raw)
+        if not isinstance(payload, dict):
+            raise ValueError("payload must be a JSON object")
+    except ValueError as exc:
+        return _refuse(f"payload: malformed JSON: {exc}", 400)
+    if payload.get("type") != "block_actions":
+        return JsonResponse({"ok": True, "ignored": str(payload.get("type"))})
+    from sirene.escalation import messages
+    from sirene.escalation import services as escalation
+
+    actions = payload.get("actions") or []
+    action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    if action.get("action_id") != messages.ACK_ACTION_ID:
+        return JsonResponse({"ok": True, "ignored": "action"})
+    user = payload.get("user") or {}
+    container = payload.get("container") or {}
+    channel = (payload.get("channel") or {}).get("id") or container.get("channel_id") or ""
+    ts = str(container.get("message_ts") or (payload.get("message") or {}).get("ts") or "")
+    key = f"action:{ts}:{user.get('id', '')}:{action.get('action_ts', '')}"
+    with transaction.atomic():
+        if _store("block_actions", key, request) is None:
+            return JsonResponse({"ok": True, "duplicate": True})
+        run = escalation.run_for_message(str(channel), ts)
+        if run is None:
+            return _refuse("message: not an escalation message sirene knows", 404)
+        done = escalation.acknowledge_from_slack(run, str(user.get("id", "")), "button")
+    return JsonResponse({"ok": True, "acknowledged": done})
+
+
+urlpatterns = [
+    path("slack/events", events, name="slack-events"),
+    path("slack/interactivity", interactivity, name="slack-interactivity"),
+]

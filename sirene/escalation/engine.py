@@ -1,0 +1,320 @@
+"""The escalation engine: a pure function (run state + frozen policy + what happened + now → actions).
+
+No Django, no I/O. The worker (services/tasks) and `sirene escalation preview` both call `decide`, so
+the preview shows exactly what the worker will do.
+
+Snapshot shape (frozen into the run at start):
+    {"name": str, "people": {key: {"name", "slack_user_id", "phone"}},
+     "steps": [{"kind": "slack_post", "channel", "mentions": [key]},
+               {"kind": "wait_ack", "minutes"},
+               {"kind": "call", "person": key, "attempts", "gap_minutes", "ring_seconds"},
+               {"kind": "task", "person": key, "title", "text"},
+               {"kind": "repeat", "times", "from_step"}]}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+# A call with no final status this long after it was placed (beyond ringing) counts as unanswered:
+# time for the message, the keypress prompt and Twilio's callback.
+ANSWER_GRACE_SECONDS = 120
+
+OPEN_CALL_STATUSES = frozenset({"pending", "sending", "sent"})
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """One side effect of the current step, as the engine needs to know it."""
+
+    number: int
+    status: str  # pending | sending | sent | answered | unanswered | failed | canceled
+    created_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    deadline: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class RunView:
+    status: str
+    step_index: int
+    cycle: int
+    step_started_at: dt.datetime
+    # Attempts belonging to (step_index, cycle) only.
+    attempts: tuple[AttemptView, ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    acknowledged: bool = False
+    resolved: bool = False
+    absent: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # slack_post | call | task | skip | stop
+    step_index: int
+    cycle: int
+    person: str | None = None
+    number: int = 1
+    of: int = 1
+    deadline: dt.datetime | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    actions: tuple[Action, ...]
+    status: str
+    step_index: int
+    cycle: int
+    step_started_at: dt.datetime
+    next_action_at: dt.datetime | None
+
+
+def _call_deadline(step: dict[str, Any], now: dt.datetime) -> dt.datetime:
+    return now + dt.timedelta(seconds=int(step.get("ring_seconds") or 30) + ANSWER_GRACE_SECONDS)
+
+
+def decide(run: RunView, snapshot: dict[str, Any], facts: Facts, now: dt.datetime) -> Decision:
+    steps: list[dict[str, Any]] = list(snapshot.get("steps") or [])
+    idx, cycle, entered = run.step_index, run.cycle, run.step_started_at
+    attempts = run.attempts
+    actions: list[Action] = []
+
+    def result(status: str, next_at: dt.datetime | None) -> Decision:
+        return Decision(tuple(actions), status, idx, cycle, entered, next_at)
+
+    if run.status != "active":
+        return result(run.status, None)
+    if facts.resolved or facts.acknowledged:
+        actions.append(
+            Action("stop", idx, cycle, detail={"reason": "resolved" if facts.resolved else "acknowledged"})
+        )
+        return result("resolved" if facts.resolved else "acknowledged", None)
+    if any(a.status == "answered" for a in attempts):
+        actions.append(Action("stop", idx, cycle, detail={"reason": "acknowledged"}))
+        return result("acknowledged", None)
+
+    def advance(to: int | None = None) -> None:
+        nonlocal idx, entered, attempts
+        idx = idx + 1 if to is None else to
+        entered = now
+        attempts = ()
+
+    # Bounded: every pass either returns or advances; a repeat loops back at most `times` per cycle.
+    for _ in range(4 * (len(steps) + 1) * (1 + sum(int(s.get("times") or 0) for s in steps))):
+        if idx >= len(steps):
+            actions.append(Action("stop", idx, cycle, detail={"reason": "exhausted"}))
+            return result("exhausted", None)
+        step = steps[idx]
+        kind = step.get("kind")
+        if kind == "slack_post":
+            if not attempts:
+                actions.append(
+                    Action(
+                        "slack_post",
+                        idx,
+                        cycle,
+                        detail={
+                            "channel": step.get("channel") or "",
+                            "mentions": list(step.get("mentions") or []),
+                        },
+                    )
+                )
+            advance()
+        elif kind == "wait_ack":
+            due = entered + dt.timedelta(minutes=float(step.get("minutes") or 0))
+            if now < due:
+                return result("active", due)
+            advance()
+        elif kind == "call":
+            person = str(step.get("person") or "")
+            total = max(1, int(step.get("attempts") or 1))
+            last = attempts[-1] if attempts else None
+            if last is not None and last.status in OPEN_CALL_STATUSES:
+                if last.deadline is None or now < last.deadline:
+                    # Still ringing (or being placed): wake at its deadline unless a callback comes first.
+                    return result("active", last.deadline or now + dt.timedelta(seconds=5))
+            if not person or person in facts.absent:
+                if not attempts:
+                    reason = "absent" if person else "no person"
+                    actions.append(
+                        Action("skip", idx, cycle, person=person or None, detail={"reason": reason})
+                    )
+                advance()
+                continue
+            if len(attempts) >= total:
+                advance()
+                continue
+            if last is not None:
+                ended = last.finished_at or last.deadline or last.created_at
+                ready = ended + dt.timedelta(minutes=float(step.get("gap_minutes") or 0))
+                if now < ready:
+                    return result("active", ready)
+            deadline = _call_deadline(step, now)
+            actions.append(
+                Action(
+                    "call", idx, cycle, person=person, number=len(attempts) + 1, of=total, deadline=deadline
+                )
+            )
+            return result("active", deadline)
+        elif kind == "task":
+            if not attempts:
+                actions.append(
+                    Action(
+                        "task",
+                        idx,
+                        cycle,
+                        person=str(step.get("person") or "") or None,
+                        detail={"title": step.get("title") or "", "text": step.get("text") or ""},
+                    )
+                )
+            advance()
+        elif kind == "repeat":
+            if cycle < int(step.get("times") or 0):
+                cycle += 1
+                advance(to=min(max(0, int(step.get("from_step") or 0)), idx))
+            else:
+                advance()
+        else:
+            advance()  # an unknown step kind (newer snapshot) must not stall the run
+    actions.append(Action("stop", idx, cycle, detail={"reason": "exhausted"}))
+    return result("exhausted", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Simulation for the preview: feeds the engine the outcomes a scenario implies, same `decide`.
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    at: float  # seconds from start
+    action: str  # slack_post | call | task | status_update | stop
+    person: str | None
+    text: str
+
+
+def simulate(
+    snapshot: dict[str, Any],
+    *,
+    absent: frozenset[str] = frozenset(),
+    no_answer: frozenset[str] = frozenset(),
+    ack_at_minutes: float | None = None,
+    start: dt.datetime | None = None,
+    horizon_hours: float = 24,
+) -> list[PreviewLine]:
+    """The timeline the worker would produce. People not in `no_answer` answer their first call
+    (pressing 1) after ringing; an ack at `ack_at_minutes` comes from Slack."""
+    start = start or dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    people = snapshot.get("people") or {}
+
+    def name(key: str | None) -> str | None:
+        return str(people.get(key, {}).get("name", key)) if key else None
+
+    state = RunView("active", 0, 0, start)
+    ack_at = start + dt.timedelta(minutes=ack_at_minutes) if ack_at_minutes is not None else None
+    lines: list[PreviewLine] = []
+    now = start
+    # Outcomes of calls in flight: (deadline, attempt index in state.attempts, answered?)
+    pending: list[tuple[dt.datetime, bool]] = []
+    end = start + dt.timedelta(hours=horizon_hours)
+    for _ in range(10_000):
+        acked = ack_at is not None and now >= ack_at
+        decision = decide(state, snapshot, Facts(acknowledged=acked, absent=absent), now)
+        attempts = (
+            list(state.attempts)
+            if decision.step_index == state.step_index and decision.cycle == state.cycle
+            else []
+        )
+        for action in decision.actions:
+            secs = (now - start).total_seconds()
+            if action.kind == "stop":
+                if action.detail.get("reason") == "acknowledged":
+                    lines.append(
+                        PreviewLine(secs, "status_update", None, "Slack message updated: acknowledged")
+                    )
+                lines.append(PreviewLine(secs, "stop", None, str(action.detail.get("reason", ""))))
+            elif action.kind == "call":
+                who = action.person or ""
+                lines.append(
+                    PreviewLine(secs, "call", name(who), f"call {name(who)} ({action.number}/{action.of})")
+                )
+                answers = who not in no_answer
+                ring_end = now + dt.timedelta(seconds=_ring_seconds(snapshot, action.step_index))
+                attempts.append(AttemptView(action.number, "sent", now, None, action.deadline))
+                pending.append((ring_end, answers))
+            elif action.kind == "slack_post":
+                mentions = ", ".join(filter(None, (name(k) for k in action.detail.get("mentions", []))))
+                lines.append(
+                    PreviewLine(
+                        secs, "slack_post", None, f"Slack post in {action.detail.get('channel')} → {mentions}"
+                    )
+                )
+            elif action.kind == "task":
+                lines.append(
+                    PreviewLine(
+                        secs,
+                        "task",
+                        name(action.person),
+                        f"task for {name(action.person)}: {action.detail.get('title')}",
+                    )
+                )
+            elif action.kind == "skip":
+                lines.append(
+                    PreviewLine(
+                        secs,
+                        "skip",
+                        name(action.person),
+                        f"skip {name(action.person)} ({action.detail.get('reason')})",
+                    )
+                )
+        if decision.status != "active":
+            break
+        state = RunView(
+            decision.status, decision.step_index, decision.cycle, decision.step_started_at, tuple(attempts)
+        )
+        # Next moment anything can change: the engine's wake-up, a call's outcome, or the ack.
+        candidates = [t for t in (decision.next_action_at, ack_at) if t is not None and t > now]
+        candidates += [t for t, _ in pending if t > now]
+        if not candidates:
+            candidates = [t for t, _ in pending] or [now + dt.timedelta(seconds=1)]
+        now = max(now, min(candidates))
+        if now > end:
+            break
+        # Apply call outcomes that have happened by now.
+        still = []
+        for t, answers in pending:
+            if t <= now and state.attempts:
+                last = state.attempts[-1]
+                outcome = "answered" if answers else "unanswered"
+                state = RunView(
+                    state.status,
+                    state.step_index,
+                    state.cycle,
+                    state.step_started_at,
+                    state.attempts[:-1]
+                    + (AttemptView(last.number, outcome, last.created_at, t, last.deadline),),
+                )
+                if answers:
+                    lines.append(PreviewLine((t - start).total_seconds(), "answer", None, "pressed 1"))
+            elif t > now:
+                still.append((t, answers))
+        pending = still
+    return lines
+
+
+def _ring_seconds(snapshot: dict[str, Any], index: int) -> int:
+    steps = snapshot.get("steps") or []
+    return int(steps[index].get("ring_seconds") or 30) if 0 <= index < len(steps) else 30
+
+
+def format_lines(lines: list[PreviewLine]) -> list[str]:
+    out = []
+    for line in lines:
+        minutes, seconds = divmod(int(line.at), 60)
+        out.append(f"{minutes:02d}:{seconds:02d} {line.text}")
+    return out
