@@ -1,5 +1,382 @@
+"""API for the troubleshooting workspace.
+
+`case_router` is mounted at /api/v1/workspace (case-scoped); `router` at /api/v1/customers (customer-scoped).
+Large snapshots and exports (over the request-size limit for JSON bodies) come as a multipart file upload.
+"""
+
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Any
 
-router = Router()
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Field, File, Form, Router, Schema
+from ninja import Status as HttpStatus
+from ninja.files import UploadedFile
+
+from sirene.accounts.models import User
+from sirene.cases.models import OPEN_STATUSES, Case, Customer
+from sirene.troubleshooting import queries, services
+from sirene.troubleshooting.models import Backup, FollowUp, Snapshot
+
+router = Router(tags=["troubleshooting"])
+case_router = Router(tags=["troubleshooting"])
+
+
+def _actor(request: HttpRequest) -> User | None:
+    user = getattr(request, "auth", None) or getattr(request, "user", None)
+    return user if isinstance(user, User) else None
+
+
+def _user(request: HttpRequest) -> User:
+    user = _actor(request)
+    if user is None:
+        from ninja.errors import HttpError
+
+        raise HttpError(401, "a user is required")
+    return user
+
+
+def _case(case_id: int) -> Case:
+    return get_object_or_404(Case.objects.select_related("customer", "owner"), pk=case_id)
+
+
+def _workspace(request: HttpRequest, case: Case) -> dict[str, Any]:
+    case.refresh_from_db()
+    return queries.workspace_data(case, user=_actor(request))
+
+
+class StageIn(Schema):
+    state: str
+    notes: str | None = Field(None, max_length=services.MAX_NOTES)
+
+
+class AnswersIn(Schema):
+    answers: dict[str, Any]
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=services.MAX_NOTES)
+
+
+class SnapshotIn(Schema):
+    kind: str
+    label: str = ""
+    data: Any = None
+
+
+class BackupIn(Schema):
+    kind: str = Field(..., description="export (data or snapshot_id) or reference (location, checksum)")
+    data: Any = None
+    snapshot_id: int | None = None
+    location: str = ""
+    checksum: str = ""
+    note: str = ""
+
+
+class ConversionIn(Schema):
+    result: str
+    action: str = "re-convert"
+    note: str = ""
+
+
+class ReproductionIn(Schema):
+    reproduced: str
+    steps: str = ""
+    environment: str = ""
+    test_account_result: str = ""
+
+
+class DocumentationIn(Schema):
+    title: str
+    symptoms: str = ""
+    solution_steps: str = ""
+    text: str = ""
+
+
+class FollowUpIn(Schema):
+    due_at: dt.datetime
+    note: str = ""
+
+
+class FollowUpDoneIn(Schema):
+    outcome: str = ""
+
+
+class LinkIn(Schema):
+    case_id: Any
+    note: str = ""
+
+
+class ArticleViewIn(Schema):
+    article: str
+    title: str = ""
+    viewed_at: dt.datetime | None = None
+
+
+# Lists first: their paths must win over "/{case_id}".
+@case_router.get("/my-cases", summary="Open cases I own, least recently contacted first")
+def my_cases(request: HttpRequest) -> list[dict[str, Any]]:
+    return [queries.case_row(c) for c in queries.my_cases(_user(request))]
+
+
+@case_router.get("/overdue", summary="Overdue cases (leads: all; agents: their own)")
+def overdue(request: HttpRequest) -> list[dict[str, Any]]:
+    return [queries.case_row(c) for c in queries.overdue_cases(_user(request))]
+
+
+@case_router.get("/open-questions", summary="Cases that could not be solved at once")
+def open_questions(request: HttpRequest) -> list[dict[str, Any]]:
+    return [queries.case_row(c) for c in queries.open_questions(_user(request))]
+
+
+@case_router.get("/{case_id}", summary="The whole workspace of a case, pre-filled")
+def get_workspace(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    return queries.workspace_data(_case(case_id), user=_actor(request))
+
+
+@case_router.post("/{case_id}/stages/{stage}", summary="Set a stage's state (open/done/not_needed) and notes")
+def set_stage(request: HttpRequest, case_id: int, stage: str, payload: StageIn) -> dict[str, Any]:
+    case = _case(case_id)
+    services.set_stage(case, stage, payload.state, actor=_actor(request), notes=payload.notes)
+    return _workspace(request, case)
+
+
+@case_router.get("/{case_id}/reply", summary="German reply asking exactly the unanswered questions")
+def reply(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    data = queries.workspace_data(_case(case_id), user=_actor(request))
+    return {"text": data["reply_text"], "questions": [q for q in data["questions"] if not q["answered"]]}
+
+
+@case_router.post("/{case_id}/answers", summary="Store the customer's answers")
+def answers(request: HttpRequest, case_id: int, payload: AnswersIn) -> dict[str, Any]:
+    case = _case(case_id)
+    services.record_answers(case, payload.answers, actor=_actor(request))
+    return _workspace(request, case)
+
+
+@case_router.post("/{case_id}/forward", summary="Forward to tech; the owner stays the owner")
+def forward(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
+    case = services.forward_to_tech(_case(case_id), actor=_user(request), note=payload.note)
+    return _workspace(request, case)
+
+
+@case_router.post("/{case_id}/snapshots", response={201: dict}, summary="Record a project/account snapshot")
+def add_snapshot(request: HttpRequest, case_id: int, payload: SnapshotIn) -> HttpStatus[dict[str, Any]]:
+    snapshot = services.add_snapshot(
+        _case(case_id), payload.data, kind=payload.kind, label=payload.label, actor=_actor(request)
+    )
+    return HttpStatus(201, _snapshot_meta(snapshot))
+
+
+@case_router.post(
+    "/{case_id}/snapshots/upload", response={201: dict}, summary="Record a large snapshot (multipart file)"
+)
+def upload_snapshot(
+    request: HttpRequest, case_id: int, file: File[UploadedFile], kind: Form[str], label: Form[str] = ""
+) -> HttpStatus[dict[str, Any]]:
+    raw = _read_upload(file)
+    snapshot = services.add_snapshot(_case(case_id), raw, kind=kind, label=label, actor=_actor(request))
+    return HttpStatus(201, _snapshot_meta(snapshot))
+
+
+def _read_upload(file: UploadedFile) -> bytes:
+    if file.size is not None and file.size > services.SNAPSHOT_MAX_BYTES:
+        raise services.WorkspaceError("file", f"is larger than {services.SNAPSHOT_MAX_BYTES} bytes")
+    return file.read(services.SNAPSHOT_MAX_BYTES + 1)
+
+
+def _snapshot_meta(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "id": snapshot.pk,
+        "kind": snapshot.kind,
+        "label": snapshot.label,
+        "size_bytes": snapshot.size_bytes,
+        "checksum": snapshot.checksum,
+        "taken_at": snapshot.taken_at.isoformat(),
+    }
+
+
+@case_router.get("/{case_id}/snapshots/{snapshot_id}", summary="One snapshot with its data")
+def get_snapshot(request: HttpRequest, case_id: int, snapshot_id: int) -> dict[str, Any]:
+    snapshot = get_object_or_404(Snapshot, pk=snapshot_id, case_id=case_id)
+    return {**_snapshot_meta(snapshot), "data": snapshot.data}
+
+
+@case_router.get("/{case_id}/diff", summary="Readable diff between the original and the current snapshot")
+def diff(request: HttpRequest, case_id: int, limit: int = 500) -> dict[str, Any]:
+    result = services.snapshot_diff(_case(case_id), limit=max(1, min(limit, 5000)))
+    if result is None:
+        return {"available": False, "reason": "needs an original snapshot and a later one"}
+    return {"available": True, **result.as_dict()}
+
+
+@case_router.post("/{case_id}/backups", response={201: dict}, summary="Store a backup before changing data")
+def add_backup(request: HttpRequest, case_id: int, payload: BackupIn) -> HttpStatus[dict[str, Any]]:
+    case = _case(case_id)
+    actor = _actor(request)
+    if payload.kind == "reference":
+        backup = services.add_backup_reference(
+            case, payload.location, checksum=payload.checksum, actor=actor, note=payload.note
+        )
+    elif payload.kind == "export":
+        if payload.snapshot_id is not None:
+            snapshot = Snapshot.objects.filter(pk=payload.snapshot_id, case=case).first()
+            if snapshot is None:
+                raise services.WorkspaceError(
+                    "snapshot_id", f"snapshot {payload.snapshot_id} is not on this case"
+                )
+            backup = services.backup_snapshot(snapshot, actor=actor, note=payload.note)
+        else:
+            backup = services.add_backup_export(case, payload.data, actor=actor, note=payload.note)
+    else:
+        raise services.WorkspaceError("kind", "must be export or reference")
+    return HttpStatus(201, _backup_meta(backup))
+
+
+@case_router.post(
+    "/{case_id}/backups/upload", response={201: dict}, summary="Store a large export (multipart)"
+)
+def upload_backup(
+    request: HttpRequest, case_id: int, file: File[UploadedFile], note: Form[str] = ""
+) -> HttpStatus[dict[str, Any]]:
+    backup = services.add_backup_export(_case(case_id), _read_upload(file), actor=_actor(request), note=note)
+    return HttpStatus(201, _backup_meta(backup))
+
+
+def _backup_meta(backup: Backup) -> dict[str, Any]:
+    return {
+        "id": backup.pk,
+        "kind": backup.kind,
+        "checksum": backup.checksum,
+        "size_bytes": backup.size_bytes,
+        "location": backup.location,
+        "created_at": backup.created_at.isoformat(),
+        "restored_at": backup.restored_at.isoformat() if backup.restored_at else None,
+    }
+
+
+@case_router.get("/{case_id}/backups/{backup_id}", summary="A backup, its data and whether it still verifies")
+def get_backup(request: HttpRequest, case_id: int, backup_id: int) -> dict[str, Any]:
+    backup = get_object_or_404(Backup, pk=backup_id, case_id=case_id)
+    return {**_backup_meta(backup), "verified": services.verify_backup(backup), "data": backup.data}
+
+
+@case_router.post("/{case_id}/backups/{backup_id}/restore", summary="Record that a backup was restored")
+def restore_backup(request: HttpRequest, case_id: int, backup_id: int, payload: NoteIn) -> dict[str, Any]:
+    backup = get_object_or_404(Backup, pk=backup_id, case_id=case_id)
+    return _backup_meta(services.record_restore(backup, actor=_actor(request), note=payload.note))
+
+
+@case_router.post(
+    "/{case_id}/conversions", response={201: dict}, summary="Record a re-conversion and its result"
+)
+def add_conversion(request: HttpRequest, case_id: int, payload: ConversionIn) -> HttpStatus[dict[str, Any]]:
+    conversion = services.record_conversion(
+        _case(case_id), result=payload.result, action=payload.action, note=payload.note, actor=_actor(request)
+    )
+    return HttpStatus(
+        201,
+        {
+            "id": conversion.pk,
+            "action": conversion.action,
+            "result": conversion.result,
+            "backup_id": conversion.backup_id,
+            "at": conversion.at.isoformat(),
+        },
+    )
+
+
+@case_router.post("/{case_id}/reproduction", summary="Reproduced yes/no, steps, environment, test account")
+def reproduction(request: HttpRequest, case_id: int, payload: ReproductionIn) -> dict[str, Any]:
+    case = _case(case_id)
+    services.save_reproduction(
+        case,
+        reproduced=payload.reproduced,
+        steps=payload.steps,
+        environment=payload.environment,
+        test_account_result=payload.test_account_result,
+        actor=_actor(request),
+    )
+    return _workspace(request, case)
+
+
+@case_router.post(
+    "/{case_id}/documentation/generate", summary="Draft the final documentation from the stages"
+)
+def generate_documentation(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    case = _case(case_id)
+    services.generate_documentation(case, actor=_actor(request))
+    return _workspace(request, case)["documentation"]  # type: ignore[no-any-return]
+
+
+@case_router.post("/{case_id}/documentation", summary="Save the (edited) final documentation")
+def save_documentation(request: HttpRequest, case_id: int, payload: DocumentationIn) -> dict[str, Any]:
+    case = _case(case_id)
+    services.save_documentation(
+        case,
+        title=payload.title,
+        symptoms=payload.symptoms,
+        solution_steps=payload.solution_steps,
+        text=payload.text,
+        actor=_actor(request),
+    )
+    return _workspace(request, case)["documentation"]  # type: ignore[no-any-return]
+
+
+@case_router.post("/{case_id}/documentation/known-problem", summary="Make the documentation a known problem")
+def known_problem(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    return {"known_problem_id": services.make_known_problem(_case(case_id), actor=_actor(request))}
+
+
+@case_router.post(
+    "/{case_id}/follow-ups", response={201: dict}, summary="Schedule a follow-up with the customer"
+)
+def add_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> HttpStatus[dict[str, Any]]:
+    follow_up = services.schedule_follow_up(
+        _case(case_id), payload.due_at, actor=_actor(request), note=payload.note
+    )
+    return HttpStatus(
+        201, {"id": follow_up.pk, "due_at": follow_up.due_at.isoformat(), "note": follow_up.note}
+    )
+
+
+@case_router.post("/{case_id}/follow-ups/{follow_up_id}/done", summary="The follow-up took place")
+def follow_up_done(
+    request: HttpRequest, case_id: int, follow_up_id: int, payload: FollowUpDoneIn
+) -> dict[str, Any]:
+    follow_up = get_object_or_404(FollowUp, pk=follow_up_id, case_id=case_id)
+    follow_up = services.complete_follow_up(follow_up, actor=_actor(request), outcome=payload.outcome)
+    return {"id": follow_up.pk, "done_at": follow_up.done_at.isoformat() if follow_up.done_at else None}
+
+
+@case_router.post("/{case_id}/links", response={201: dict}, summary="Link a related case")
+def link(request: HttpRequest, case_id: int, payload: LinkIn) -> HttpStatus[dict[str, Any]]:
+    case = _case(case_id)
+    services.link_cases(case, payload.case_id, actor=_actor(request), note=payload.note)
+    return HttpStatus(201, {"linked_case_ids": services.linked_case_ids(case)})
+
+
+@case_router.delete("/{case_id}/links/{other_id}", response={204: None}, summary="Remove a link")
+def unlink(request: HttpRequest, case_id: int, other_id: int) -> HttpResponse:
+    services.unlink_cases(_case(case_id), other_id, actor=_actor(request))
+    return HttpResponse(status=204)
+
+
+@case_router.post("/{case_id}/article-views", response={201: dict}, summary="Manually record an article read")
+def article_view(request: HttpRequest, case_id: int, payload: ArticleViewIn) -> HttpStatus[dict[str, Any]]:
+    case = _case(case_id)
+    services.record_article_view(
+        case, payload.article, title=payload.title, viewed_at=payload.viewed_at, actor=_actor(request)
+    )
+    return HttpStatus(201, {"articles_read": queries.workspace_data(case)["articles_read"]})
+
+
+@router.get("/{customer_id}/open-cases", summary="The customer's open cases, for the joint view")
+def customer_open_cases(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
+    customer = get_object_or_404(Customer, pk=customer_id)
+    qs = queries._annotated(
+        Case.objects.filter(customer=customer, status__in=OPEN_STATUSES).select_related("customer", "owner")
+    )
+    return [queries.case_row(c) for c in qs.order_by("-received_at")]

@@ -1,7 +1,85 @@
-"""This domain's worker step: called by `sirene worker` on every loop; returns how much it did."""
+"""This domain's worker step: remind case owners of follow-ups that are due.
+
+Each due follow-up is claimed with one conditional UPDATE (reminded_at IS NULL → now), so several workers
+never remind twice. The reminder is always recorded in sirene (shown on "My cases" and the case page);
+when Slack is configured and the owner has a Slack user id it also goes out as a direct message.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from sirene.accounts.models import User
+from sirene.core import clock
+from sirene.troubleshooting.models import DmState, FollowUp, Reminder
+
+log = logging.getLogger(__name__)
+BATCH = 50
+
 
 def tick() -> int:
-    return 0
+    return send_due_reminders()
+
+
+def send_due_reminders(limit: int = BATCH) -> int:
+    now = clock.now()
+    due = list(
+        FollowUp.objects.filter(reminded_at__isnull=True, done_at__isnull=True, due_at__lte=now)
+        .order_by("due_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for pk in due:
+        if FollowUp.objects.filter(pk=pk, reminded_at__isnull=True).update(reminded_at=now) != 1:
+            continue  # another worker got it
+        follow_up = FollowUp.objects.select_related("case__owner", "case__customer", "created_by").get(pk=pk)
+        _remind(follow_up)
+        sent += 1
+    return sent
+
+
+def reminder_text(follow_up: FollowUp) -> str:
+    # A DM to a German team; the UI shows the same text.
+    case = follow_up.case
+    when = timezone.localtime(follow_up.due_at).strftime("%d.%m.%Y %H:%M")
+    url = f"{settings.PUBLIC_URL}{case.get_absolute_url()}"
+    text = f"Follow-up fällig ({when}) mit {case.customer}: Fall #{case.pk} „{case.subject[:80]}“ – {url}"
+    if follow_up.note:
+        text += f"\nNotiz: {follow_up.note[:300]}"
+    return text
+
+
+def _remind(follow_up: FollowUp) -> Reminder:
+    case = follow_up.case
+    user: User | None = case.owner or follow_up.created_by
+    if user is None:
+        # Nobody to remind: the missed follow-up still shows as overdue to the leads.
+        log.info("follow-up %s of case %s has no owner to remind", follow_up.pk, case.pk)
+        return Reminder(follow_up=follow_up)
+    reminder = Reminder.objects.create(
+        user=user, case=case, follow_up=follow_up, text=reminder_text(follow_up), created_at=clock.now()
+    )
+    if settings.SLACK_TOKEN and user.slack_user_id:
+        _send_dm(reminder, user.slack_user_id)
+    return reminder
+
+
+def _send_dm(reminder: Reminder, slack_user_id: str) -> None:
+    try:
+        from sirene.integrations.slack import chat_transport
+    except ImportError:  # pragma: no cover - the Slack integration is part of sirene; only old trees lack it
+        return
+    from sirene.integrations.base import IntegrationError
+
+    try:
+        chat_transport().send_dm(slack_user_id, reminder.text)
+    except IntegrationError as exc:
+        # The reminder stays visible in sirene; the failure is shown next to it, never retried silently.
+        reminder.dm_state, reminder.dm_error = DmState.FAILED, str(exc)[:500]
+        log.warning("follow-up DM for case %s failed: %s", reminder.case_id, exc)
+    else:
+        reminder.dm_state = DmState.SENT
+    reminder.save(update_fields=["dm_state", "dm_error"])
