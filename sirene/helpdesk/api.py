@@ -1,5 +1,65 @@
+"""/api/v1/helpdesk: customer replies (status per ticket) and retrying failed ones."""
+
 from __future__ import annotations
 
-from ninja import Router
+from typing import Any
 
-router = Router()
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router
+from ninja.errors import HttpError
+
+from sirene.helpdesk import services
+from sirene.helpdesk.models import CustomerReply
+from sirene.incidents.models import Incident
+
+router = Router(tags=["helpdesk"])
+
+
+def reply_to_dict(reply: CustomerReply) -> dict[str, Any]:
+    return {
+        "id": reply.pk,
+        "kind": reply.kind,
+        "case": reply.case_id,
+        "incident": reply.incident_id,
+        "ticket": reply.ticket_number,
+        "status": reply.status,
+        "attempts": reply.attempts,
+        "sent_at": reply.sent_at.isoformat() if reply.sent_at else None,
+        "last_error": reply.last_error,
+    }
+
+
+@router.get("/replies")
+def list_replies(
+    request: HttpRequest, incident: int | None = None, case: int | None = None
+) -> dict[str, Any]:
+    if incident is None and case is None:
+        raise HttpError(422, "incident: give incident or case")
+    rows = CustomerReply.objects.all()
+    if incident is not None:
+        rows = rows.filter(incident_id=incident)
+    if case is not None:
+        rows = rows.filter(case_id=case)
+    items = [reply_to_dict(r) for r in rows[:1000]]
+    counts = {s: sum(1 for i in items if i["status"] == s) for s in ("queued", "sending", "sent", "failed")}
+    return {"items": items, "counts": counts}
+
+
+@router.post("/replies/{reply_id}/retry")
+def retry_reply(request: HttpRequest, reply_id: int) -> dict[str, Any]:
+    reply = get_object_or_404(CustomerReply, pk=reply_id)
+    if not services.retry_reply(reply):
+        raise HttpError(409, f"status: the reply is {reply.status}; only failed replies can be retried")
+    reply.refresh_from_db()
+    return reply_to_dict(reply)
+
+
+@router.post("/incidents/{incident_id}/delay-notice")
+def delay_notice(request: HttpRequest, incident_id: int) -> dict[str, Any]:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    try:
+        queued = services.send_delay_notice(incident=incident)
+    except services.ReplyError as exc:
+        raise HttpError(422, str(exc)) from None
+    return {"queued": queued}

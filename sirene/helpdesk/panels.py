@@ -2,17 +2,88 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
-from sirene.cases.models import Case
-from sirene.incidents.models import Incident
+from sirene.cases.models import Case, Status
+from sirene.core import clock
+from sirene.helpdesk import inbound, services
+from sirene.helpdesk.models import CustomerReply, CustomerTicketsFetch, DelayState, ReplyKind, ReplyStatus
+from sirene.incidents.models import Incident, IncidentStatus
+
+MAX_LISTED = 10
 
 
-def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any]:
-    return {}
+def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any] | None:
+    number = services.ticket_number(case)
+    email = (case.customer.email or "").lower()
+    tickets = inbound.customer_tickets(email) if email else []
+    if number is None and not tickets:
+        return None
+    this = next((t for t in tickets if t.number == number), None)
+    others = [t for t in tickets if t.number != number]
+    status, when = services.holding_reply_status(case)
+    delay_state = DelayState.objects.filter(case=case).first()
+    since = services.open_question_since(case) if case.status == Status.OPEN_QUESTION else None
+    hours = services.delay_notice_hours()
+    return {
+        "case": case,
+        "ticket_number": number,
+        "ticket": this,
+        "closed_while_open": this is not None and this.state == "closed" and case.is_open,
+        "open_tickets": [t for t in others if t.is_open][:MAX_LISTED],
+        "previous_tickets": [t for t in others if not t.is_open][:MAX_LISTED],
+        "fetch": CustomerTicketsFetch.objects.filter(customer_email=email).first() if email else None,
+        "holding_status": status,
+        "holding_at": when,
+        "replies": list(CustomerReply.objects.filter(case=case).select_related("incident")),
+        "note": CustomerReply.objects.filter(case=case, kind=ReplyKind.NOTE, incident__isnull=True).first(),
+        "open_question_since": since,
+        "delay_due": since is not None and since <= clock.now() - timedelta(hours=hours),
+        "delay_state": delay_state,
+        "delay_hours": hours,
+        "configured": bool(settings.GROOVE_TOKEN),
+    }
 
 
-def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    return {}
+def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any] | None:
+    from sirene.incidents import services as incidents
+
+    linked = list(incidents.linked_cases(incident))
+    replies: dict[tuple[int, str], CustomerReply] = {
+        (r.case_id, r.kind): r for r in CustomerReply.objects.filter(incident=incident)
+    }
+    rows = []
+    counts = {"sent": 0, "queued": 0, "failed": 0, "no_ticket": 0}
+    for case in linked:
+        resolution = replies.get((case.pk, ReplyKind.RESOLUTION))
+        rows.append(
+            {
+                "case": case,
+                "ticket_number": services.ticket_number(case),
+                "resolution": resolution,
+                "delay": replies.get((case.pk, ReplyKind.DELAY)),
+            }
+        )
+        if services.ticket_number(case) is None:
+            counts["no_ticket"] += 1
+        elif resolution is not None:
+            key = "queued" if resolution.status == ReplyStatus.SENDING else resolution.status
+            counts[key] += 1
+    hours = services.delay_notice_hours()
+    unresolved = incident.status != IncidentStatus.RESOLVED
+    return {
+        "incident": incident,
+        "rows": rows,
+        "counts": counts,
+        "resolved": not unresolved,
+        "failed_any": any(r.status == ReplyStatus.FAILED for r in replies.values()),
+        "delay_state": DelayState.objects.filter(incident=incident).first(),
+        "delay_due": unresolved and incident.opened_at <= clock.now() - timedelta(hours=hours),
+        "delay_hours": hours,
+        "can_delay_notice": unresolved and any(r["ticket_number"] for r in rows),
+        "configured": bool(settings.GROOVE_TOKEN),
+    }

@@ -1,14 +1,438 @@
-"""Talking back to customers through the helpdesk (issue: Groove integration)."""
+"""Talking back to customers through the helpdesk: holding replies, delay notices, resolution replies.
+
+Every message is a CustomerReply row queued here and sent by the worker (`tasks.tick`), never inside a web
+request; each try is a ReplyAttempt. Queuing is idempotent per (incident, ticket, kind) — or (case, ticket,
+kind) outside an incident — so a retried action or two people clicking queue one reply, and a sent one is
+never sent again. Inbound (webhooks, polling) lives in `inbound.py`.
+"""
 
 from __future__ import annotations
 
-from sirene.cases.models import Case
-from sirene.incidents.models import Incident
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from sirene.accounts.models import User
+from sirene.cases.models import Case, CaseEvent, Status
+from sirene.core import clock
+from sirene.core.env import env_float
+from sirene.helpdesk import replies
+from sirene.helpdesk.models import CustomerReply, DelayState, ReplyAttempt, ReplyKind, ReplyStatus
+from sirene.incidents.models import Incident, IncidentStatus
+from sirene.integrations.base import IntegrationError
+from sirene.integrations.helpdesk import Helpdesk, helpdesk_client
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "groove"
+# Transient failures are retried automatically this many times in all, then the reply is "failed" and
+# waits for a person's retry (the report shows it).
+MAX_AUTO_ATTEMPTS = 4
+RETRY_BASE_SECONDS = 60.0
+CLAIM_SECONDS = 120.0
+
+
+class ReplyError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def delay_notice_hours() -> float:
+    """SIRENE_DELAY_NOTICE_HOURS: after this long unsolved, the owner is reminded to update customers."""
+    return env_float("SIRENE_DELAY_NOTICE_HOURS", 24.0)
+
+
+def ticket_number(case: Case) -> int | None:
+    """The helpdesk ticket a case came from (cases from other sources have none to reply to)."""
+    if case.source == PROVIDER and case.external_id.isdigit():
+        return int(case.external_id)
+    return None
+
+
+def case_url(case: Case) -> str:
+    return f"{settings.PUBLIC_URL}{case.get_absolute_url()}"
+
+
+def _values(case: Case, incident: Incident | None = None) -> dict[str, Any]:
+    name = (case.customer.name or "").strip()
+    return {
+        "greeting": f"Hallo {name}," if name else "Hallo,",
+        "customer_name": name,
+        "ticket_number": case.external_id,
+        "subject": (incident.title if incident is not None else case.subject) or case.subject,
+        "case_id": case.pk,
+        "case_url": case_url(case),
+        "incident_title": incident.title if incident is not None else "",
+        "resolution": (incident.resolution if incident is not None else case.solution) or "",
+    }
+
+
+def queue_reply(
+    kind: str, case: Case, *, incident: Incident | None = None, user: User | None = None
+) -> tuple[CustomerReply | None, bool]:
+    """Queue one reply of `kind` to the case's ticket. Returns (row, created); (None, False) without a ticket."""
+    number = ticket_number(case)
+    if number is None:
+        return None, False
+    lookup: dict[str, Any] = {"kind": kind, "ticket_number": number}
+    if incident is not None:
+        lookup["incident"] = incident
+    else:
+        lookup.update(case=case, incident__isnull=True)
+    existing = CustomerReply.objects.filter(**lookup).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            reply = CustomerReply.objects.create(
+                kind=kind,
+                incident=incident,
+                case=case,
+                provider=PROVIDER,
+                ticket_number=number,
+                body=replies.render(kind, _values(case, incident)),
+                created_at=clock.now(),
+                next_attempt_at=clock.now(),
+                created_by=user,
+            )
+    except IntegrityError:
+        # Someone queued the same reply a moment ago (two clicks): theirs stands.
+        return CustomerReply.objects.filter(**lookup).first(), False
+    return reply, True
+
+
+# -- hooks called by other domains -----------------------------------------------------------------
 
 
 def on_case_status_changed(case: Case, old: str, new: str) -> None:
-    """Called after a case's status changed (e.g. to open question: queue the holding reply)."""
+    """Called after a case's status changed (inside its transaction).
+
+    Entering "open question" queues the holding reply, once per case however often the status flips.
+    """
+    if new == Status.OPEN_QUESTION and old != Status.OPEN_QUESTION:
+        reply, created = queue_reply(ReplyKind.HOLDING, case)
+        if created and reply is not None:
+            from sirene.cases import services as cases
+
+            cases.record(
+                case,
+                CaseEvent.Kind.SYSTEM,
+                actor_label="sirene",
+                message=f"Holding reply queued for Groove ticket #{reply.ticket_number}",
+                data={"customer_reply": reply.pk},
+            )
 
 
 def on_incident_resolved(incident: Incident) -> None:
     """Queue the resolution reply to every linked customer's ticket (exactly once per ticket)."""
+    from sirene.incidents import services as incidents
+
+    queued = without_ticket = 0
+    for case in incidents.linked_cases(incident):
+        reply, created = queue_reply(ReplyKind.RESOLUTION, case, incident=incident)
+        if reply is None:
+            without_ticket += 1
+        elif created:
+            queued += 1
+    incidents.add_event(
+        incident,
+        "customer_replies",
+        f"Resolution reply queued for {queued} ticket(s); {without_ticket} linked case(s) have no helpdesk ticket",
+        actor_label="sirene",
+        data={"queued": queued, "without_ticket": without_ticket},
+    )
+
+
+def holding_reply_status(case: Case) -> tuple[str, datetime | None]:
+    """("sent"|"queued"|"failed"|"none", when) for the case's holding reply."""
+    reply = CustomerReply.objects.filter(case=case, kind=ReplyKind.HOLDING, incident__isnull=True).first()
+    if reply is None:
+        return "none", None
+    if reply.status == ReplyStatus.SENT:
+        return "sent", reply.sent_at
+    if reply.status == ReplyStatus.FAILED:
+        last = reply.attempt_rows.order_by("-at").first()
+        return "failed", last.at if last else reply.created_at
+    return "queued", reply.created_at
+
+
+# -- actions people take ---------------------------------------------------------------------------
+
+
+def retry_reply(reply: CustomerReply, *, user: User | None = None) -> bool:
+    """Queue a failed reply again (the retry button). A sent or queued reply is left alone."""
+    return bool(
+        CustomerReply.objects.filter(pk=reply.pk, status=ReplyStatus.FAILED).update(
+            status=ReplyStatus.QUEUED, next_attempt_at=clock.now(), claimed_until=None
+        )
+    )
+
+
+def retry_failed(incident: Incident, *, user: User | None = None) -> int:
+    return CustomerReply.objects.filter(incident=incident, status=ReplyStatus.FAILED).update(
+        status=ReplyStatus.QUEUED, next_attempt_at=clock.now(), claimed_until=None
+    )
+
+
+def post_case_note(case: Case, *, user: User | None) -> CustomerReply:
+    """Queue a private note on the case's Groove ticket that links to the sirene case (once per case)."""
+    reply, _created = queue_reply(ReplyKind.NOTE, case, user=user)
+    if reply is None:
+        raise ReplyError("case", "this case did not come from a Groove ticket")
+    return reply
+
+
+@transaction.atomic
+def send_delay_notice(
+    *, incident: Incident | None = None, case: Case | None = None, user: User | None = None
+) -> int:
+    """Queue the delay notice to every affected customer (an incident's linked cases, or one case)."""
+    if (incident is None) == (case is None):
+        raise ReplyError("target", "give exactly one of incident or case")
+    if incident is not None:
+        if incident.status == IncidentStatus.RESOLVED:
+            raise ReplyError("incident", "is already resolved")
+        from sirene.incidents import services as incidents
+
+        targets = list(incidents.linked_cases(incident))
+    else:
+        assert case is not None
+        if not case.is_open:
+            raise ReplyError("case", "is already solved")
+        targets = [case]
+    queued = 0
+    for target in targets:
+        _reply, created = queue_reply(ReplyKind.DELAY, target, incident=incident, user=user)
+        queued += int(created)
+    state = _delay_state(incident=incident, case=case)
+    if state.notified_at is None:
+        DelayState.objects.filter(pk=state.pk).update(notified_at=clock.now())
+    if incident is not None:
+        from sirene.incidents import services as incidents
+
+        incidents.add_event(
+            incident, "delay_notice", f"Delay notice queued for {queued} ticket(s)", actor=user
+        )
+    elif case is not None:
+        from sirene.cases import services as cases
+
+        cases.record(case, CaseEvent.Kind.SYSTEM, actor=user, message="Delay notice queued for the customer")
+    return queued
+
+
+def _delay_state(*, incident: Incident | None = None, case: Case | None = None) -> DelayState:
+    lookup: dict[str, Any] = {"incident": incident} if incident is not None else {"case": case}
+    try:
+        with transaction.atomic():
+            state, _ = DelayState.objects.get_or_create(**lookup)
+    except IntegrityError:
+        state = DelayState.objects.get(**lookup)
+    return state
+
+
+# -- the worker's side: sending --------------------------------------------------------------------
+
+
+def send_due(limit: int = 50, client: Helpdesk | None = None) -> int:
+    """Send queued replies whose time has come; returns how many were tried."""
+    now = clock.now()
+    due = Q(status=ReplyStatus.QUEUED, next_attempt_at__lte=now) | Q(
+        status=ReplyStatus.SENDING, claimed_until__lt=now
+    )
+    ids = list(
+        CustomerReply.objects.filter(due)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    tried = 0
+    for reply_id in ids:
+        # Claim by conditional update: of two workers only one gets the row.
+        claimed = (
+            CustomerReply.objects.filter(pk=reply_id)
+            .filter(due)
+            .update(status=ReplyStatus.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        )
+        if not claimed:
+            continue
+        client = client or helpdesk_client()
+        _send_one(CustomerReply.objects.select_related("case", "case__customer").get(pk=reply_id), client)
+        tried += 1
+    return tried
+
+
+def _send_one(reply: CustomerReply, client: Helpdesk) -> None:
+    now = clock.now()
+    try:
+        if reply.kind == ReplyKind.NOTE:
+            message_id = client.add_note(reply.ticket_number, reply.body)
+        else:
+            message_id = client.reply(reply.ticket_number, reply.body)
+    except IntegrationError as exc:
+        attempts = reply.attempts + 1
+        give_up = exc.permanent or attempts >= MAX_AUTO_ATTEMPTS
+        ReplyAttempt.objects.create(
+            reply=reply,
+            at=now,
+            outcome=ReplyAttempt.Outcome.PERMANENT if give_up else ReplyAttempt.Outcome.TRANSIENT,
+            error=str(exc)[:2000],
+        )
+        wait = max(exc.retry_after or 0.0, RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+        CustomerReply.objects.filter(pk=reply.pk).update(
+            status=ReplyStatus.FAILED if give_up else ReplyStatus.QUEUED,
+            attempts=attempts,
+            last_error=str(exc)[:2000],
+            next_attempt_at=now + timedelta(seconds=wait),
+            claimed_until=None,
+        )
+        log.warning(
+            "helpdesk %s to ticket #%s failed (%s): %s",
+            reply.kind,
+            reply.ticket_number,
+            "giving up" if give_up else "will retry",
+            exc,
+        )
+        return
+    with transaction.atomic():
+        ReplyAttempt.objects.create(
+            reply=reply, at=now, outcome=ReplyAttempt.Outcome.SENT, provider_message_id=message_id[:100]
+        )
+        CustomerReply.objects.filter(pk=reply.pk).update(
+            status=ReplyStatus.SENT,
+            attempts=reply.attempts + 1,
+            sent_at=now,
+            provider_message_id=message_id[:100],
+            last_error="",
+            claimed_until=None,
+        )
+        _after_sent(reply, client)
+
+
+def _after_sent(reply: CustomerReply, client: Helpdesk) -> None:
+    from sirene.cases import services as cases
+
+    where = (
+        f"Groove #{reply.ticket_number}" if client.configured else f"outbox (Groove #{reply.ticket_number})"
+    )
+    if reply.kind == ReplyKind.NOTE:
+        cases.record(
+            reply.case,
+            CaseEvent.Kind.SYSTEM,
+            actor_label="sirene",
+            message=f"Private note linking to this case posted to {where}",
+        )
+        return
+    label = ReplyKind(reply.kind).label
+    cases.mark_customer_contacted(reply.case, how=f"{label} sent via {where}")
+
+
+# -- delay reminders (worker) ----------------------------------------------------------------------
+
+
+def open_question_since(case: Case) -> datetime | None:
+    event = (
+        CaseEvent.objects.filter(case=case, field="status", new_value=Status.OPEN_QUESTION)
+        .order_by("-at", "-id")
+        .first()
+    )
+    return event.at if event is not None else None
+
+
+@dataclass
+class Reminder:
+    target: str
+    owner: User | None
+    via: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def remind_delays(limit: int = 50) -> int:
+    """Remind owners of incidents and open questions unsolved for longer than the configured time."""
+    cutoff = clock.now() - timedelta(hours=delay_notice_hours())
+    done = 0
+    incidents_due = (
+        Incident.objects.exclude(status=IncidentStatus.RESOLVED)
+        .filter(opened_at__lte=cutoff)
+        .exclude(delay_state__reminded_at__isnull=False)
+        .select_related("acknowledged_by", "opened_by")[:limit]
+    )
+    for incident in incidents_due:
+        owner = incident.acknowledged_by or incident.opened_by
+        if _claim_reminder(incident=incident):
+            via = _remind(
+                owner,
+                f"INC-{incident.pk} „{incident.title}“",
+                f"{settings.PUBLIC_URL}{incident.get_absolute_url()}",
+            )
+            DelayState.objects.filter(incident=incident).update(reminded_via=via)
+            from sirene.incidents import services as incidents
+
+            incidents.add_event(
+                incident,
+                "delay_reminder",
+                f"Unsolved for over {delay_notice_hours():g} h: owner reminded ({via})",
+                actor_label="sirene",
+            )
+            done += 1
+    cases_due = (
+        Case.objects.filter(status=Status.OPEN_QUESTION)
+        .exclude(delay_state__reminded_at__isnull=False)
+        .select_related("owner")[:limit]
+    )
+    for case in cases_due:
+        since = open_question_since(case)
+        if since is None or since > cutoff or not _claim_reminder(case=case):
+            continue
+        via = _remind(case.owner, f"#{case.pk} „{case.subject}“", case_url(case))
+        DelayState.objects.filter(case=case).update(reminded_via=via)
+        from sirene.cases import services as cases
+
+        cases.record(
+            case,
+            CaseEvent.Kind.SYSTEM,
+            actor_label="sirene",
+            message=f"Open question unsolved for over {delay_notice_hours():g} h: owner reminded ({via})",
+        )
+        done += 1
+    return done
+
+
+def _claim_reminder(*, incident: Incident | None = None, case: Case | None = None) -> bool:
+    state = _delay_state(incident=incident, case=case)
+    return bool(
+        DelayState.objects.filter(pk=state.pk, reminded_at__isnull=True).update(reminded_at=clock.now())
+    )
+
+
+def _remind(owner: User | None, what: str, url: str) -> str:
+    text = (
+        f"{what} ist seit über {delay_notice_hours():g} Stunden ungelöst. "
+        f"Bitte informiere die betroffenen Kunden mit einem Zwischenstand: {url}"
+    )
+    slack_id = getattr(owner, "slack_user_id", "") if owner is not None else ""
+    if slack_id:
+        try:
+            from sirene.integrations import slack
+
+            slack.chat_transport().send_dm(slack_id, text)
+            return "slack"
+        except (ImportError, AttributeError):
+            pass  # Slack DMs are not available in this build: the outbox below shows the reminder.
+        except IntegrationError as exc:
+            log.warning("delay reminder DM failed: %s", exc)
+    from sirene.integrations.models import OutboxMessage
+
+    OutboxMessage.objects.create(
+        channel=OutboxMessage.Channel.SLACK,
+        kind="dm",
+        recipient=owner.display_name() if owner is not None else "(no owner)",
+        body=text,
+        payload={"url": url},
+    )
+    return "outbox"

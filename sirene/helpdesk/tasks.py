@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from sirene.helpdesk import inbound, services
+
 
 def tick() -> int:
-    return 0
+    # Inbound first, so a case that just arrived can get its replies queued in the same loop.
+    done = inbound.process_pending()
+    done += services.send_due()
+    done += services.remind_delays()
+    return done

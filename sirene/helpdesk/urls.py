@@ -1,6 +1,19 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from sirene.helpdesk import views
 
 app_name = "helpdesk"
-urlpatterns: list = []
+urlpatterns = [
+    path("outbox/", views.outbox, name="outbox"),
+    path("templates/", views.templates, name="templates"),
+    path("replies/<int:reply_id>/retry/", views.retry_reply, name="retry_reply"),
+    path("incidents/<int:incident_id>/retry-failed/", views.retry_failed, name="retry_failed"),
+    path(
+        "incidents/<int:incident_id>/delay-notice/", views.incident_delay_notice, name="incident_delay_notice"
+    ),
+    path("cases/<int:case_id>/delay-notice/", views.case_delay_notice, name="case_delay_notice"),
+    path("cases/<int:case_id>/note/", views.case_note, name="case_note"),
+    path("cases/<int:case_id>/refresh-tickets/", views.refresh_tickets, name="refresh_tickets"),
+]

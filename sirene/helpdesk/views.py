@@ -1,0 +1,165 @@
+"""Helpdesk pages and actions: the outbox, reply templates, and the buttons of the case/incident panels.
+Thin: every write goes through services.py (sending itself is left to the worker)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sirene.accounts.models import User
+from sirene.cases.models import Case
+from sirene.helpdesk import inbound, replies, services
+from sirene.helpdesk.models import CustomerReply, ReplyKind
+from sirene.incidents.models import Incident
+from sirene.integrations.models import OutboxMessage
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@login_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    """Everything sirene sent or would have sent (Slack, phone, helpdesk), newest first."""
+    rows = OutboxMessage.objects.all()
+    channel = request.GET.get("channel", "")
+    kind = request.GET.get("kind", "").strip()
+    query = request.GET.get("q", "").strip()
+    if channel in OutboxMessage.Channel.values:
+        rows = rows.filter(channel=channel)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if query:
+        rows = rows.filter(
+            Q(body__icontains=query) | Q(recipient__icontains=query) | Q(subject__icontains=query)
+        )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "helpdesk/outbox.html",
+        {
+            "page": page,
+            "channels": OutboxMessage.Channel.choices,
+            "kinds": OutboxMessage.objects.order_by("kind").values_list("kind", flat=True).distinct(),
+            "f": {"channel": channel, "kind": kind, "q": query},
+            "query": params.urlencode(),
+        },
+    )
+
+
+@login_required
+def templates(request: HttpRequest) -> HttpResponse:
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        try:
+            replies.save_template(kind, request.POST.get("body", ""), user=_user(request))
+        except replies.TemplateError as exc:
+            errors[kind] = exc.message
+        else:
+            messages.success(request, _("Template saved."))
+            return redirect("helpdesk:templates")
+    rows = [
+        {
+            "kind": kind,
+            "label": label,
+            "body": request.POST.get("body") if kind in errors else replies.template_text(kind),
+            "error": errors.get(kind, ""),
+        }
+        for kind, label in ReplyKind.choices
+    ]
+    return render(
+        request,
+        "helpdesk/templates.html",
+        {"rows": rows, "placeholders": replies.PLACEHOLDERS},
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def retry_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
+    reply = get_object_or_404(CustomerReply, pk=reply_id)
+    if services.retry_reply(reply, user=_user(request)):
+        messages.success(request, _("The reply is queued again."))
+    else:
+        messages.info(request, _("Only failed replies can be retried."))
+    return _back(request, reply.case.get_absolute_url())
+
+
+@login_required
+@require_POST
+def retry_failed(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    count = services.retry_failed(incident, user=_user(request))
+    messages.success(request, _("%(count)d failed replies queued again.") % {"count": count})
+    return _back(request, incident.get_absolute_url())
+
+
+@login_required
+@require_POST
+def incident_delay_notice(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    try:
+        count = services.send_delay_notice(incident=incident, user=_user(request))
+    except services.ReplyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Delay notice queued for %(count)d customers.") % {"count": count})
+    return _back(request, incident.get_absolute_url())
+
+
+@login_required
+@require_POST
+def case_delay_notice(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    try:
+        count = services.send_delay_notice(case=case, user=_user(request))
+    except services.ReplyError as exc:
+        messages.error(request, str(exc))
+    else:
+        if count:
+            messages.success(request, _("Delay notice queued."))
+        else:
+            messages.info(request, _("The delay notice was already queued or sent."))
+    return _back(request, case.get_absolute_url())
+
+
+@login_required
+@require_POST
+def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    try:
+        services.post_case_note(case, user=_user(request))
+    except services.ReplyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The private note is queued for Groove."))
+    return _back(request, case.get_absolute_url())
+
+
+@login_required
+@require_POST
+def refresh_tickets(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Re-read the customer's tickets from the helpdesk now (a read; nothing is sent)."""
+    case = get_object_or_404(Case.objects.select_related("customer"), pk=case_id)
+    if case.customer.email:
+        inbound.refresh_customer_tickets(case.customer.email)
+    return _back(request, case.get_absolute_url())

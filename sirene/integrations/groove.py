@@ -1,0 +1,323 @@
+"""Groove helpdesk, API v1 (REST) over httpx, and the outbox stand-in used when no token is configured.
+
+Facts (../shared/INTEGRATIONS.md): Bearer token in the header (never in the query string); lists are
+paginated with `meta.pagination.next_page` (at most 50 per page); `POST /tickets/:number/messages` with
+`note: true` is a private note, else a reply to the customer. Adding a tag has no confirmed v1 endpoint:
+it lives in one place (`TAG_PATH`) so it can be adjusted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import httpx
+
+from sirene.integrations.base import IntegrationError, PermanentError, TransientError
+from sirene.integrations.helpdesk import Message, Ticket, TicketPage
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "groove"
+PER_PAGE_MAX = 50
+TAG_PATH = "/tickets/{number}/tags"  # unconfirmed in v1; see module docstring
+# A Retry-After longer than this is not waited out inside one call: the caller (the worker) gets a
+# TransientError with retry_after and schedules the next attempt instead of blocking every other job.
+MAX_INLINE_WAIT_SECONDS = 10.0
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Groove sends "2017-12-14 20:09:19 +0530" and "2017-12-14 15:54:26 UTC" (and ISO 8601 in places)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(" UTC"):
+        text = text[:-4] + " +0000"
+    for fmt in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
+        try:
+            return datetime.strptime(text.replace("Z", "+0000"), fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def last_path_segment(href: Any) -> str:
+    """…/v1/customers/rambo@example.com → rambo@example.com (the only place a ticket names its customer)."""
+    if not isinstance(href, str) or not href:
+        return ""
+    return unquote(urlparse(href).path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def ticket_from_json(data: dict[str, Any]) -> Ticket:
+    """A Ticket from Groove's ticket JSON (API response, or the body of a ticket webhook)."""
+    if not isinstance(data, dict):
+        raise ValueError("ticket: must be an object")
+    number = data.get("number", data.get("ticket_number"))
+    if isinstance(number, str) and number.isdigit():
+        number = int(number)
+    if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
+        raise ValueError("ticket.number: must be a positive integer")
+    links = _obj(data.get("links"))
+    customer_link = _obj(links.get("customer"))
+    email = last_path_segment(customer_link.get("href"))
+    if not email and isinstance(data.get("customer"), dict):
+        email = str(data["customer"].get("email") or "")
+    tags = [str(t) for t in data.get("tags") or [] if isinstance(t, (str, int))]
+    return Ticket(
+        number=number,
+        title=str(data.get("title") or ""),
+        state=str(data.get("state") or ""),
+        tags=tags,
+        customer_email=email.strip().lower(),
+        customer_name=str(data.get("customer_name") or ""),
+        summary=str(data.get("last_message_plain_text") or data.get("summary") or ""),
+        url=str(data.get("app_url") or ""),
+        created_at=parse_time(data.get("created_at")),
+        updated_at=parse_time(data.get("updated_at")),
+        raw=data,
+    )
+
+
+def ticket_number_from_href(href: Any) -> int | None:
+    segment = last_path_segment(href)
+    return int(segment) if segment.isdigit() else None
+
+
+def message_from_json(data: dict[str, Any]) -> Message:
+    if not isinstance(data, dict):
+        raise ValueError("message: must be an object")
+    message_id = data.get("id")
+    if not isinstance(message_id, (str, int)) or isinstance(message_id, bool) or not str(message_id):
+        raise ValueError("message.id: must be a string")
+    links = _obj(data.get("links"))
+    ticket_link = _obj(links.get("ticket"))
+    author_link = _obj(links.get("author"))
+    return Message(
+        id=str(message_id),
+        ticket_number=ticket_number_from_href(ticket_link.get("href")),
+        body=str(data.get("plain_text_body") or data.get("body") or ""),
+        note=bool(data.get("note")),
+        from_agent=bool(data.get("agent_response")),
+        author=last_path_segment(author_link.get("href")),
+        created_at=parse_time(data.get("created_at")),
+        raw=data,
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class GrooveHelpdesk:
+    provider = PROVIDER
+    configured = True
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str,
+        *,
+        retries: int = 2,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not token:
+            raise PermanentError("SIRENE_GROOVE_TOKEN is not set", provider=PROVIDER)
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
+        self.sleep = sleep
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=TIMEOUT,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    # -- the one request path: retries, error classification --------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        attempt = 0
+        while True:
+            try:
+                response = self._client.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                error: IntegrationError = TransientError(
+                    f"Groove {method} {path}: {type(exc).__name__}", provider=PROVIDER
+                )
+                wait = self.backoff * (2**attempt)
+            else:
+                if response.status_code < 300:
+                    return self._json(response, method, path)
+                if response.status_code == 429 or response.status_code >= 500:
+                    retry_after = _retry_after(response)
+                    error = TransientError(
+                        f"Groove {method} {path}: HTTP {response.status_code}",
+                        retry_after=retry_after,
+                        provider=PROVIDER,
+                    )
+                    wait = retry_after if retry_after is not None else self.backoff * (2**attempt)
+                else:
+                    # 401 bad token, 403, 404 unknown ticket, 422 invalid: retrying cannot help.
+                    raise PermanentError(
+                        f"Groove {method} {path}: HTTP {response.status_code} {_error_text(response)}",
+                        provider=PROVIDER,
+                    )
+            if attempt >= self.retries or wait > MAX_INLINE_WAIT_SECONDS:
+                raise error
+            log.info("Groove %s %s failed (%s); retrying in %.1fs", method, path, error, wait)
+            self.sleep(wait)
+            attempt += 1
+
+    @staticmethod
+    def _json(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+        if not response.content:
+            return {}
+        try:
+            data = response.json()
+        except ValueError:
+            raise TransientError(f"Groove {method} {path}: response is not JSON", provider=PROVIDER) from None
+        if not isinstance(data, dict):
+            raise PermanentError(f"Groove {method} {path}: unexpected response shape", provider=PROVIDER)
+        return data
+
+    # -- the interface ------------------------------------------------------------------------------
+
+    def fetch_ticket(self, number: int) -> Ticket:
+        data = self._request("GET", f"/tickets/{int(number)}")
+        try:
+            return ticket_from_json(data.get("ticket", data))
+        except ValueError as exc:
+            raise PermanentError(f"Groove ticket {number}: {exc}", provider=PROVIDER) from None
+
+    def fetch_message(self, message_id: str) -> Message:
+        data = self._request("GET", f"/messages/{message_id}")
+        try:
+            return message_from_json(data.get("message", data))
+        except ValueError as exc:
+            raise PermanentError(f"Groove message {message_id}: {exc}", provider=PROVIDER) from None
+
+    def list_tickets(self, *, page: int = 1, per_page: int = PER_PAGE_MAX, customer: str = "") -> TicketPage:
+        params: dict[str, Any] = {"page": page, "per_page": min(per_page, PER_PAGE_MAX)}
+        if customer:
+            params["customer"] = customer
+        data = self._request("GET", "/tickets", params=params)
+        tickets = []
+        for item in data.get("tickets") or []:
+            try:
+                tickets.append(ticket_from_json(item))
+            except ValueError as exc:
+                log.warning("skipping a malformed ticket in Groove's list: %s", exc)
+        pagination = (data.get("meta") or {}).get("pagination") or {}
+        return TicketPage(
+            tickets=tickets,
+            page=page,
+            next_page=_next_page(pagination.get("next_page")),
+            total_pages=pagination.get("total_pages")
+            if isinstance(pagination.get("total_pages"), int)
+            else None,
+        )
+
+    def customer_tickets(self, email: str, *, limit: int = 100) -> list[Ticket]:
+        found: list[Ticket] = []
+        page: int | None = 1
+        while page is not None and len(found) < limit:
+            result = self.list_tickets(page=page, customer=email)
+            found.extend(result.tickets)
+            page = result.next_page if result.next_page and result.next_page > page else None
+        return found[:limit]
+
+    def _post_message(self, number: int, body: str, *, note: bool) -> str:
+        data = self._request("POST", f"/tickets/{int(number)}/messages", json={"body": body, "note": note})
+        message = data.get("message", data)
+        return str(message.get("id") or message.get("href") or "") if isinstance(message, dict) else ""
+
+    def add_note(self, number: int, body: str) -> str:
+        return self._post_message(number, body, note=True)
+
+    def reply(self, number: int, body: str) -> str:
+        return self._post_message(number, body, note=False)
+
+    def add_tag(self, number: int, tag: str) -> None:
+        self._request("POST", TAG_PATH.format(number=int(number)), json={"tags": [tag]})
+
+
+def _next_page(value: Any) -> int | None:
+    """`next_page` is a URL (…/tickets?page=3&per_page=50) or null. Only its page number is used: the
+    token is never sent to a host other than the configured one."""
+    if isinstance(value, int):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    pages = parse_qs(urlparse(value).query).get("page")
+    return int(pages[0]) if pages and pages[0].isdigit() else None
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(data, dict):
+        return str(data.get("errors") or data.get("error") or data)[:200]
+    return str(data)[:200]
+
+
+class OutboxHelpdesk:
+    """No Groove token: replies and notes are recorded in the outbox (shown in the UI) instead of sent."""
+
+    provider = PROVIDER
+    configured = False
+
+    def _not_configured(self) -> PermanentError:
+        return PermanentError("Groove is not configured (set SIRENE_GROOVE_TOKEN)", provider=PROVIDER)
+
+    def fetch_ticket(self, number: int) -> Ticket:
+        raise self._not_configured()
+
+    def fetch_message(self, message_id: str) -> Message:
+        raise self._not_configured()
+
+    def list_tickets(self, *, page: int = 1, per_page: int = PER_PAGE_MAX, customer: str = "") -> TicketPage:
+        raise self._not_configured()
+
+    def customer_tickets(self, email: str, *, limit: int = 100) -> list[Ticket]:
+        raise self._not_configured()
+
+    def _record(self, kind: str, number: int, body: str) -> str:
+        from sirene.integrations.models import OutboxMessage
+
+        message = OutboxMessage.objects.create(
+            channel=OutboxMessage.Channel.HELPDESK,
+            kind=kind,
+            recipient=f"Groove #{number}",
+            body=body,
+            payload={"ticket": number, "note": kind == "note"},
+        )
+        return f"outbox:{message.pk}"
+
+    def add_note(self, number: int, body: str) -> str:
+        return self._record("note", number, body)
+
+    def reply(self, number: int, body: str) -> str:
+        return self._record("reply", number, body)
+
+    def add_tag(self, number: int, tag: str) -> None:
+        self._record("tag", number, tag)
