@@ -7,6 +7,8 @@ in WebhookDelivery, so a repeated callback changes nothing.
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -37,7 +39,7 @@ def _store(event: str, key: str, request: HttpRequest) -> bool:
                 source="twilio",
                 event=event,
                 delivery_key=key[:200],
-                body=request.body.decode("utf-8", "replace")[:20000],
+                body=json.dumps(request.POST.dict())[:20000],
                 received_at=clock.now(),
                 processed_at=clock.now(),
             )
