@@ -1,13 +1,19 @@
-"""Critical incidents. (Problem groups, the detection rule and the brief are added by the incident-detection work.)"""
+"""Problem groups (every tracked case joins one), the per-category detection rule, and critical incidents.
+
+A ProblemGroup keeps its running centroid and a few recent member vectors as float32 bytes, so the
+grouping decision of `sirene.similarity` can run against the database without re-reading cases.
+GroupMembership stores, per case, the customer identity and arrival time the detection rule counts.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from sirene.cases.models import Case, Category
+from sirene.cases.models import Case, Category, Reproduced
 from sirene.core import clock
 
 
@@ -15,6 +21,84 @@ class IncidentStatus(models.TextChoices):
     OPEN = "open", _("Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESOLVED = "resolved", _("Resolved")
+
+
+class ProblemGroup(models.Model):
+    """Reports about the same problem; the unit the detection rule counts customers in."""
+
+    title = models.CharField(_("title"), max_length=300, blank=True, default="")
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.OTHER
+    )
+    # Set when the group is anchored to a confirmed known problem of the knowledge base.
+    known_problem_key = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    centroid = models.BinaryField(null=True, blank=True, editable=False)
+    # Up to GroupingParams.max_members recent member vectors, concatenated float32 rows.
+    recent_vectors = models.BinaryField(null=True, blank=True, editable=False)
+    count = models.PositiveIntegerField(default=0)
+    # Error codes quoted by members ("502", "E-1234"): a shared code is strong evidence of one problem.
+    codes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    first_seen_at = models.DateTimeField(default=clock.now)
+    last_seen_at = models.DateTimeField(default=clock.now, db_index=True)
+    # A group merged into another keeps existing (for the audit trail) but takes no new cases.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_groups"
+    )
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        verbose_name = _("problem group")
+        verbose_name_plural = _("problem groups")
+
+    def __str__(self) -> str:
+        return f"G-{self.pk} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:group", args=[self.pk])
+
+
+class GroupMembership(models.Model):
+    """One case in one group, with what the rule counts (who, when) copied for cheap queries."""
+
+    class How(models.TextChoices):
+        NEW = "new", _("opened a new group")
+        SIMILAR = "similar", _("similar reports")
+        KNOWN_PROBLEM = "known_problem", _("confirmed known problem")
+        MOVED = "moved", _("moved by an agent")
+        MERGED = "merged", _("groups merged")
+        SPLIT = "split", _("group split")
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="problem_membership")
+    group = models.ForeignKey(ProblemGroup, on_delete=models.CASCADE, related_name="memberships")
+    # Customer.identity: e-mail, else helpdesk id; one customer writing four times counts once.
+    identity = models.CharField(max_length=300)
+    received_at = models.DateTimeField()
+    score = models.FloatField(default=0.0)
+    how = models.CharField(max_length=20, choices=How.choices, default=How.NEW)
+    joined_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["group", "received_at"], name="membership_group_received")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} in {self.group_id}"
+
+
+class IncidentRule(models.Model):
+    """Per-category override of the detection rule (more than `threshold` customers in the window)."""
+
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, unique=True)
+    threshold = models.PositiveIntegerField(_("more than N customers"))
+    window_hours = models.FloatField(_("window (hours)"))
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = _("incident rule")
+        verbose_name_plural = _("incident rules")
+
+    def __str__(self) -> str:
+        return f"{self.category}: >{self.threshold} / {self.window_hours}h"
 
 
 class Incident(models.Model):
@@ -46,9 +130,35 @@ class Incident(models.Model):
     resolution = models.TextField(_("resolution"), blank=True, default="")
     # Every affected customer's case, linked so each hears back.
     cases = models.ManyToManyField(Case, related_name="incidents", blank=True)
+    # The problem group that triggered it (auto) or that an agent attached; null for manual ones.
+    group = models.ForeignKey(
+        ProblemGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+    )
+    # The brief (what, first/last seen, counts, examples, common thread), rebuilt as cases arrive.
+    brief = models.JSONField(default=dict, blank=True)
+    brief_updated_at = models.DateTimeField(null=True, blank=True)
+    customers_affected = models.PositiveIntegerField(default=0)
+    reports = models.PositiveIntegerField(default=0)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    test_reproduced = models.CharField(
+        _("reproduced in test account"),
+        max_length=10,
+        choices=Reproduced.choices,
+        default=Reproduced.NOT_TRIED,
+    )
+    test_note = models.TextField(_("test-account note"), blank=True, default="")
 
     class Meta:
         ordering = ["-opened_at"]
+        constraints = [
+            # The backstop behind the row lock: one group never has two live incidents.
+            models.UniqueConstraint(
+                fields=["group"],
+                condition=Q(group__isnull=False) & ~Q(status="resolved"),
+                name="incident_one_live_per_group",
+            )
+        ]
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
 
