@@ -79,3 +79,27 @@ def extract_attributes(text: str) -> dict[str, str]:
     if has_app != has_web:
         out["client"] = "app" if has_app else "web"
     return out
+
+
+_STATUS = re.compile(r"\b[45]\d\d\b")
+_STATUS_CONTEXT = re.compile(r"fehler|error|code|http|status|gateway|server|seite|page", re.I)
+_NAMED_CODE = re.compile(
+    r"(?:fehler(?:code|nummer)?|error(?:\s*code)?|code)\s*[:#]?\s*((?:[A-Z]{1,5}[-_]?)?\d{2,6})\b", re.I
+)
+
+
+def extract_error_codes(text: str) -> list[str]:
+    """Error codes a report quotes: HTTP statuses near an error word ("Fehler 502"), named codes
+    ("Fehlercode E-1234"). A bare "499" without such a word (a price, a page number) is no code."""
+    if not text:
+        return []
+    text = text[:20_000]
+    codes: list[str] = []
+    for m in _STATUS.finditer(text):
+        if _STATUS_CONTEXT.search(text[max(0, m.start() - 40) : m.end() + 40]) and m.group(0) not in codes:
+            codes.append(m.group(0))
+    for m in _NAMED_CODE.finditer(text):
+        code = m.group(1).upper()
+        if code not in codes:
+            codes.append(code)
+    return codes[:10]

@@ -1,21 +1,37 @@
-"""Critical incidents: lifecycle (open → acknowledged → resolved) and the timeline.
+"""Critical incidents: grouping every new case, the detection rule, the brief, and the lifecycle
+(open → acknowledged → resolved) with its timeline.
 
-Problem groups, the detection rule and the brief are added by the incident-detection work;
+`on_new_case` (intake pipeline, inside its transaction) puts the case into a problem group
+(`grouping.assign`), then `evaluate` locks the group row and either links the case to the group's
+live incident (timeline: "case joined") or checks the rule of `rules.py` (more than N distinct
+customers in the window AND well above the group's usual rate) and opens one. Holding the group's
+row lock while counting and opening, plus the unique constraint "one live incident per group",
+is what keeps two workers from opening two incidents for the same group.
+
 `open_incident` is the ONE place an incident starts, and it emits the "incident opened" event
 as a plain service call to escalation (no signals), in the same transaction.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from sirene.accounts.models import User
 from sirene.cases.models import Case, Category
 from sirene.core import clock
-from sirene.incidents.models import Incident, IncidentEvent, IncidentStatus
+from sirene.incidents.models import GroupMembership, Incident, IncidentEvent, IncidentStatus, ProblemGroup
+
+log = logging.getLogger(__name__)
+
+# Rebuilding the brief reads every linked case; past this size it is rebuilt on every
+# BRIEF_EVERY-th report (and by the worker tick), not on each one.
+BRIEF_EAGER_UP_TO = 60
+BRIEF_EVERY = 10
 
 
 class IncidentError(ValueError):
@@ -54,6 +70,7 @@ def open_incident(
     opened_by: User | None = None,
     origin: str = "manual",
     cases: list[Case] | None = None,
+    group: ProblemGroup | None = None,
 ) -> Incident:
     title = title.strip()
     if not title:
@@ -67,10 +84,12 @@ def open_incident(
         opened_by=opened_by,
         origin=origin,
         opened_at=clock.now(),
+        group=group,
     )
     if cases:
         incident.cases.add(*cases)
     add_event(incident, "opened", title, actor=opened_by, data={"origin": origin})
+    refresh_brief(incident)
     from sirene.escalation import services as escalation
 
     escalation.on_incident_opened(incident)
@@ -136,6 +155,10 @@ def linked_cases(incident: Incident) -> QuerySet[Case]:
 
 def on_new_case(case: Case) -> None:
     """Called by the intake pipeline for every new case (inside its transaction)."""
+    from sirene.incidents import grouping
+
+    membership = grouping.assign(case)
+    evaluate(membership.group, trigger=case)
 
 
 def incident_summary_for(case: Case) -> dict[str, Any] | None:
@@ -149,3 +172,270 @@ def incident_summary_for(case: Case) -> dict[str, Any] | None:
         "status": incident.status,
         "url": incident.get_absolute_url(),
     }
+
+
+def live_incident(group: ProblemGroup) -> Incident | None:
+    return group.incidents.exclude(status=IncidentStatus.RESOLVED).order_by("-opened_at").first()
+
+
+def _window_start(group: ProblemGroup, window_hours: float) -> Any:
+    """Start of the counting window; never before the group's last resolved incident ended, so a
+    resolved incident does not reopen at once from the very reports it already answered."""
+    start = clock.now() - timedelta(hours=window_hours)
+    last_resolved = group.incidents.filter(status=IncidentStatus.RESOLVED).aggregate(m=Max("resolved_at"))[
+        "m"
+    ]
+    return max(start, last_resolved) if last_resolved else start
+
+
+def usual_rate(group: ProblemGroup, window_start: Any, window_hours: float) -> float | None:
+    """Distinct customers per window before the current one; None without a full window of history."""
+    from sirene.incidents.rules import BASELINE_DAYS
+
+    window = timedelta(hours=window_hours)
+    plain_start = clock.now() - window
+    history_start = max(group.first_seen_at, plain_start - timedelta(days=BASELINE_DAYS))
+    span = plain_start - history_start
+    if span < window:
+        return None
+    customers = (
+        group.memberships.filter(received_at__gte=history_start, received_at__lt=plain_start)
+        .values("identity")
+        .distinct()
+        .count()
+    )
+    return customers * (window / span)
+
+
+def rate_facts(group: ProblemGroup) -> dict[str, Any]:
+    """Counts and the rule decision for a group right now (shown in the brief and group page)."""
+    from sirene.incidents.rules import decide, rule_for
+
+    rule = rule_for(group.category)
+    start = _window_start(group, rule.window_hours)
+    in_window = group.memberships.filter(received_at__gte=start, received_at__lte=clock.now())
+    customers = in_window.values("identity").distinct().count()
+    expected = usual_rate(group, start, rule.window_hours)
+    decision = decide(customers, rule.threshold, expected)
+    return {
+        "customers_in_window": customers,
+        "reports_in_window": in_window.count(),
+        "window_hours": rule.window_hours,
+        "threshold": rule.threshold,
+        "rule_source": rule.source,
+        "usual_per_window": round(expected, 2) if expected is not None else None,
+        "required": decision.required,
+        "known_recurring": bool(expected),
+        "fire": decision.fire,
+        "reason": decision.reason,
+        "window_start": start.isoformat(),
+    }
+
+
+def refresh_brief(incident: Incident) -> Incident:
+    from sirene.incidents import brief
+
+    cases = list(linked_cases(incident))
+    rate = rate_facts(incident.group) if incident.group_id else None  # type: ignore[arg-type]
+    data = brief.build(cases, rate=rate)
+    old = incident.brief or {}
+    if old:
+        before = {(f["attribute"], f["value"]) for f in old.get("common_thread", [])}
+        after = {(f["attribute"], f["value"]) for f in data["common_thread"]}
+        codes_before = set(old.get("what", {}).get("error_codes", []))
+        if before != after or codes_before != set(data["what"]["error_codes"]):
+            thread = ", ".join(f"{a}={v}" for a, v in sorted(after)) or "–"
+            codes = ", ".join(data["what"]["error_codes"]) or "–"
+            add_event(incident, "brief_changed", f"common thread: {thread}; error codes: {codes}")
+    incident.brief = data
+    incident.brief_updated_at = clock.now()
+    incident.customers_affected = data["customers_affected"]
+    incident.reports = data["reports"]
+    incident.first_seen = min((c.received_at for c in cases), default=None)
+    incident.last_seen = max((c.received_at for c in cases), default=None)
+    incident.save(
+        update_fields=[
+            "brief",
+            "brief_updated_at",
+            "customers_affected",
+            "reports",
+            "first_seen",
+            "last_seen",
+        ]
+    )
+    return incident
+
+
+def _link(incident: Incident, case: Case, how: str = "") -> None:
+    if incident.cases.filter(pk=case.pk).exists():
+        return
+    incident.cases.add(case)
+    add_event(
+        incident,
+        "case_joined",
+        f"#{case.pk} {case.customer}: {case.subject[:120]}",
+        data={"case_id": case.pk, "customer": case.customer.identity, "how": how},
+    )
+    reports = incident.cases.count()
+    if reports <= BRIEF_EAGER_UP_TO or reports % BRIEF_EVERY == 0:
+        refresh_brief(incident)
+
+
+@transaction.atomic
+def evaluate(group: ProblemGroup, trigger: Case | None = None) -> Incident | None:
+    """Link the trigger to the group's live incident, or open one when the rule fires."""
+    group = ProblemGroup.objects.select_for_update().get(pk=group.pk)
+    live = live_incident(group)
+    if live is not None:
+        if trigger is not None:
+            _link(live, trigger, "group")
+        return live
+    facts = rate_facts(group)
+    if not facts["fire"]:
+        return None
+    cases = list(
+        Case.objects.filter(problem_membership__group=group, received_at__gte=facts["window_start"]).order_by(
+            "received_at", "id"
+        )
+    )
+    incident = open_incident(
+        title=group.title or f"G-{group.pk}",
+        description=facts["reason"],
+        category=group.category,
+        origin="auto",
+        cases=cases,
+        group=group,
+    )
+    add_event(incident, "rule", facts["reason"], data={k: v for k, v in facts.items() if k != "window_start"})
+    log.info("incident %s opened for group %s: %s", incident.pk, group.pk, facts["reason"])
+    return incident
+
+
+@transaction.atomic
+def set_test_check(incident: Incident, value: str, note: str = "", *, user: User | None = None) -> Incident:
+    """The test-account check: reproduced yes / no / not tried, with a note."""
+    from sirene.cases.models import Reproduced
+
+    if value not in Reproduced.values:
+        raise IncidentError("reproduced", f"{value!r} is not one of: {', '.join(Reproduced.values)}")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.test_reproduced == value and incident.test_note == note.strip():
+        return incident
+    incident.test_reproduced = value
+    incident.test_note = note.strip()
+    incident.save(update_fields=["test_reproduced", "test_note"])
+    add_event(incident, "test_check", f"{value}: {note.strip()}".strip(": "), actor=user)
+    return incident
+
+
+# --- agents correcting the grouping -------------------------------------------------------------
+
+
+def _after_membership_change(
+    group: ProblemGroup, case: Case | None, removed_from: ProblemGroup | None
+) -> None:
+    if removed_from is not None and case is not None:
+        old_live = live_incident(removed_from)
+        if old_live is not None and old_live.cases.filter(pk=case.pk).exists():
+            old_live.cases.remove(case)
+            add_event(old_live, "case_removed", f"#{case.pk} → G-{group.pk}", data={"case_id": case.pk})
+            refresh_brief(old_live)
+    evaluate(group, trigger=case)
+
+
+@transaction.atomic
+def move_case(case: Case, target: ProblemGroup, *, user: User | None = None) -> GroupMembership:
+    """Move a case to another problem group (the agent knows better than the similarity score)."""
+    from sirene.incidents import grouping
+
+    target = ProblemGroup.objects.select_for_update().get(pk=target.pk)
+    if target.merged_into_id is not None:
+        raise IncidentError("group", f"G-{target.pk} was merged into G-{target.merged_into_id}")
+    membership = GroupMembership.objects.select_for_update().filter(case=case).first()
+    if membership is None:
+        membership = grouping.assign(case)
+    source = ProblemGroup.objects.select_for_update().get(pk=membership.group_id)
+    if source.pk == target.pk:
+        return membership
+    membership.group = target
+    membership.how = GroupMembership.How.MOVED
+    membership.save(update_fields=["group", "how"])
+    grouping.rebuild(source)
+    grouping.rebuild(target)
+    from sirene.cases.services import record
+
+    record(case, "system", actor=user, message=f"problem group G-{source.pk} → G-{target.pk}")
+    _after_membership_change(target, case, source)
+    return membership
+
+
+@transaction.atomic
+def merge_groups(source: ProblemGroup, target: ProblemGroup, *, user: User | None = None) -> ProblemGroup:
+    """Everything of `source` goes to `target`; a live incident of either carries on for both."""
+    from sirene.incidents import grouping
+
+    if source.pk == target.pk:
+        raise IncidentError("target", "cannot merge a group into itself")
+    first, second = sorted([source.pk, target.pk])  # lock in id order: two merges never deadlock
+    locked = {g.pk: g for g in ProblemGroup.objects.select_for_update().filter(pk__in=[first, second])}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.merged_into_id or target.merged_into_id:
+        raise IncidentError("group", "one of the groups was already merged")
+    moved_cases = list(Case.objects.filter(problem_membership__group=source))
+    source.memberships.update(group=target, how=GroupMembership.How.MERGED)
+    source.merged_into = target
+    source.save(update_fields=["merged_into"])
+    grouping.rebuild(source)
+    grouping.rebuild(target)
+    src_live, dst_live = live_incident(source), live_incident(target)
+    if src_live is not None and dst_live is None:
+        # The target takes over the source's incident (one live incident per group still holds).
+        Incident.objects.filter(pk=src_live.pk).update(group=target)
+        add_event(src_live, "group_merged", f"G-{source.pk} → G-{target.pk}", actor=user)
+        dst_live = src_live
+        dst_live.group = target
+    elif src_live is not None and dst_live is not None:
+        add_event(src_live, "group_merged", f"G-{source.pk} → G-{target.pk} (INC-{dst_live.pk})", actor=user)
+    if dst_live is not None:
+        for case in moved_cases:
+            _link(dst_live, case, "merged")
+        refresh_brief(dst_live)
+    else:
+        evaluate(target)
+    return target
+
+
+@transaction.atomic
+def split_group(group: ProblemGroup, cases: list[Case], *, user: User | None = None) -> ProblemGroup:
+    """Take the given cases out of `group` into a new group (a different problem after all)."""
+    from sirene.incidents import grouping
+
+    group = ProblemGroup.objects.select_for_update().get(pk=group.pk)
+    ids = {c.pk for c in cases}
+    members = list(group.memberships.select_related("case", "case__customer").filter(case_id__in=ids))
+    if not members:
+        raise IncidentError("cases", f"none of the given cases is in G-{group.pk}")
+    if len(members) == group.memberships.count():
+        raise IncidentError("cases", "a split must leave at least one case in the group")
+    first = min(members, key=lambda m: (m.received_at, m.pk)).case
+    new = ProblemGroup.objects.create(
+        title=grouping.group_title(first),
+        category=first.category,
+        created_at=clock.now(),
+        first_seen_at=first.received_at,
+        last_seen_at=first.received_at,
+    )
+    GroupMembership.objects.filter(pk__in=[m.pk for m in members]).update(
+        group=new, how=GroupMembership.How.SPLIT
+    )
+    grouping.rebuild(group)
+    grouping.rebuild(new)
+    live = live_incident(group)
+    if live is not None:
+        for m in members:
+            if live.cases.filter(pk=m.case_id).exists():
+                live.cases.remove(m.case)
+        add_event(live, "group_split", f"{len(members)} cases → G-{new.pk}", actor=user)
+        refresh_brief(live)
+    evaluate(new)
+    return new

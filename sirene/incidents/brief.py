@@ -1,0 +1,248 @@
+"""The incident brief: what is broken, since when, for how many, who, and the common thread.
+
+Built from the incident's linked cases (so manual incidents get one too) and rebuilt as cases
+arrive. The common thread ("roter Faden") compares, per attribute value, the share among the
+affected customers with the share among recent other reporters (the baseline) and keeps a value
+only when all of these hold:
+
+* support: at least MIN_SUPPORT affected customers have it,
+* strength: at least MIN_SHARE of the affected customers that state the attribute have it, and
+  the share is MIN_LIFT points above the baseline share,
+* significance: one-sided Fisher's exact test, p < P_VALUE (with at least MIN_BASELINE baseline
+  customers stating the attribute; without a baseline nothing can be called unusual).
+
+Attributes come from the customer record (platform, device, os, browser, app_version,
+club_member, plan, country, language, …), from the e-mail address (domain and provider family),
+and from the report text (`sirene.cases.attributes.extract_attributes`); the customer record wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from sirene.cases.attributes import extract_attributes, extract_error_codes
+from sirene.cases.models import Case
+from sirene.cases.pipeline import case_vector
+from sirene.core import clock
+
+MIN_SUPPORT = 3
+MIN_SHARE = 0.5
+MIN_LIFT = 0.2
+MIN_BASELINE = 5
+P_VALUE = 0.01
+BASELINE_DAYS = 14
+BASELINE_LIMIT = 3000
+EXAMPLES = 5
+
+# Provider families: "only GMX and WEB.DE" is one finding, not two half-findings.
+_PROVIDERS = {
+    "gmail.com": "Google",
+    "googlemail.com": "Google",
+    "gmx.de": "GMX",
+    "gmx.net": "GMX",
+    "gmx.at": "GMX",
+    "gmx.ch": "GMX",
+    "web.de": "WEB.DE",
+    "t-online.de": "Telekom",
+    "magenta.de": "Telekom",
+    "outlook.com": "Microsoft",
+    "outlook.de": "Microsoft",
+    "hotmail.com": "Microsoft",
+    "hotmail.de": "Microsoft",
+    "live.com": "Microsoft",
+    "live.de": "Microsoft",
+    "msn.com": "Microsoft",
+    "icloud.com": "Apple",
+    "me.com": "Apple",
+    "mac.com": "Apple",
+    "yahoo.com": "Yahoo",
+    "yahoo.de": "Yahoo",
+    "aol.com": "AOL",
+    "aol.de": "AOL",
+    "freenet.de": "freenet",
+    "posteo.de": "Posteo",
+    "mailbox.org": "mailbox.org",
+    "proton.me": "Proton",
+    "protonmail.com": "Proton",
+    "1und1.de": "1&1",
+    "arcor.de": "Vodafone",
+    "vodafone.de": "Vodafone",
+}
+_MOBILE_OS = {"ios", "android", "ipados"}
+_DESKTOP_OS = {"windows", "macos", "mac os", "linux", "chromeos"}
+
+_STOP = set(
+    """aber alle allem also auch auf aus bei beim bin bis bitte bzw dann dass das dem den der des die dies
+    diese diesem dieser doch dort durch eine einem einen einer eines einfach erst etwas euch eure euer
+    für gibt habe haben hallo hat hatte heute hier ihnen ihr ihre immer jetzt kann kein keine leider mal
+    mehr mein meine meinem meinen meiner mich mir mit nach nicht noch nun nur oder ohne schon sehr seit
+    sich sie sind über und uns unter viele vielen vom von war warum was weil wenn werden wie wieder wir
+    wird wurde zum zur zwar danke gruß grüße freundlichen liebe lieber team mfg
+    about after again also and any are been but can cannot could did does dont for from had has have
+    hello help her his how into its just not now only our please still that the their them then there
+    they this was were what when where which why will with would you your thanks regards""".split()
+)
+_WORD = re.compile(r"[a-zäöüß][a-zäöüß0-9-]{3,}", re.I)
+
+
+def _clean_value(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float, str)):
+        text = str(value).strip()
+        return text[:80] or None
+    return None
+
+
+def case_attributes(case: Case) -> dict[str, str]:
+    """Every attribute we know for this report: customer record > e-mail > text."""
+    attrs: dict[str, str] = dict(extract_attributes(case.text))
+    customer = case.customer
+    for key, value in (customer.attributes or {}).items():
+        clean = _clean_value(value)
+        if clean is not None:
+            attrs[str(key).strip().lower()[:40]] = clean
+    if customer.email:
+        domain = customer.email_domain.lower()
+        attrs["email_domain"] = domain
+        attrs["email_provider"] = _PROVIDERS.get(domain, domain)
+    if "platform" not in attrs or attrs["platform"].lower() not in {"mobile", "desktop"}:
+        os_name = attrs.get("os", "").lower()
+        if os_name in _MOBILE_OS:
+            attrs["platform"] = "mobile"
+        elif os_name in _DESKTOP_OS:
+            attrs["platform"] = "desktop"
+    return attrs
+
+
+def _per_customer(cases: list[Case]) -> dict[str, dict[str, str]]:
+    """Attributes per distinct customer (later reports fill in what earlier ones did not say)."""
+    out: dict[str, dict[str, str]] = {}
+    for case in cases:
+        merged = out.setdefault(case.customer.identity, {})
+        merged.update(case_attributes(case))
+    return out
+
+
+def common_thread(
+    affected: dict[str, dict[str, str]], baseline: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
+    from scipy.stats import fisher_exact
+
+    findings: list[dict[str, Any]] = []
+    attributes = sorted({k for attrs in affected.values() for k in attrs})
+    for attribute in attributes:
+        known = [a[attribute] for a in affected.values() if attribute in a]
+        base_known = [b[attribute] for b in baseline.values() if attribute in b]
+        if len(base_known) < MIN_BASELINE:
+            continue
+        counts = Counter(v.lower() for v in known)
+        base_counts = Counter(v.lower() for v in base_known)
+        display = {v.lower(): v for v in known}
+        for value_key, a in counts.items():
+            if a < MIN_SUPPORT:
+                continue
+            share = a / len(known)
+            b = base_counts.get(value_key, 0)
+            base_share = b / len(base_known)
+            if share < MIN_SHARE or share - base_share < MIN_LIFT:
+                continue
+            _, p = fisher_exact([[a, len(known) - a], [b, len(base_known) - b]], alternative="greater")
+            if p < P_VALUE:
+                findings.append(
+                    {
+                        "attribute": attribute,
+                        "value": display[value_key],
+                        "share": round(share, 3),
+                        "baseline_share": round(base_share, 3),
+                        "customers": a,
+                        "known": len(known),
+                        "p_value": float(f"{p:.2g}"),
+                    }
+                )
+    findings.sort(key=lambda f: (f["p_value"], -f["share"]))
+    return findings
+
+
+def _terms(cases: list[Case]) -> tuple[list[str], list[str]]:
+    df: Counter[str] = Counter()
+    codes: Counter[str] = Counter()
+    for case in cases:
+        text = case.clean_text or case.text
+        df.update({w.lower() for w in _WORD.findall(text)} - _STOP)
+        codes.update(set(extract_error_codes(case.text)))
+    need = max(2, int(0.3 * len(cases))) if len(cases) > 1 else 1
+    terms = [w for w, n in df.most_common(40) if n >= need][:8]
+    error_codes = [c for c, n in codes.most_common(5) if n >= min(need, 2)]
+    return terms, error_codes
+
+
+def _representative(cases: list[Case], n: int = 3) -> list[Case]:
+    vectors = [(c, case_vector(c)) for c in cases]
+    usable = [(c, v) for c, v in vectors if v is not None and len(v) and np.any(v)]
+    if len({len(v) for _, v in usable}) != 1:
+        return cases[:n]
+    mat = np.stack([v for _, v in usable])
+    centroid = mat.mean(axis=0)
+    order = np.argsort(-(mat @ centroid), kind="stable")
+    return [usable[int(i)][0] for i in order[:n]]
+
+
+def _snippet(case: Case) -> str:
+    text = " ".join((case.clean_text or case.text).split())
+    return text[:240] + ("…" if len(text) > 240 else "")
+
+
+def baseline_customers(exclude: set[str], until: Any) -> dict[str, dict[str, str]]:
+    since = until - timedelta(days=BASELINE_DAYS)
+    recent = list(
+        Case.objects.filter(received_at__gte=since, received_at__lte=until)
+        .select_related("customer")
+        .order_by("-received_at")[:BASELINE_LIMIT]
+    )
+    return {k: v for k, v in _per_customer(recent[::-1]).items() if k not in exclude}
+
+
+def build(cases: list[Case], *, rate: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The brief as a JSON-ready dict (cases: the incident's linked cases, oldest first)."""
+    identities: dict[str, Case] = {}
+    for case in cases:
+        identities.setdefault(case.customer.identity, case)
+    examples = [
+        {
+            "customer": str(case.customer),
+            "email": case.customer.email,
+            "case_id": case.pk,
+            "url": case.get_absolute_url(),
+            "subject": case.subject[:200],
+        }
+        for case in list(identities.values())[:EXAMPLES]
+    ]
+    affected = _per_customer(cases)
+    until = max((c.received_at for c in cases), default=clock.now())
+    thread = common_thread(affected, baseline_customers(set(affected), until)) if cases else []
+    terms, codes = _terms(cases) if cases else ([], [])
+    rep = _representative(cases) if cases else []
+    return {
+        "customers_affected": len(identities),
+        "reports": len(cases),
+        "first_seen": min(c.received_at for c in cases).isoformat() if cases else None,
+        "last_seen": until.isoformat() if cases else None,
+        "examples": examples,
+        "what": {
+            "summary": _snippet(rep[0]) if rep else "",
+            "representative": [
+                {"case_id": c.pk, "url": c.get_absolute_url(), "text": _snippet(c)} for c in rep
+            ],
+            "key_terms": terms,
+            "error_codes": codes,
+        },
+        "common_thread": thread,
+        "rate": rate or {},
+        "built_at": clock.now().isoformat(),
+    }

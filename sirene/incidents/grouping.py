@@ -1,0 +1,278 @@
+"""Problem groups in the database: every tracked case joins one (or opens a new one).
+
+The decision itself is `sirene.similarity.choose_group` (shared with the grouping benchmark); this
+module feeds it from the database and writes the result back:
+
+* candidates: live groups active within CANDIDATE_DAYS; their raw-mean centroids and up to
+  `max_members` recent member vectors are stored on the group row as float32 bytes;
+* a confirmed known problem (knowledge base) is the strongest signal: the case joins the group
+  anchored to that known problem, whatever the wording;
+* the category is a softer one: customers describe one login failure in very different words,
+  so a group of the same (non-"other") category is accepted with a threshold lowered by
+  CATEGORY_BONUS; only if no such group fits are groups of other categories considered.
+
+Writes lock the chosen group row (select_for_update) so concurrent workers never lose an update
+to the centroid or count. Agents can move a case, merge two groups and split one; each rebuilds
+the affected groups' centroids from their members' stored embeddings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+
+from sirene.cases.attributes import extract_error_codes
+from sirene.cases.models import Case, Category
+from sirene.cases.pipeline import case_vector
+from sirene.core import clock
+from sirene.incidents.models import GroupMembership, ProblemGroup
+from sirene.similarity import (
+    DEFAULT_GROUPING,
+    GroupingParams,
+    GroupSnapshot,
+    choose_group,
+    shortlist,
+    updated_centroid,
+)
+from sirene.similarity.grouping import threshold_for
+
+log = logging.getLogger(__name__)
+
+CANDIDATE_DAYS = 30
+MAX_CANDIDATES = 5000
+CATEGORY_BONUS = 0.10
+CODE_BONUS = 0.08
+MAX_BONUS = 0.12
+MAX_CODES = 10
+# A knowledge-base match this sure counts like an agent's confirmation.
+KNOWN_PROBLEM_CONFIDENCE = 0.9
+
+
+def _vec(blob: Any) -> np.ndarray | None:
+    if not blob:
+        return None
+    return np.frombuffer(bytes(blob), dtype=np.float32)
+
+
+def _rows(blob: Any, dim: int) -> np.ndarray | None:
+    v = _vec(blob)
+    if v is None or dim <= 0 or len(v) % dim:
+        return None
+    return v.reshape(-1, dim)
+
+
+def group_title(case: Case) -> str:
+    title = (case.subject or case.clean_text or case.body).strip().splitlines()
+    return (title[0] if title else "")[:300] or f"#{case.pk}"
+
+
+def confirmed_known_problem(case: Case) -> str:
+    """Key of the known problem this case is confirmed (or matched with high confidence) to, else ""."""
+    try:
+        from sirene.knowledge import services as knowledge
+
+        # A savepoint: a failing knowledge query must not poison the intake transaction.
+        with transaction.atomic():
+            suggestions = knowledge.suggestions_for(case)
+    except Exception:  # the knowledge base must never stop grouping
+        log.exception("knowledge suggestions failed for case %s", case.pk)
+        return ""
+    for s in suggestions or []:
+        if not isinstance(s, dict):
+            continue
+        confirmed = s.get("state") == "confirmed" or s.get("confirmed") is True
+        confident = float(s.get("confidence") or 0.0) >= KNOWN_PROBLEM_CONFIDENCE
+        key = s.get("known_problem_id")
+        if key is not None and (confirmed or confident):
+            return str(key)[:100]
+    return ""
+
+
+def _centroids(groups: list[tuple[Any, ...]], dim: int) -> np.ndarray:
+    out = np.zeros((len(groups), dim), dtype=np.float32)
+    for i, g in enumerate(groups):
+        v = _vec(g[1])
+        if v is not None and len(v) == dim:  # a group from another encoder never matches
+            out[i] = v
+    return out
+
+
+def _snapshots(
+    vector: np.ndarray, groups: list[tuple[Any, ...]], params: GroupingParams
+) -> list[GroupSnapshot]:
+    if not groups:
+        return []
+    dim = len(vector)
+    cents = _centroids(groups, dim)
+    return [
+        GroupSnapshot(
+            id=int(groups[i][0]), centroid=cents[i], count=int(groups[i][2]), members=_rows(groups[i][5], dim)
+        )
+        for i in shortlist(vector, cents, params.shortlist)
+    ]
+
+
+def choose(
+    case: Case, vector: np.ndarray, params: GroupingParams = DEFAULT_GROUPING
+) -> tuple[int | None, float, str]:
+    """(group id or None, score, how) for a new case, without writing anything."""
+    known = confirmed_known_problem(case)
+    if known:
+        gid = (
+            ProblemGroup.objects.filter(known_problem_key=known, merged_into__isnull=True)
+            .order_by("-last_seen_at")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if gid is not None:
+            return gid, 1.0, GroupMembership.How.KNOWN_PROBLEM
+    if not np.any(vector):
+        return None, 0.0, GroupMembership.How.NEW
+    since = clock.now() - timedelta(days=CANDIDATE_DAYS)
+    groups = list(
+        ProblemGroup.objects.filter(merged_into__isnull=True, last_seen_at__gte=since)
+        .order_by("-last_seen_at")
+        .values_list("id", "centroid", "count", "category", "codes", "recent_vectors")[:MAX_CANDIDATES]
+    )
+    gid, score = decide_group(vector, case.category, extract_error_codes(case.text), groups, params)
+    return gid, score, (GroupMembership.How.SIMILAR if gid is not None else GroupMembership.How.NEW)
+
+
+def relaxation(category: str, codes: list[str], group_category: str, group_codes: list[str]) -> float:
+    """How much lower the join threshold is for this group: same category, a shared error code."""
+    bonus = 0.0
+    if category != Category.OTHER and category == group_category:
+        bonus += CATEGORY_BONUS
+    if codes and set(codes) & set(group_codes or []):
+        bonus += CODE_BONUS
+    return min(bonus, MAX_BONUS)
+
+
+def decide_group(
+    vector: np.ndarray,
+    category: str,
+    codes: list[str],
+    groups: list[tuple[Any, ...]],
+    params: GroupingParams = DEFAULT_GROUPING,
+) -> tuple[int | None, float]:
+    """`choose_group` over the shortlist, each candidate with its own (relaxed) threshold.
+
+    Candidates come from two shortlists (all groups, and the groups of the same category, so a
+    same-category group is never crowded out by many near-misses elsewhere). Candidates with the
+    same relaxation are decided together by `choose_group`; across those buckets the largest
+    margin over its own threshold wins, exactly as inside `choose_group`.
+    """
+    if not groups or not np.any(vector):
+        return None, 0.0
+    info = {int(g[0]): g for g in groups}
+    same = [g for g in groups if g[3] == category] if category != Category.OTHER else []
+    snapshots: dict[int, GroupSnapshot] = {}
+    for snap in _snapshots(vector, same, params) + _snapshots(vector, groups, params):
+        snapshots.setdefault(snap.id, snap)
+    buckets: dict[float, list[GroupSnapshot]] = {}
+    for snap in snapshots.values():
+        g = info[snap.id]
+        buckets.setdefault(relaxation(category, codes, g[3], g[4]), []).append(snap)
+    best: tuple[float, int, float] | None = None
+    for bonus, cands in buckets.items():
+        relaxed = dataclasses.replace(params, threshold=params.threshold - bonus)
+        gid, score = choose_group(vector, cands, relaxed)
+        if gid is None:
+            continue
+        margin = score - threshold_for(snapshots[gid].count, relaxed)
+        if best is None or margin > best[0]:
+            best = (margin, gid, score)
+    if best is None:
+        return None, 0.0
+    return best[1], best[2]
+
+
+def _merge_codes(existing: list[str] | None, new: list[str]) -> list[str]:
+    merged = list(existing or [])
+    merged += [c for c in new if c not in merged]
+    return merged[-MAX_CODES:]
+
+
+def _push_member(group: ProblemGroup, vector: np.ndarray, params: GroupingParams) -> None:
+    dim = len(vector)
+    rows = _rows(group.recent_vectors, dim)
+    stacked = vector.reshape(1, -1) if rows is None else np.vstack([rows, vector.reshape(1, -1)])
+    group.recent_vectors = stacked[-params.max_members :].astype(np.float32).tobytes()
+
+
+def assign(case: Case, params: GroupingParams = DEFAULT_GROUPING) -> GroupMembership:
+    """Put a new case into its problem group (caller holds a transaction). Idempotent per case."""
+    existing = GroupMembership.objects.filter(case=case).select_related("group").first()
+    if existing is not None:
+        return existing
+    vector = case_vector(case)
+    if vector is None:
+        vector = np.zeros(0, dtype=np.float32)
+    gid, score, how = choose(case, vector, params) if len(vector) else (None, 0.0, GroupMembership.How.NEW)
+    now = clock.now()
+    if gid is None:
+        group = ProblemGroup.objects.create(
+            title=group_title(case),
+            category=case.category,
+            known_problem_key=confirmed_known_problem(case) if len(vector) else "",
+            centroid=vector.tobytes() if len(vector) else None,
+            recent_vectors=vector.tobytes() if len(vector) and np.any(vector) else None,
+            count=1,
+            codes=extract_error_codes(case.text),
+            created_at=now,
+            first_seen_at=case.received_at,
+            last_seen_at=case.received_at,
+        )
+    else:
+        group = ProblemGroup.objects.select_for_update().get(pk=gid)
+        centroid = _vec(group.centroid)
+        if centroid is not None and len(centroid) == len(vector):
+            group.centroid = updated_centroid(centroid, group.count, vector).tobytes()
+            _push_member(group, vector, params)
+        group.count += 1
+        group.codes = _merge_codes(group.codes, extract_error_codes(case.text))
+        group.first_seen_at = min(group.first_seen_at, case.received_at)
+        group.last_seen_at = max(group.last_seen_at, case.received_at)
+        group.save(
+            update_fields=["centroid", "recent_vectors", "count", "codes", "first_seen_at", "last_seen_at"]
+        )
+    return GroupMembership.objects.create(
+        case=case,
+        group=group,
+        identity=case.customer.identity,
+        received_at=case.received_at,
+        score=score,
+        how=how,
+        joined_at=now,
+    )
+
+
+def rebuild(group: ProblemGroup, params: GroupingParams = DEFAULT_GROUPING) -> ProblemGroup:
+    """Recompute centroid, recent vectors, count and first/last seen from the members (after moves)."""
+    members = list(group.memberships.select_related("case").order_by("received_at", "id"))
+    vectors = [v for v in (case_vector(m.case) for m in members) if v is not None and len(v)]
+    dims = {len(v) for v in vectors}
+    if vectors and len(dims) == 1:
+        mat = np.stack(vectors).astype(np.float32)
+        group.centroid = mat.mean(axis=0).astype(np.float32).tobytes()
+        group.recent_vectors = mat[-params.max_members :].tobytes()
+    else:
+        group.centroid = None
+        group.recent_vectors = None
+    group.count = len(members)
+    codes: list[str] = []
+    for m in members:
+        codes = _merge_codes(codes, extract_error_codes(m.case.text))
+    group.codes = codes
+    if members:
+        group.first_seen_at = members[0].received_at
+        group.last_seen_at = max(m.received_at for m in members)
+    group.save(
+        update_fields=["centroid", "recent_vectors", "count", "codes", "first_seen_at", "last_seen_at"]
+    )
+    return group

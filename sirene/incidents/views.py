@@ -1,0 +1,207 @@
+"""Web UI for incidents and problem groups. Thin: every write goes to `services`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from sirene.accounts.models import User
+from sirene.cases.models import Case, Reproduced
+from sirene.core import clock
+from sirene.incidents import charts, services
+from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
+
+ATTRIBUTE_LABELS = {
+    "platform": gettext_lazy("Mobile vs desktop"),
+    "device": gettext_lazy("Device"),
+    "os": gettext_lazy("Operating system"),
+    "browser": gettext_lazy("Browser"),
+    "app_version": gettext_lazy("App version"),
+    "client": gettext_lazy("App or web"),
+    "email_domain": gettext_lazy("E-mail domain"),
+    "email_provider": gettext_lazy("E-mail provider"),
+    "club_member": gettext_lazy("Club membership"),
+    "plan": gettext_lazy("Plan"),
+    "country": gettext_lazy("Country"),
+    "language": gettext_lazy("Language"),
+}
+
+
+def _user(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+def _back(incident: Incident) -> HttpResponse:
+    return redirect("incidents:detail", incident.pk)
+
+
+@login_required
+def incident_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status") or ""
+    qs = Incident.objects.all()
+    if status in IncidentStatus.values:
+        qs = qs.filter(status=status)
+    incidents = list(qs[:100])
+    now = clock.now()
+    rows = []
+    for incident in incidents:
+        times = list(incident.cases.values_list("received_at", flat=True))
+        rows.append(
+            {"incident": incident, "chart": charts.incident_sparkline(times, now, label=incident.title)}
+        )
+    return render(
+        request,
+        "incidents/list.html",
+        {"rows": rows, "status": status, "statuses": IncidentStatus.choices},
+    )
+
+
+@login_required
+def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident.objects.select_related("group"), pk=incident_id)
+    from sirene.escalation.panels import incident_panel_context as escalation_panel
+    from sirene.helpdesk.panels import incident_panel_context as helpdesk_panel
+
+    brief = incident.brief or {}
+    thread = [
+        {
+            **f,
+            "label": str(ATTRIBUTE_LABELS.get(f["attribute"], f["attribute"])),
+            "pct": round(f["share"] * 100),
+            "base_pct": round(f["baseline_share"] * 100),
+        }
+        for f in brief.get("common_thread", [])
+    ]
+    times = list(incident.cases.values_list("received_at", flat=True))
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "brief": brief,
+            "thread": thread,
+            "rate": brief.get("rate") or {},
+            "what": brief.get("what") or {},
+            "events": incident.events.select_related("actor"),
+            "cases": services.linked_cases(incident)[:200],
+            "chart": charts.incident_sparkline(times, clock.now(), label=incident.title),
+            "reproduced_choices": Reproduced.choices,
+            "escalation_panel": escalation_panel(request, incident),
+            "helpdesk_panel": helpdesk_panel(request, incident),
+        },
+    )
+
+
+@login_required
+@require_POST
+def incident_ack(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    if services.acknowledge(incident, user=_user(request), via="web"):
+        messages.success(request, _("Incident acknowledged."))
+    else:
+        messages.info(request, _("The incident was already acknowledged."))
+    return _back(incident)
+
+
+@login_required
+@require_POST
+def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    try:
+        done = services.resolve(incident, resolution=request.POST.get("resolution", ""), user=_user(request))
+    except services.IncidentError:
+        messages.error(request, _("Please describe the resolution."))
+        return _back(incident)
+    if done:
+        messages.success(request, _("Incident resolved."))
+    else:
+        messages.info(request, _("The incident was already resolved."))
+    return _back(incident)
+
+
+@login_required
+@require_POST
+def incident_test_check(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    try:
+        services.set_test_check(
+            incident, request.POST.get("reproduced", ""), request.POST.get("note", ""), user=_user(request)
+        )
+    except services.IncidentError as exc:
+        messages.error(request, str(exc))
+    return _back(incident)
+
+
+@login_required
+def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = get_object_or_404(ProblemGroup, pk=group_id)
+    members = group.memberships.select_related("case", "case__customer").order_by("-received_at")[:300]
+    others = ProblemGroup.objects.filter(merged_into__isnull=True).exclude(pk=group.pk)[:200]
+    return render(
+        request,
+        "incidents/group.html",
+        {
+            "group": group,
+            "members": members,
+            "others": others,
+            "rate": services.rate_facts(group),
+            "incident": services.live_incident(group),
+        },
+    )
+
+
+def _group_or_error(request: HttpRequest, name: str) -> ProblemGroup | None:
+    raw = request.POST.get(name, "")
+    group = ProblemGroup.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    if group is None:
+        messages.error(request, _("Please choose an existing problem group."))
+    return group
+
+
+@login_required
+@require_POST
+def group_merge(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = get_object_or_404(ProblemGroup, pk=group_id)
+    target = _group_or_error(request, "into")
+    if target is None:
+        return redirect(group)
+    try:
+        services.merge_groups(group, target, user=_user(request))
+    except services.IncidentError as exc:
+        messages.error(request, str(exc))
+        return redirect(group)
+    messages.success(request, _("Groups merged."))
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def group_split(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = get_object_or_404(ProblemGroup, pk=group_id)
+    ids = [int(x) for x in request.POST.getlist("case") if x.isdigit()]
+    try:
+        new = services.split_group(group, list(Case.objects.filter(pk__in=ids)), user=_user(request))
+    except services.IncidentError as exc:
+        messages.error(request, str(exc))
+        return redirect(group)
+    messages.success(request, _("Group split."))
+    return redirect(new)
+
+
+@login_required
+@require_POST
+def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    target = _group_or_error(request, "group")
+    if target is not None:
+        try:
+            services.move_case(case, target, user=_user(request))
+            messages.success(request, _("Case moved to another problem group."))
+        except services.IncidentError as exc:
+            messages.error(request, str(exc))
+    return redirect(case)
