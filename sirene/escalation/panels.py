@@ -6,13 +6,58 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from sirene.accounts.models import User
 from sirene.cases.models import Case
-from sirene.incidents.models import Incident
+from sirene.escalation.models import AttemptKind, Run
+from sirene.incidents.models import Incident, IncidentStatus
 
 
 def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     return {}
 
 
+def _label(step: dict[str, Any], people: dict[str, Any]) -> str:
+    def name(key: Any) -> str:
+        return str((people.get(str(key)) or {}).get("name") or "—")
+
+    kind = step.get("kind")
+    if kind == "slack_post":
+        return f"Slack {step.get('channel')} → " + ", ".join(name(k) for k in step.get("mentions") or [])
+    if kind == "wait_ack":
+        return f"⏱ {step.get('minutes')} min"
+    if kind == "call":
+        return f"☎ {name(step.get('person'))} ×{step.get('attempts')}"
+    if kind == "task":
+        return f"✔ {name(step.get('person'))}: {step.get('title')}"
+    if kind == "repeat":
+        return f"↻ {step.get('times')}×"
+    return str(kind)
+
+
 def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
-    return {}
+    run = Run.objects.filter(incident=incident).first()
+    if run is None:
+        return {"run": None}
+    attempts = list(run.attempts.all())
+    people = run.snapshot.get("people") or {}
+    steps = []
+    for index, step in enumerate(run.snapshot.get("steps") or []):
+        steps.append(
+            {
+                "label": _label(step, people),
+                "current": index == run.step_index and run.status == "active",
+                "attempts": [a for a in attempts if a.step_index == index],
+            }
+        )
+    user = request.user if isinstance(request.user, User) else None
+    return {
+        "run": run,
+        "incident": incident,
+        "steps": steps,
+        "other_attempts": [
+            a for a in attempts if a.kind in (AttemptKind.SLACK_UPDATE, AttemptKind.STATUS_UPDATE)
+        ],
+        "tasks": list(run.tasks.select_related("person")),
+        "can_ack": incident.status == IncidentStatus.OPEN,
+        "can_update": bool(user and user.is_lead) and incident.status != IncidentStatus.RESOLVED,
+    }

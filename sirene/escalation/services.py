@@ -13,6 +13,7 @@ from sirene.accounts.models import User
 from sirene.core import clock
 from sirene.escalation import engine, messages
 from sirene.escalation.models import (
+    Absence,
     Attempt,
     AttemptKind,
     AttemptStatus,
@@ -394,3 +395,47 @@ def upcoming(limit: int = 50) -> list[Run]:
 
 def now_plus(minutes: float) -> dt.datetime:
     return clock.now() + dt.timedelta(minutes=minutes)
+
+
+def format_preview(lines: list[engine.PreviewLine]) -> list[str]:
+    return engine.format_lines(lines)
+
+
+def create_policy(name: str) -> Policy:
+    name = (name or "").strip()
+    if not name:
+        raise EscalationError("name", "must not be empty")
+    if Policy.objects.filter(name=name).exists():
+        raise EscalationError("name", f"a policy named {name!r} exists already")
+    return Policy.objects.create(name=name[:100], is_default=not Policy.objects.exists())
+
+
+def add_absence(
+    person: Person,
+    *,
+    starts_at: dt.datetime | None,
+    ends_at: dt.datetime | None,
+    kind: str = "vacation",
+    note: str = "",
+) -> Absence:
+    from sirene.escalation.models import AbsenceKind
+
+    if starts_at is None:
+        raise EscalationError("starts_at", "missing or not a date and time")
+    if ends_at is None:
+        raise EscalationError("ends_at", "missing or not a date and time")
+    if ends_at <= starts_at:
+        raise EscalationError("ends_at", "must be after the start")
+    if kind not in AbsenceKind.values:
+        raise EscalationError("kind", f"{kind!r} is not one of: {', '.join(AbsenceKind.values)}")
+    return Absence.objects.create(
+        person=person, starts_at=starts_at, ends_at=ends_at, kind=kind, note=note[:200]
+    )
+
+
+def delete_absence(absence: Absence) -> None:
+    absence.delete()
+
+
+def is_absent(person: Person, at: dt.datetime) -> bool:
+    return Absence.objects.filter(person=person, starts_at__lte=at, ends_at__gt=at).exists()

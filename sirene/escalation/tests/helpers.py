@@ -46,7 +46,9 @@ def twilio_post(client: Any, path: str, params: dict[str, str], *, signature: st
 
 def call_status(client: Any, fake: FakeTwilio, attempt: Attempt, status: str, **kw: str) -> Any:
     call = next(c for c in fake.calls if c["sid"] == attempt.provider_id)
-    return twilio_post(client, f"/hooks/twilio/status?attempt={attempt.pk}", fake.status_params(call, status, **kw))
+    return twilio_post(
+        client, f"/hooks/twilio/status?attempt={attempt.pk}", fake.status_params(call, status, **kw)
+    )
 
 
 def press(client: Any, fake: FakeTwilio, attempt: Attempt, digits: str) -> Any:
@@ -66,7 +68,9 @@ def slack_action(client: Any, payload: dict[str, Any]) -> Any:
 
     body = urlencode({"payload": json.dumps(payload)}).encode()
     extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in slack.sign(body).items()}
-    return client.post("/hooks/slack/interactivity", body, content_type="application/x-www-form-urlencoded", **extra)
+    return client.post(
+        "/hooks/slack/interactivity", body, content_type="application/x-www-form-urlencoded", **extra
+    )
 
 
 def calls() -> list[Attempt]:

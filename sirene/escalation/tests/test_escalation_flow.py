@@ -20,7 +20,9 @@ def minute(at: dt.datetime, start: dt.datetime) -> float:
     return (at - start).total_seconds() / 60
 
 
-def test_it_posts_the_siren_mentioning_all_four_responders(fake_slack: Any, fake_twilio: Any, team: Any, start: Any) -> None:
+def test_it_posts_the_siren_mentioning_all_four_responders(
+    fake_slack: Any, fake_twilio: Any, team: Any, start: Any
+) -> None:
     incident = open_incident()
     work()
     [message] = fake_slack.posted_to("#customer-success")
@@ -62,8 +64,12 @@ def test_nobody_reacts_so_it_calls_tara_twice_then_piwi_then_assigns_the_faceboo
     assert task.person is not None and task.person.name == "Lea"
 
 
-def test_tara_absent_means_piwi_is_called_at_minute_15(fake_slack: Any, fake_twilio: Any, team: Any, start: Any) -> None:
-    Absence.objects.create(person=team["tara"], starts_at=start - dt.timedelta(days=2), ends_at=start + dt.timedelta(days=5))
+def test_tara_absent_means_piwi_is_called_at_minute_15(
+    fake_slack: Any, fake_twilio: Any, team: Any, start: Any
+) -> None:
+    Absence.objects.create(
+        person=team["tara"], starts_at=start - dt.timedelta(days=2), ends_at=start + dt.timedelta(days=5)
+    )
     open_incident()
     run_until(16)
     [first] = calls()
@@ -73,7 +79,13 @@ def test_tara_absent_means_piwi_is_called_at_minute_15(fake_slack: Any, fake_twi
 
 @pytest.mark.parametrize(
     ("status", "answered_by"),
-    [("busy", ""), ("no-answer", ""), ("completed", "machine_end_beep"), ("completed", "human"), ("failed", "")],
+    [
+        ("busy", ""),
+        ("no-answer", ""),
+        ("completed", "machine_end_beep"),
+        ("completed", "human"),
+        ("failed", ""),
+    ],
 )
 def test_a_call_without_keypress_counts_as_unanswered(
     client: Any, fake_slack: Any, fake_twilio: Any, team: Any, start: Any, status: str, answered_by: str
@@ -108,7 +120,9 @@ def test_pressing_1_acknowledges_and_stops_further_calls(
     assert "Übernommen von Tara" in fake_slack.messages[0]["text"]
 
 
-def test_pressing_another_key_is_not_an_answer(client: Any, fake_slack: Any, fake_twilio: Any, team: Any, start: Any) -> None:
+def test_pressing_another_key_is_not_an_answer(
+    client: Any, fake_slack: Any, fake_twilio: Any, team: Any, start: Any
+) -> None:
     incident = open_incident()
     run_until(15.5)
     [call] = calls()
@@ -117,14 +131,18 @@ def test_pressing_another_key_is_not_an_answer(client: Any, fake_slack: Any, fak
     assert incident.status == IncidentStatus.OPEN
 
 
-def test_ack_at_minute_3_means_no_call(client: Any, fake_slack: Any, fake_twilio: Any, team: Any, start: Any) -> None:
+def test_ack_at_minute_3_means_no_call(
+    client: Any, fake_slack: Any, fake_twilio: Any, team: Any, start: Any
+) -> None:
     from sirene.escalation.tests.helpers import slack_event
     from sirene.integrations.fakes.slack import event_callback, reaction_added
 
     incident = open_incident()
     run_until(3)
     message = fake_slack.messages[0]
-    response = slack_event(client, event_callback(reaction_added(message["channel"], message["ts"], "U0000LUCA1"), "Ev001"))
+    response = slack_event(
+        client, event_callback(reaction_added(message["channel"], message["ts"], "U0000LUCA1"), "Ev001")
+    )
     assert response.status_code == 200
     run_until(60)
     assert fake_twilio.calls == []
@@ -134,7 +152,9 @@ def test_ack_at_minute_3_means_no_call(client: Any, fake_slack: Any, fake_twilio
     assert fake_slack.updates and "Übernommen von Luca" in fake_slack.updates[-1]["text"]
 
 
-def test_duplicate_status_callbacks_change_nothing(client: Any, fake_slack: Any, fake_twilio: Any, team: Any, start: Any) -> None:
+def test_duplicate_status_callbacks_change_nothing(
+    client: Any, fake_slack: Any, fake_twilio: Any, team: Any, start: Any
+) -> None:
     open_incident()
     run_until(15.5)
     [call] = calls()
@@ -209,7 +229,9 @@ def test_a_worker_killed_after_marking_sending_but_before_calling_does_place_the
     assert Attempt.objects.get(kind="call").status == AttemptStatus.SENT
 
 
-def test_a_slack_post_interrupted_mid_call_is_found_by_its_metadata(fake_slack: Any, fake_twilio: Any, team: Any, start: Any) -> None:
+def test_a_slack_post_interrupted_mid_call_is_found_by_its_metadata(
+    fake_slack: Any, fake_twilio: Any, team: Any, start: Any
+) -> None:
     from sirene.escalation import worker
     from sirene.integrations.slack import chat_transport
 
@@ -226,7 +248,9 @@ def test_a_slack_post_interrupted_mid_call_is_found_by_its_metadata(fake_slack: 
     assert Run.objects.get().slack_ts == fake_slack.messages[0]["ts"]
 
 
-def test_a_rate_limited_post_is_retried_after_retry_after(fake_slack: Any, fake_twilio: Any, team: Any, start: Any) -> None:
+def test_a_rate_limited_post_is_retried_after_retry_after(
+    fake_slack: Any, fake_twilio: Any, team: Any, start: Any
+) -> None:
     fake_slack.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=20)
     open_incident()
     work()

@@ -1,0 +1,273 @@
+"""Escalation web UI: people, absences (incl. iCalendar import), policies with live preview, runs.
+Thin: every write goes to `services`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import make_aware
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sirene.accounts.models import User
+from sirene.escalation import calendar, services
+from sirene.escalation.models import (
+    Absence,
+    AbsenceKind,
+    Person,
+    PersonRole,
+    Policy,
+    Run,
+    Step,
+    StepKind,
+    Task,
+)
+from sirene.incidents.models import Incident
+
+
+def _user(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+def _is_lead(request: HttpRequest) -> bool:
+    user = _user(request)
+    return bool(user and user.is_lead)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "escalation/index.html",
+        {
+            "people": Person.objects.all(),
+            "absences": Absence.objects.select_related("person").filter(ends_at__gte=services.now_plus(0))[
+                :100
+            ],
+            "policies": Policy.objects.prefetch_related("steps"),
+            "runs": Run.objects.select_related("incident").order_by("-started_at")[:30],
+            "problems": services.integration_problems() if _is_lead(request) else [],
+            "roles": PersonRole.choices,
+            "absence_kinds": AbsenceKind.choices,
+            "open_tasks": Task.objects.filter(done_at__isnull=True).select_related("person", "run__incident"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def person_save(request: HttpRequest) -> HttpResponse:
+    if not _is_lead(request):
+        return HttpResponseForbidden(_("Only leads can change escalation settings."))
+    person = get_object_or_404(Person, pk=request.POST["id"]) if request.POST.get("id") else None
+    try:
+        services.save_person(
+            person,
+            name=request.POST.get("name", "").strip(),
+            slack_user_id=request.POST.get("slack_user_id", "").strip(),
+            phone=request.POST.get("phone", "").strip(),
+            time_zone=request.POST.get("time_zone", "Europe/Berlin").strip() or "Europe/Berlin",
+            role=request.POST.get("role", PersonRole.RESPONDER),
+        )
+    except services.EscalationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("escalation:index")
+
+
+def _parse_when(raw: str) -> dt.datetime | None:
+    value = parse_datetime(raw or "")
+    if value is None:
+        return None
+    return make_aware(value) if value.tzinfo is None else value
+
+
+@login_required
+@require_POST
+def absence_add(request: HttpRequest) -> HttpResponse:
+    if not _is_lead(request):
+        return HttpResponseForbidden(_("Only leads can change escalation settings."))
+    person = get_object_or_404(Person, pk=request.POST.get("person") or 0)
+    try:
+        services.add_absence(
+            person,
+            starts_at=_parse_when(request.POST.get("starts_at", "")),
+            ends_at=_parse_when(request.POST.get("ends_at", "")),
+            kind=request.POST.get("kind", AbsenceKind.VACATION),
+            note=request.POST.get("note", ""),
+        )
+    except services.EscalationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Absence saved."))
+    return redirect("escalation:index")
+
+
+@login_required
+@require_POST
+def absence_delete(request: HttpRequest, absence_id: int) -> HttpResponse:
+    if not _is_lead(request):
+        return HttpResponseForbidden(_("Only leads can change escalation settings."))
+    services.delete_absence(get_object_or_404(Absence, pk=absence_id))
+    return redirect("escalation:index")
+
+
+@login_required
+@require_POST
+def absence_import(request: HttpRequest) -> HttpResponse:
+    if not _is_lead(request):
+        return HttpResponseForbidden(_("Only leads can change escalation settings."))
+    person = get_object_or_404(Person, pk=request.POST.get("person") or 0)
+    upload = request.FILES.get("file")
+    url = request.POST.get("url", "").strip()
+    try:
+        if upload is not None:
+            count = calendar.import_absences(person, upload.read(), source=upload.name or "upload")
+        elif url:
+            count = calendar.import_absences_from_url(person, url)
+        else:
+            raise services.EscalationError("file", _("choose a file or enter a URL"))
+    except services.EscalationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(count)d absences imported.") % {"count": count})
+    return redirect("escalation:index")
+
+
+@login_required
+def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
+    policy = get_object_or_404(Policy, pk=policy_id)
+    snapshot = services.snapshot_of(policy)
+    absent = request.GET.getlist("absent")
+    no_answer = request.GET.getlist("no_answer")
+    ack_raw = request.GET.get("ack_at", "").strip()
+    error = ""
+    lines: list[Any] = []
+    try:
+        ack_at = float(ack_raw) if ack_raw else None
+        lines = services.preview(snapshot, absent=absent, no_answer=no_answer, ack_at=ack_at)
+    except ValueError as exc:
+        error = str(exc)
+    return render(
+        request,
+        "escalation/policy.html",
+        {
+            "policy": policy,
+            "steps": policy.steps.select_related("person")
+            .prefetch_related("mentions")
+            .order_by("position", "id"),
+            "people": Person.objects.all(),
+            "kinds": StepKind.choices,
+            "preview": [
+                (line, text) for line, text in zip(lines, services.format_preview(lines), strict=True)
+            ],
+            "absent": absent,
+            "no_answer": no_answer,
+            "ack_at": ack_raw,
+            "error": error,
+        },
+    )
+
+
+@login_required
+@require_POST
+def policy_create(request: HttpRequest) -> HttpResponse:
+    if not _is_lead(request):
+        return HttpResponseForbidden(_("Only leads can change escalation settings."))
+    try:
+        policy = services.create_policy(request.POST.get("name", ""))
+    except services.EscalationError as exc:
+        messages.error(request, str(exc))
+        return redirect("escalation:index")
+    return redirect("escalation:policy", policy.pk)
+
+
+@login_required
+@require_POST
+def step_add(request: HttpRequest, policy_id: int) -> HttpResponse:
+    if not _is_lead(request):
+        return HttpResponseForbidden(_("Only leads can change escalation settings."))
+    policy = get_object_or_404(Policy, pk=policy_id)
+    post = request.POST
+
+    def number(name: str, default: int) -> int:
+        raw = post.get(name, "").strip()
+        return int(raw) if raw.isdigit() else default
+
+    person = Person.objects.filter(pk=post.get("person") or 0).first()
+    try:
+        services.add_step(
+            policy,
+            kind=post.get("kind", ""),
+            channel=post.get("channel", "").strip(),
+            mentions=list(Person.objects.filter(pk__in=post.getlist("mentions"))),
+            person=person,
+            minutes=number("minutes", 15),
+            attempts=max(1, number("attempts", 2)),
+            gap_minutes=number("gap_minutes", 5),
+            ring_seconds=max(5, number("ring_seconds", 30)),
+            title=post.get("title", "").strip(),
+            text=post.get("text", "").strip(),
+            repeat_times=number("repeat_times", 1),
+            repeat_from=number("repeat_from", 1),
+        )
+    except services.EscalationError as exc:
+        messages.error(request, str(exc))
+    return redirect("escalation:policy", policy.pk)
+
+
+@login_required
+@require_POST
+def step_change(request: HttpRequest, step_id: int) -> HttpResponse:
+    if not _is_lead(request):
+        return HttpResponseForbidden(_("Only leads can change escalation settings."))
+    step = get_object_or_404(Step, pk=step_id)
+    action = request.POST.get("action")
+    if action == "delete":
+        services.remove_step(step)
+    elif action in ("up", "down"):
+        services.move_step(step, -1 if action == "up" else 1)
+    return redirect("escalation:policy", step.policy_id)
+
+
+@login_required
+@require_POST
+def status_update(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    if not _is_lead(request):
+        return HttpResponseForbidden(_("Only leads can post status updates."))
+    try:
+        services.post_status_update(incident, request.POST.get("text", ""), user=_user(request))
+    except services.EscalationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Status update posted."))
+    return redirect("incidents:detail", incident.pk)
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse:
+    from sirene.incidents import services as incidents
+
+    incident = get_object_or_404(Incident, pk=incident_id)
+    if incidents.acknowledge(incident, user=_user(request), via="web"):
+        messages.success(request, _("Acknowledged: the escalation stops."))
+    else:
+        messages.info(request, _("This incident was already acknowledged."))
+    return redirect("incidents:detail", incident.pk)
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = get_object_or_404(Task, pk=task_id)
+    services.complete_task(task, user=_user(request))
+    return redirect(request.POST.get("next") or "escalation:index")
