@@ -6,7 +6,12 @@ import os
 import sys
 
 # `sirene import-cases` → management command `import_cases`, and so on.
-ALIASES = {"import-cases": "import_cases", "sync-groove": "sync_groove"}
+ALIASES = {
+    "import-cases": "import_cases",
+    "sync-groove": "sync_groove",
+    "kb-import": "import_kb",
+    "kb-export": "export_kb",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
