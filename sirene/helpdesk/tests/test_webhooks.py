@@ -189,7 +189,7 @@ def test_a_refetch_that_fails_is_retried_by_a_later_tick(groove: Any, post_hook:
 
     clock.set_now(clock.now())
     groove.add_ticket(9, email="customer@example.lcom", tags=["technik"])
-    groove.fail_next(3, status=503)
+    groove.fail_next(3, status=503, retry_after=0)
     post_hook("ticket_tagged", fixture_body("ticket_tagged"))
     tasks.tick()
     assert not Case.objects.exists()
