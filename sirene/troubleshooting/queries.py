@@ -22,6 +22,7 @@ from sirene.troubleshooting.models import (
     Snapshot,
     Stage,
     StageEntry,
+    StageState,
 )
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ def _stage_row(entry: StageEntry) -> dict[str, Any]:
         "stage": entry.stage,
         "label": str(Stage(entry.stage).label),
         "state": entry.state,
+        "state_label": str(StageState(entry.state).label),
         "by": by.username if by is not None else None,
         "by_name": _user_name(by),
         "at": at.isoformat() if at is not None else None,
@@ -207,6 +209,7 @@ def workspace_data(case: Case, *, user: User | None = None) -> dict[str, Any]:
         return {
             "id": s.pk,
             "kind": s.kind,
+            "kind_label": s.get_kind_display(),
             "label": s.label,
             "size_bytes": s.size_bytes,
             "checksum": s.checksum,
@@ -253,6 +256,7 @@ def workspace_data(case: Case, *, user: User | None = None) -> dict[str, Any]:
                 "id": c.pk,
                 "action": c.action,
                 "result": c.result,
+                "result_label": c.get_result_display(),
                 "note": c.note,
                 "backup_id": c.backup_id,
                 "at": c.at.isoformat(),

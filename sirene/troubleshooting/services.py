@@ -196,6 +196,8 @@ def forward_to_tech(case: Case, *, actor: User, note: str = "") -> Case:
     """Hand the technical part to tech. The owner stays the owner: the customer keeps one contact."""
     note_text = _text(note, "note", limit=MAX_NOTES)
     with transaction.atomic():
+        # Read the owner fresh: the caller's copy may predate an assignment.
+        case = Case.objects.select_for_update().select_related("customer", "owner").get(pk=case.pk)
         if case.owner_id is None:
             case = cases.assign(case, actor, actor=actor)
         workspace = Workspace.objects.select_for_update().get(pk=workspace_for(case).pk)
