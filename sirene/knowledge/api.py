@@ -1,7 +1,230 @@
+"""Knowledge-base API: search, known problems, suggestion decisions, and articles a customer read."""
+
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+from ninja import Status as HttpStatus
+from ninja.errors import HttpError
+
+from sirene.accounts.models import User
+from sirene.cases.models import Case, Customer
+from sirene.knowledge import services, transfer
+from sirene.knowledge.models import ArticleView, KnownProblem, Suggestion
 
 router = Router(tags=["knowledge"])
 # Mounted at /api/v1/customers (article views a customer already read).
 customers_router = Router(tags=["customers"])
+
+
+def _actor(request: HttpRequest) -> User | None:
+    user = getattr(request, "auth", None) or getattr(request, "user", None)
+    return user if isinstance(user, User) else None
+
+
+def problem_to_dict(problem: KnownProblem, *, phrasings: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": problem.pk,
+        "key": problem.key,
+        "title": problem.title,
+        "title_en": problem.title_en,
+        "category": problem.category,
+        "symptoms": problem.symptoms,
+        "solution_steps": problem.solution_steps,
+        "customer_hints": problem.customer_hints,
+        "articles": problem.articles,
+        "active": problem.active,
+        "updated_at": problem.updated_at.isoformat(),
+        "url": problem.get_absolute_url(),
+    }
+    if phrasings:
+        data["phrasings"] = [
+            {"text": p.text, "source": p.source, "case_id": p.case_id} for p in problem.phrasings.all()
+        ]
+    return data
+
+
+@router.get("/search", response=dict, summary="Search known problems (semantic ranking + text match)")
+def search(request: HttpRequest, q: str = "", limit: int = 10) -> dict[str, Any]:
+    if not q.strip():
+        raise HttpError(422, "q: must not be empty")
+    if len(q) > 2000:
+        raise HttpError(422, "q: at most 2000 characters")
+    if not 1 <= limit <= 50:
+        raise HttpError(422, "limit: must be between 1 and 50")
+    return {"q": q, "results": services.search(q, limit=limit)}
+
+
+@router.get("/problems", response=dict, summary="All known problems")
+def list_problems(
+    request: HttpRequest, category: str | None = None, active: bool | None = None
+) -> dict[str, Any]:
+    qs = KnownProblem.objects.order_by("title")
+    if category:
+        qs = qs.filter(category=category)
+    if active is not None:
+        qs = qs.filter(active=active)
+    return {"items": [problem_to_dict(p) for p in qs]}
+
+
+@router.get("/problems/{problem_id}", response=dict, summary="One known problem with its example phrasings")
+def get_problem(request: HttpRequest, problem_id: int) -> dict[str, Any]:
+    problem = get_object_or_404(KnownProblem, pk=problem_id)
+    return problem_to_dict(problem, phrasings=True)
+
+
+class ArticleIn(Schema):
+    url: str = Field("", max_length=500)
+    title: str = Field("", max_length=300)
+    id: str = Field("", max_length=200)
+
+
+class ProblemIn(Schema):
+    title: str = Field(..., min_length=1, max_length=300)
+    title_en: str = Field("", max_length=300)
+    key: str = Field("", max_length=100)
+    category: str = "other"
+    symptoms: str = Field("", max_length=services.MAX_TEXT)
+    solution_steps: str = Field("", max_length=services.MAX_TEXT)
+    customer_hints: str = Field("", max_length=services.MAX_TEXT)
+    articles: list[ArticleIn] = Field(default_factory=list, max_length=services.MAX_ARTICLES)
+    phrasings: list[str] = Field(default_factory=list, max_length=services.MAX_PHRASINGS)
+    active: bool = True
+
+
+def _data(payload: ProblemIn) -> services.ProblemData:
+    return services.ProblemData(
+        title=payload.title,
+        title_en=payload.title_en,
+        key=payload.key,
+        category=payload.category,
+        symptoms=payload.symptoms,
+        solution_steps=payload.solution_steps,
+        customer_hints=payload.customer_hints,
+        articles=[a.dict() for a in payload.articles],
+        phrasings=payload.phrasings,
+        active=payload.active,
+    )
+
+
+@router.post("/problems", response={201: dict}, summary="Create a known problem")
+def create_problem(request: HttpRequest, payload: ProblemIn) -> HttpStatus[dict[str, Any]]:
+    problem = services.create_known_problem(_data(payload), actor=_actor(request))
+    return HttpStatus(201, problem_to_dict(problem, phrasings=True))
+
+
+@router.put("/problems/{problem_id}", response=dict, summary="Replace a known problem (phrasings included)")
+def update_problem(request: HttpRequest, problem_id: int, payload: ProblemIn) -> dict[str, Any]:
+    problem = get_object_or_404(KnownProblem, pk=problem_id)
+    problem = services.update_known_problem(problem, _data(payload), actor=_actor(request))
+    return problem_to_dict(problem, phrasings=True)
+
+
+@router.get("/export", response=dict, summary="The whole knowledge base in the import format")
+def export(request: HttpRequest) -> dict[str, Any]:
+    return transfer.export_data()
+
+
+@router.post("/import", response=dict, summary="Import known problems (same shape as the export; by key)")
+def import_(request: HttpRequest) -> dict[str, Any]:
+    # The parser already turned the JSON body into a dict; validate it as one document.
+    data = transfer.parse(request.body, "json")
+    return transfer.import_data(data, actor=_actor(request)).as_dict()
+
+
+@router.get("/cases/{case_id}", response=dict, summary="Suggestions for a case, why, and similar past cases")
+def case_knowledge(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    case = get_object_or_404(Case.objects.select_related("customer"), pk=case_id)
+    return {
+        "case_id": case.pk,
+        "suggestions": services.suggestions_for(case),
+        "match": services.match_reason(case),
+        "similar_cases": services.similar_cases_for(case),
+    }
+
+
+@router.post(
+    "/cases/{case_id}/recompute", response=dict, summary="Match the case again against the current KB"
+)
+def recompute(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    case = get_object_or_404(Case.objects.select_related("customer"), pk=case_id)
+    services.compute_suggestions(case)
+    return {
+        "case_id": case.pk,
+        "suggestions": services.suggestions_for(case),
+        "match": services.match_reason(case),
+    }
+
+
+def _decided(suggestion: Suggestion) -> dict[str, Any]:
+    case = Case.objects.select_related("customer").get(pk=suggestion.case_id)
+    current = next(s for s in services.suggestions_for(case) if s["id"] == suggestion.pk)
+    return {"suggestion": current, "case_category": case.category}
+
+
+@router.post(
+    "/suggestions/{suggestion_id}/confirm", response=dict, summary="Confirm a suggestion (the KB learns)"
+)
+def confirm(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
+    suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
+    return _decided(services.confirm_suggestion(suggestion, actor=_actor(request), actor_label="api"))
+
+
+@router.post("/suggestions/{suggestion_id}/reject", response=dict, summary="Reject a suggestion")
+def reject(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
+    suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
+    return _decided(services.reject_suggestion(suggestion, actor=_actor(request), actor_label="api"))
+
+
+class ArticleViewIn(Schema):
+    article: str = Field(..., min_length=1, max_length=500)
+    title: str = Field("", max_length=300)
+    viewed_at: dt.datetime | None = None
+    source: str = Field("api", max_length=50)
+
+
+def view_to_dict(view: ArticleView) -> dict[str, Any]:
+    return {
+        "id": view.pk,
+        "article": view.article,
+        "title": view.title,
+        "viewed_at": view.viewed_at.isoformat(),
+        "source": view.source,
+    }
+
+
+def _customer(customer_id: int) -> Customer:
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise HttpError(404, f"customer_id: no customer {customer_id}")
+    return customer
+
+
+@customers_router.post(
+    "/{customer_id}/article-views",
+    response={200: dict, 201: dict},
+    summary="Record a help article the customer read (idempotent on article + viewed_at)",
+)
+def post_article_view(
+    request: HttpRequest, customer_id: int, payload: ArticleViewIn
+) -> HttpStatus[dict[str, Any]]:
+    customer = _customer(customer_id)
+    view, created = services.record_article_view_created(
+        customer, payload.article, title=payload.title, viewed_at=payload.viewed_at, source=payload.source
+    )
+    return HttpStatus(201 if created else 200, {"created": created, **view_to_dict(view)})
+
+
+@customers_router.get(
+    "/{customer_id}/article-views", response=dict, summary="Help articles the customer read"
+)
+def get_article_views(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+    customer = _customer(customer_id)
+    return {
+        "customer_id": customer.pk,
+        "items": [view_to_dict(v) for v in services.articles_read_by(customer)],
+    }

@@ -7,7 +7,13 @@ from typing import Any
 from django.http import HttpRequest
 
 from sirene.cases.models import Case
+from sirene.knowledge import services
 
 
 def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any]:
-    return {}
+    return {
+        "case": case,
+        "suggestions": services.suggestions_for(case),
+        "reason": services.match_reason(case),
+        "similar": services.similar_cases_for(case),
+    }

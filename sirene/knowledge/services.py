@@ -1,21 +1,607 @@
-"""Known problems: matching new cases against the knowledge base (issue: similarity + knowledge base)."""
+"""Known problems: every write to the knowledge base, matching new cases, and articles a customer read.
+
+Called by the intake pipeline (`on_new_case`), the cases API (`suggestions_for`, `similar_cases_for`)
+and the troubleshooting workspace (`record_article_view`, `articles_read_by`,
+`create_from_documentation`).
+"""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from sirene.cases.models import Case
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext
+
+from sirene.accounts.models import User
+from sirene.cases.models import Case, CaseEvent, Category, Customer
+from sirene.cases.services import IntakeError
+from sirene.core import clock
+from sirene.knowledge import matching
+from sirene.knowledge.models import (
+    ArticleView,
+    CaseMatch,
+    KnowledgeState,
+    KnownProblem,
+    MatchOutcome,
+    Phrasing,
+    Suggestion,
+    SuggestionState,
+)
+
+MAX_TITLE = 300
+MAX_TEXT = 20_000
+MAX_PHRASING = 5_000
+MAX_PHRASINGS = 1_000
+MAX_ARTICLES = 50
+MAX_ARTICLE = 500
+
+
+class KnowledgeError(IntakeError):
+    """Bad input for the knowledge base; names the field (the API answers 422)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Known problems
+
+
+@dataclass
+class ProblemData:
+    title: str
+    category: str = Category.OTHER
+    title_en: str = ""
+    symptoms: str = ""
+    solution_steps: str = ""
+    customer_hints: str = ""
+    articles: list[dict[str, str]] = field(default_factory=list)
+    phrasings: list[str] = field(default_factory=list)
+    key: str = ""
+    active: bool = True
+
+
+def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise KnowledgeError(name, f"must be text, not {type(value).__name__}")
+    value = value.replace("\x00", "").strip()
+    if required and not value:
+        raise KnowledgeError(name, "must not be empty")
+    if len(value) > limit:
+        raise KnowledgeError(name, f"is {len(value)} characters long; at most {limit} are allowed")
+    return value
+
+
+def _articles(value: Any, name: str = "articles") -> list[dict[str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise KnowledgeError(name, "must be a list of {url, title}")
+    if len(value) > MAX_ARTICLES:
+        raise KnowledgeError(name, f"at most {MAX_ARTICLES} articles")
+    out = []
+    for i, item in enumerate(value):
+        if isinstance(item, str):
+            item = {"url": item}
+        if not isinstance(item, dict):
+            raise KnowledgeError(f"{name}.{i}", "must be a URL or an object with url and title")
+        url = _text(item.get("url"), f"{name}.{i}.url", MAX_ARTICLE)
+        ident = _text(item.get("id"), f"{name}.{i}.id", 200)
+        if not url and not ident:
+            raise KnowledgeError(f"{name}.{i}.url", "an article needs a url or an id")
+        entry = {"url": url, "title": _text(item.get("title"), f"{name}.{i}.title", MAX_TITLE)}
+        if ident:
+            entry["id"] = ident
+        out.append(entry)
+    return out
+
+
+def _phrasings(value: Any, name: str = "phrasings") -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, list):
+        raise KnowledgeError(name, "must be a list of texts")
+    texts = [_text(v, f"{name}.{i}", MAX_PHRASING) for i, v in enumerate(value)]
+    texts = list(dict.fromkeys(t for t in texts if t))
+    if len(texts) > MAX_PHRASINGS:
+        raise KnowledgeError(name, f"at most {MAX_PHRASINGS} phrasings")
+    return texts
+
+
+def validate(data: ProblemData) -> ProblemData:
+    """A cleaned copy of ``data``, or KnowledgeError naming the first bad field."""
+    category = data.category or Category.OTHER
+    if category not in Category.values:
+        raise KnowledgeError("category", f"{category!r} is not one of: {', '.join(Category.values)}")
+    key = _text(data.key, "key", 100)
+    if key and slugify(key) != key:
+        raise KnowledgeError("key", "use only lower-case letters, digits and hyphens")
+    return ProblemData(
+        key=key,
+        title=_text(data.title, "title", MAX_TITLE, required=True),
+        title_en=_text(data.title_en, "title_en", MAX_TITLE),
+        category=category,
+        symptoms=_text(data.symptoms, "symptoms", MAX_TEXT),
+        solution_steps=_text(data.solution_steps, "solution_steps", MAX_TEXT),
+        customer_hints=_text(data.customer_hints, "customer_hints", MAX_TEXT),
+        articles=_articles(data.articles),
+        phrasings=_phrasings(data.phrasings),
+        active=bool(data.active),
+    )
+
+
+def _bump() -> None:
+    """Tell every process that the KB changed (their cached matcher refits on the next match)."""
+    KnowledgeState.objects.update_or_create(
+        pk=1, defaults={"token": uuid.uuid4().hex, "changed_at": clock.now()}
+    )
+
+
+def _unique_key(title: str, exclude: int | None = None) -> str:
+    base = (slugify(title) or "problem")[:90]
+    key, n = base, 2
+    while KnownProblem.objects.filter(key=key).exclude(pk=exclude or 0).exists():
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def _apply(problem: KnownProblem, data: ProblemData) -> None:
+    problem.title = data.title
+    problem.title_en = data.title_en
+    problem.category = data.category
+    problem.symptoms = data.symptoms
+    problem.solution_steps = data.solution_steps
+    problem.customer_hints = data.customer_hints
+    problem.articles = data.articles
+    problem.active = data.active
+    problem.updated_at = clock.now()
+
+
+@transaction.atomic
+def create_known_problem(
+    data: ProblemData, *, actor: User | None = None, source: str = Phrasing.Source.MANUAL
+) -> KnownProblem:
+    data = validate(data)
+    if data.key and KnownProblem.objects.filter(key=data.key).exists():
+        raise KnowledgeError("key", f"{data.key!r} is already used by another known problem")
+    problem = KnownProblem(key=data.key or _unique_key(data.title), created_by=actor, created_at=clock.now())
+    _apply(problem, data)
+    problem.save()
+    Phrasing.objects.bulk_create(
+        [
+            Phrasing(known_problem=problem, text=t, source=source, created_at=clock.now())
+            for t in data.phrasings
+        ]
+    )
+    _bump()
+    return problem
+
+
+@transaction.atomic
+def update_known_problem(
+    problem: KnownProblem, data: ProblemData, *, actor: User | None = None
+) -> KnownProblem:
+    """Replace the problem's fields; phrasings become exactly ``data.phrasings`` (kept rows keep their origin)."""
+    data = validate(data)
+    problem = KnownProblem.objects.select_for_update().get(pk=problem.pk)
+    if data.key and data.key != problem.key:
+        if KnownProblem.objects.filter(key=data.key).exclude(pk=problem.pk).exists():
+            raise KnowledgeError("key", f"{data.key!r} is already used by another known problem")
+        problem.key = data.key
+    _apply(problem, data)
+    problem.save()
+    wanted = set(data.phrasings)
+    existing = {p.text: p for p in problem.phrasings.all()}
+    Phrasing.objects.filter(pk__in=[p.pk for t, p in existing.items() if t not in wanted]).delete()
+    Phrasing.objects.bulk_create(
+        [
+            Phrasing(known_problem=problem, text=t, source=Phrasing.Source.MANUAL, created_at=clock.now())
+            for t in data.phrasings
+            if t not in existing
+        ]
+    )
+    _bump()
+    return problem
+
+
+@transaction.atomic
+def add_phrasings(
+    problem: KnownProblem, texts: list[str], *, source: str = Phrasing.Source.MANUAL, case: Case | None = None
+) -> int:
+    """Add example phrasings that the problem does not have yet; returns how many were added."""
+    texts = _phrasings(texts)
+    have = set(problem.phrasings.filter(text__in=texts).values_list("text", flat=True))
+    new = [t for t in texts if t not in have]
+    Phrasing.objects.bulk_create(
+        [
+            Phrasing(known_problem=problem, text=t, source=source, case=case, created_at=clock.now())
+            for t in new
+        ]
+    )
+    if new:
+        KnownProblem.objects.filter(pk=problem.pk).update(updated_at=clock.now())
+        _bump()
+    return len(new)
+
+
+@transaction.atomic
+def delete_known_problem(problem: KnownProblem) -> None:
+    problem.delete()
+    _bump()
+
+
+def create_from_documentation(
+    *,
+    title: str,
+    category: str,
+    symptoms: str,
+    solution_steps: str,
+    example_phrasing: str,
+    created_by: User | None,
+) -> KnownProblem:
+    """One click in the troubleshooting workspace: a case's final documentation becomes a known problem."""
+    from sirene.similarity import clean_text
+
+    phrasing = (
+        clean_text(example_phrasing or "")[:MAX_PHRASING] or (example_phrasing or "").strip()[:MAX_PHRASING]
+    )
+    return create_known_problem(
+        ProblemData(
+            title=title,
+            category=category or Category.OTHER,
+            symptoms=symptoms,
+            solution_steps=solution_steps,
+            phrasings=[phrasing] if phrasing else [],
+        ),
+        actor=created_by,
+    )
+
+
+def notify_changed() -> None:
+    """For writes that bypass these services (the Django admin): make every process refit."""
+    _bump()
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching cases
+
+
+def _case_text(case: Case) -> tuple[str, Any]:
+    from sirene.cases.pipeline import case_vector
+    from sirene.similarity import clean_text
+
+    clean = case.clean_text or clean_text(case.text)
+    return clean, case_vector(case)
 
 
 def on_new_case(case: Case) -> None:
     """Called by the intake pipeline for every new case (inside its transaction)."""
+    compute_suggestions(case)
+
+
+@transaction.atomic
+def compute_suggestions(case: Case) -> CaseMatch:
+    """Store the top known problems for the case; decisions agents already made are kept."""
+    clean, vector = _case_text(case)
+    ranking = matching.rank(clean, vector)
+    decided = {
+        s.known_problem_id: s
+        for s in Suggestion.objects.filter(case=case).exclude(state=SuggestionState.SUGGESTED)
+    }
+    Suggestion.objects.filter(case=case, state=SuggestionState.SUGGESTED).delete()
+    now = clock.now()
+    for rank_no, (problem_id, confidence, _similarity) in enumerate(ranking.items, start=1):
+        if problem_id in decided:
+            Suggestion.objects.filter(pk=decided[problem_id].pk).update(confidence=confidence, rank=rank_no)
+            continue
+        Suggestion.objects.create(
+            case=case, known_problem_id=problem_id, rank=rank_no, confidence=confidence, created_at=now
+        )
+    match, _ = CaseMatch.objects.update_or_create(
+        case=case,
+        defaults={
+            "outcome": ranking.outcome,
+            "best_similarity": round(ranking.best_similarity, 4),
+            "kb_token": ranking.token,
+            "computed_at": now,
+        },
+    )
+    return match
+
+
+def match_reason(case: Case) -> dict[str, Any]:
+    """Why the case has these suggestions (or none), for the case page and the API."""
+    match = CaseMatch.objects.filter(case=case).first()
+    if match is None:
+        return {"outcome": "pending", "reason": gettext("not analysed yet"), "stale": False}
+    return {
+        "outcome": match.outcome,
+        "reason": str(MatchOutcome(match.outcome).label),
+        "best_similarity": match.best_similarity,
+        "computed_at": match.computed_at.isoformat(),
+        # The KB changed since: "recompute" may find a problem added or taught since.
+        "stale": match.kb_token != matching.current_token(),
+    }
+
+
+def _article_keys(value: str) -> set[str]:
+    """Comparable forms of an article reference: a URL (with or without scheme/www/slash) or an id."""
+    v = (value or "").strip().lower()
+    if not v:
+        return set()
+    keys = {v}
+    if "/" in v or "://" in v:
+        parts = urlsplit(v if "://" in v else "https://" + v.lstrip("/"))
+        path = parts.path.rstrip("/")
+        keys.add(parts.netloc.removeprefix("www.") + path)
+        last = path.rsplit("/", 1)[-1]
+        if last:
+            keys.add("#" + last)
+    else:
+        keys.add("#" + v)
+    return keys
+
+
+def split_articles(
+    articles: list[dict[str, str]], views: list[ArticleView]
+) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """(articles to propose, articles the customer already read with when)."""
+    read: dict[str, ArticleView] = {}
+    for view in reversed(views):  # newest wins
+        for key in _article_keys(view.article):
+            read[key] = view
+    fresh, already = [], []
+    for article in articles:
+        keys = _article_keys(article.get("url", "")) | _article_keys(article.get("id", ""))
+        hit = next((read[k] for k in keys if k in read), None)
+        if hit is None:
+            fresh.append(article)
+        else:
+            already.append({**article, "viewed_at": hit.viewed_at.isoformat()})
+    return fresh, already
+
+
+def suggestion_to_dict(s: Suggestion, views: list[ArticleView]) -> dict[str, Any]:
+    problem = s.known_problem
+    fresh, already = split_articles(problem.articles or [], views)
+    return {
+        "id": s.pk,
+        "known_problem_id": problem.pk,
+        "title": problem.title,
+        "title_en": problem.title_en,
+        "category": problem.category,
+        "confidence": round(s.confidence, 3),
+        "rank": s.rank,
+        "solution_steps": problem.solution_steps,
+        "customer_hints": problem.customer_hints,
+        "articles": fresh,
+        "articles_already_read": already,
+        "state": s.state,
+        "url": problem.get_absolute_url(),
+    }
 
 
 def suggestions_for(case: Case) -> list[dict[str, Any]]:
     """Top known problems for this case, for the API and the case page."""
-    return []
+    rows = list(
+        Suggestion.objects.filter(case=case).select_related("known_problem").order_by("rank", "-confidence")
+    )
+    if not rows:
+        return []
+    views = articles_read_by(case.customer)
+    return [suggestion_to_dict(s, views) for s in rows]
 
 
 def similar_cases_for(case: Case) -> list[dict[str, Any]]:
     """Similar past cases and how they were solved."""
-    return []
+    from sirene.cases.pipeline import case_vector
+
+    vector = case_vector(case)
+    if vector is None:
+        return []
+    hits = matching.nearest_cases(case.pk, vector)
+    if not hits:
+        return []
+    found = Case.objects.in_bulk([pk for pk, _ in hits])
+    out = []
+    for pk, similarity in hits:
+        other = found.get(pk)
+        if other is None:
+            continue
+        out.append(
+            {
+                "case_id": other.pk,
+                "subject": other.subject,
+                "similarity": round(similarity, 3),
+                "status": other.status,
+                "solution": other.solution,
+                "solved_at": other.solved_at.isoformat() if other.solved_at else None,
+                "url": other.get_absolute_url(),
+            }
+        )
+    return out
+
+
+@transaction.atomic
+def confirm_suggestion(suggestion: Suggestion, *, actor: User | None, actor_label: str = "") -> Suggestion:
+    """The agent says "yes, it is this problem": the case's text becomes a new example phrasing."""
+    from sirene.cases import services as cases
+
+    suggestion = (
+        Suggestion.objects.select_for_update().select_related("case", "known_problem").get(pk=suggestion.pk)
+    )
+    if suggestion.state == SuggestionState.CONFIRMED:
+        return suggestion
+    case, problem = suggestion.case, suggestion.known_problem
+    suggestion.state = SuggestionState.CONFIRMED
+    suggestion.decided_by = actor
+    suggestion.decided_at = clock.now()
+    suggestion.save(update_fields=["state", "decided_by", "decided_at"])
+    clean, _vector = _case_text(case)
+    learnt = (
+        add_phrasings(problem, [clean[:MAX_PHRASING]], source=Phrasing.Source.CONFIRMED, case=case)
+        if clean
+        else 0
+    )
+    cases.record(
+        case,
+        CaseEvent.Kind.SYSTEM,
+        actor=actor,
+        actor_label=actor_label,
+        message=f"Known problem confirmed: {problem.title}",
+        data={"known_problem_id": problem.pk, "learnt_phrasing": bool(learnt)},
+    )
+    if case.category == Category.OTHER and problem.category != Category.OTHER:
+        cases.set_category(case, problem.category, actor=actor, actor_label=actor_label)
+    return suggestion
+
+
+@transaction.atomic
+def reject_suggestion(suggestion: Suggestion, *, actor: User | None, actor_label: str = "") -> Suggestion:
+    """The agent says "not this problem"; a phrasing learnt from an earlier confirmation is taken back."""
+    from sirene.cases import services as cases
+
+    suggestion = (
+        Suggestion.objects.select_for_update().select_related("case", "known_problem").get(pk=suggestion.pk)
+    )
+    if suggestion.state == SuggestionState.REJECTED:
+        return suggestion
+    was_confirmed = suggestion.state == SuggestionState.CONFIRMED
+    suggestion.state = SuggestionState.REJECTED
+    suggestion.decided_by = actor
+    suggestion.decided_at = clock.now()
+    suggestion.save(update_fields=["state", "decided_by", "decided_at"])
+    if was_confirmed:
+        removed, _ = Phrasing.objects.filter(
+            known_problem=suggestion.known_problem, case=suggestion.case, source=Phrasing.Source.CONFIRMED
+        ).delete()
+        if removed:
+            _bump()
+    cases.record(
+        suggestion.case,
+        CaseEvent.Kind.SYSTEM,
+        actor=actor,
+        actor_label=actor_label,
+        message=f"Known problem rejected: {suggestion.known_problem.title}",
+        data={"known_problem_id": suggestion.known_problem_id},
+    )
+    return suggestion
+
+
+# ---------------------------------------------------------------------------------------------
+# Searching
+
+
+def search(q: str, limit: int = 10) -> list[dict[str, Any]]:
+    """Known problems for an agent's own query: the matcher's ranking plus plain text matches."""
+    from sirene.similarity import clean_text
+
+    query = (q or "").replace("\x00", "").strip()[:2000]
+    if not query:
+        return []
+    scores: dict[int, dict[str, float]] = {}
+    ranking = matching.rank(clean_text(query) or query, None, k=limit)
+    for problem_id, confidence, similarity in ranking.items:
+        scores.setdefault(problem_id, {})["semantic"] = confidence
+        scores[problem_id]["similarity"] = similarity
+    terms = [t for t in query.lower().split() if len(t) >= 3][:10] or [query.lower()]
+    cond = Q()
+    for term in terms:
+        cond |= (
+            Q(title__icontains=term)
+            | Q(title_en__icontains=term)
+            | Q(symptoms__icontains=term)
+            | Q(solution_steps__icontains=term)
+            | Q(key__icontains=term)
+        )
+    for problem in KnownProblem.objects.filter(cond, active=True)[:200]:
+        haystack = " ".join(
+            [problem.title, problem.title_en, problem.symptoms, problem.solution_steps, problem.key]
+        ).lower()
+        title = f"{problem.title} {problem.title_en}".lower()
+        hits = sum(1 for t in terms if t in haystack) / len(terms)
+        in_title = sum(1 for t in terms if t in title) / len(terms)
+        scores.setdefault(problem.pk, {})["lexical"] = 0.6 * hits + 0.4 * in_title
+    if not scores:
+        return []
+    problems = KnownProblem.objects.in_bulk(list(scores))
+    results: list[dict[str, Any]] = []
+    for pk, parts in scores.items():
+        found = problems.get(pk)
+        if found is None or not found.active:
+            continue
+        problem = found
+        score = max(parts.get("semantic", 0.0), 0.0) * 0.7 + parts.get("lexical", 0.0) * 0.5
+        results.append(
+            {
+                "known_problem_id": pk,
+                "key": problem.key,
+                "title": problem.title,
+                "title_en": problem.title_en,
+                "category": problem.category,
+                "score": round(min(1.0, score), 3),
+                "matched_by": sorted(k for k in parts if k in {"semantic", "lexical"}),
+                "solution_steps": problem.solution_steps,
+                "url": problem.get_absolute_url(),
+            }
+        )
+    results.sort(key=lambda r: (-r["score"], r["title"]))
+    return results[:limit]
+
+
+# ---------------------------------------------------------------------------------------------
+# Help articles a customer already read
+
+
+def record_article_view(
+    customer: Customer,
+    article: str,
+    *,
+    title: str = "",
+    viewed_at: datetime | None = None,
+    source: str = "manual",
+) -> ArticleView:
+    """Idempotent on (customer, article, viewed_at): a repeated delivery returns the stored row."""
+    return record_article_view_created(customer, article, title=title, viewed_at=viewed_at, source=source)[0]
+
+
+def record_article_view_created(
+    customer: Customer,
+    article: str,
+    *,
+    title: str = "",
+    viewed_at: datetime | None = None,
+    source: str = "manual",
+) -> tuple[ArticleView, bool]:
+    """:func:`record_article_view` that also says whether the row is new (the API answers 201 vs 200)."""
+    article = _text(article, "article", MAX_ARTICLE, required=True)
+    title = _text(title, "title", MAX_TITLE)
+    source = _text(source, "source", 50) or "manual"
+    when = viewed_at or clock.now()
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    if when > clock.now() + timedelta(days=1):
+        raise KnowledgeError("viewed_at", "lies in the future")
+    try:
+        with transaction.atomic():
+            return ArticleView.objects.get_or_create(
+                customer=customer,
+                article=article,
+                viewed_at=when,
+                defaults={"title": title, "source": source, "created_at": clock.now()},
+            )
+    except IntegrityError:
+        return ArticleView.objects.get(customer=customer, article=article, viewed_at=when), False
+
+
+def articles_read_by(customer: Customer) -> list[ArticleView]:
+    """Help articles this customer already read, newest first."""
+    return list(ArticleView.objects.filter(customer=customer).order_by("-viewed_at", "-id"))
