@@ -224,7 +224,9 @@ def process_pending(limit: int = 20, client: Helpdesk | None = None) -> int:
     for delivery in candidates:
         try:
             with transaction.atomic():
-                progress, _ = DeliveryProgress.objects.get_or_create(delivery=delivery, defaults={"next_attempt_at": now})
+                progress, _ = DeliveryProgress.objects.get_or_create(
+                    delivery=delivery, defaults={"next_attempt_at": now}
+                )
         except IntegrityError:
             continue  # another worker just started on it
         claimed = DeliveryProgress.objects.filter(pk=progress.pk, next_attempt_at__lte=now).update(

@@ -40,7 +40,10 @@ def groove(settings: Any) -> Iterator[FakeGroove]:
 def post_hook(client: Any) -> Any:
     def post(event: str, body: bytes | str, secret: str = SECRET) -> Any:
         return client.generic(
-            "POST", f"/hooks/groove/{secret}", body, content_type="application/json",
+            "POST",
+            f"/hooks/groove/{secret}",
+            body,
+            content_type="application/json",
             headers={"X-Groove-Event": event},
         )
 

@@ -127,9 +127,15 @@ def test_a_permanent_failure_waits_for_the_retry_button_then_sends(
 
 def test_cases_without_a_helpdesk_ticket_are_reported_not_replied_to(groove: Any, agent: Any) -> None:
     other = cases.intake(
-        cases.IntakeData(source="api", external_id="x1", subject="Login", body="geht nicht",
-                         customer=cases.CustomerData(email="d@example.com")),
+        cases.IntakeData(
+            source="api",
+            external_id="x1",
+            subject="Login",
+            body="geht nicht",
+            customer=cases.CustomerData(email="d@example.com"),
+        ),
     ).case
+    assert other is not None
     incident = incidents.open_incident(title="Login", cases=[other])
     incidents.resolve(incident, resolution="ok", user=agent)
     assert not CustomerReply.objects.exists()
@@ -204,7 +210,10 @@ def test_an_edited_template_is_used_and_unknown_placeholders_are_refused(
     client.force_login(agent)
     bad = client.post("/helpdesk/templates/", {"kind": "holding", "body": "Hallo {vorname}"})
     assert bad.status_code == 422 and "{vorname}" in bad.content.decode()
-    ok = client.post("/helpdesk/templates/", {"kind": "holding", "body": "{greeting}\nTicket {ticket_number} ist beim Technik-Team."})
+    ok = client.post(
+        "/helpdesk/templates/",
+        {"kind": "holding", "body": "{greeting}\nTicket {ticket_number} ist beim Technik-Team."},
+    )
     assert ok.status_code == 302
     groove.add_ticket(801, email="j@example.com", tags=["technik"])
     case = make_groove_case(801, "j@example.com")
@@ -217,11 +226,17 @@ def test_an_edited_template_is_used_and_unknown_placeholders_are_refused(
 
 def test_the_outbox_lists_all_channels_newest_first_and_filters(agent: Any, client: Any) -> None:
     clock.set_now(clock.now())
-    OutboxMessage.objects.create(channel="slack", kind="post", recipient="#cs", body="erste", created_at=clock.now())
+    OutboxMessage.objects.create(
+        channel="slack", kind="post", recipient="#cs", body="erste", created_at=clock.now()
+    )
     clock.advance(minutes=1)
-    OutboxMessage.objects.create(channel="phone", kind="call", recipient="+49", body="zweite", created_at=clock.now())
+    OutboxMessage.objects.create(
+        channel="phone", kind="call", recipient="+49", body="zweite", created_at=clock.now()
+    )
     clock.advance(minutes=1)
-    OutboxMessage.objects.create(channel="helpdesk", kind="reply", recipient="Groove #1", body="dritte", created_at=clock.now())
+    OutboxMessage.objects.create(
+        channel="helpdesk", kind="reply", recipient="Groove #1", body="dritte", created_at=clock.now()
+    )
     client.force_login(agent)
     html = client.get("/helpdesk/outbox/").content.decode()
     assert html.index("dritte") < html.index("zweite") < html.index("erste")

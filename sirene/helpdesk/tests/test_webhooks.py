@@ -21,8 +21,14 @@ def test_a_ticket_tagged_technik_becomes_a_case_in_the_tracking_list_with_the_cu
     groove: Any, post_hook: Any, client: Any, agent: Any
 ) -> None:
     email = "customer@example.lcom"
-    groove.add_ticket(9, email=email, title="Test Subject", text="Die App stürzt beim Öffnen ab.",
-                      tags=["technik"], name="Test Name")
+    groove.add_ticket(
+        9,
+        email=email,
+        title="Test Subject",
+        text="Die App stürzt beim Öffnen ab.",
+        tags=["technik"],
+        name="Test Name",
+    )
     groove.add_ticket(5, email=email, title="Rechnung fehlt", state="closed")
     groove.add_ticket(7, email=email, title="Kurs verlängern", state="pending")
     groove.add_ticket(8, email="someone-else@example.com", title="Fremdes Ticket")
@@ -58,8 +64,13 @@ def test_a_duplicate_delivery_creates_one_case(groove: Any, post_hook: Any) -> N
 
 @pytest.mark.parametrize("secret", ["wrong-secret", "", "s3cret-webhook-path-0123456789abcdeF"])
 def test_a_wrong_secret_answers_404_and_stores_nothing(groove: Any, client: Any, secret: str) -> None:
-    response = client.generic("POST", f"/hooks/groove/{secret}", fixture_body("ticket_tagged"),
-                              content_type="application/json", headers={"X-Groove-Event": "ticket_tagged"})
+    response = client.generic(
+        "POST",
+        f"/hooks/groove/{secret}",
+        fixture_body("ticket_tagged"),
+        content_type="application/json",
+        headers={"X-Groove-Event": "ticket_tagged"},
+    )
     assert response.status_code == 404
     assert not WebhookDelivery.objects.exists()
 
@@ -177,7 +188,9 @@ def test_a_malformed_body_gets_400_is_logged_and_the_raw_body_is_kept(
     assert post_hook("", fixture_body("ticket_tagged")).status_code == 400
 
 
-def test_a_payload_without_a_ticket_number_is_marked_malformed_not_retried(groove: Any, post_hook: Any) -> None:
+def test_a_payload_without_a_ticket_number_is_marked_malformed_not_retried(
+    groove: Any, post_hook: Any
+) -> None:
     post_hook("ticket_tagged", json.dumps({"title": "ohne Nummer"}))
     tasks.tick()
     delivery = WebhookDelivery.objects.get()
