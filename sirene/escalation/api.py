@@ -1,5 +1,216 @@
+"""Escalation over the JSON API (/api/v1/escalation): runs, people, absences, policies, preview,
+status updates."""
+
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Any
 
-router = Router()
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from sirene.accounts.models import User
+from sirene.escalation import services
+from sirene.escalation.models import Absence, Person, PersonRole, Policy, Run
+from sirene.incidents.models import Incident
+
+router = Router(tags=["escalation"])
+
+
+def _fail(exc: services.EscalationError) -> HttpError:
+    return HttpError(422, f"{exc.field}: {exc.message}")
+
+
+def _user(request: HttpRequest) -> User | None:
+    user = getattr(request, "auth", None) or request.user
+    return user if isinstance(user, User) else None
+
+
+def _require_lead(request: HttpRequest) -> None:
+    user = _user(request)
+    if not (user and user.is_lead):
+        raise HttpError(403, "only leads and admins can change escalation settings")
+
+
+class PersonIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    slack_user_id: str = Field("", max_length=30)
+    phone: str = Field("", max_length=20)
+    time_zone: str = Field("Europe/Berlin", max_length=60)
+    role: str = PersonRole.RESPONDER
+
+
+class AbsenceIn(Schema):
+    person_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    kind: str = "vacation"
+    note: str = Field("", max_length=200)
+
+
+class StatusUpdateIn(Schema):
+    text: str = Field(..., max_length=3000)
+
+
+class PreviewQuery(Schema):
+    ack_at: float | None = Field(None, ge=0)
+
+
+def _person(p: Person) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "name": p.name,
+        "slack_user_id": p.slack_user_id,
+        "phone": p.phone,
+        "time_zone": p.time_zone,
+        "role": p.role,
+    }
+
+
+def _run(run: Run, *, full: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": run.pk,
+        "incident_id": run.incident_id,
+        "policy": run.snapshot.get("name"),
+        "status": run.status,
+        "step_index": run.step_index,
+        "cycle": run.cycle,
+        "next_action_at": run.next_action_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "slack_ts": run.slack_ts,
+    }
+    if full:
+        data["snapshot"] = run.snapshot
+        data["attempts"] = [
+            {
+                "id": a.pk,
+                "kind": a.kind,
+                "step_index": a.step_index,
+                "number": a.number,
+                "person": a.person_name or None,
+                "target": a.target,
+                "status": a.status,
+                "provider": a.provider,
+                "provider_id": a.provider_id,
+                "provider_status": a.provider_status,
+                "error": a.error,
+                "due_at": a.due_at,
+                "sending_at": a.sending_at,
+                "finished_at": a.finished_at,
+            }
+            for a in run.attempts.all()
+        ]
+    return data
+
+
+@router.get("/runs")
+def list_runs(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
+    qs = Run.objects.all()
+    if status:
+        qs = qs.filter(status=status)
+    return [_run(r) for r in qs[:200]]
+
+
+@router.get("/runs/{run_id}")
+def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
+    return _run(get_object_or_404(Run, pk=run_id), full=True)
+
+
+@router.get("/people")
+def list_people(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_person(p) for p in Person.objects.all()]
+
+
+@router.post("/people", response={201: dict})
+def create_person(request: HttpRequest, payload: PersonIn) -> tuple[int, dict[str, Any]]:
+    _require_lead(request)
+    if payload.role not in PersonRole.values:
+        raise HttpError(422, f"role: must be one of {', '.join(PersonRole.values)}")
+    try:
+        person = services.save_person(**payload.dict())
+    except services.EscalationError as exc:
+        raise _fail(exc) from exc
+    return 201, _person(person)
+
+
+@router.get("/absences")
+def list_absences(request: HttpRequest, person_id: int | None = None) -> list[dict[str, Any]]:
+    qs = Absence.objects.select_related("person")
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    return [
+        {
+            "id": a.pk,
+            "person_id": a.person_id,
+            "person": a.person.name,
+            "starts_at": a.starts_at,
+            "ends_at": a.ends_at,
+            "kind": a.kind,
+            "note": a.note,
+            "source": a.source,
+        }
+        for a in qs[:500]
+    ]
+
+
+@router.post("/absences", response={201: dict})
+def create_absence(request: HttpRequest, payload: AbsenceIn) -> tuple[int, dict[str, Any]]:
+    _require_lead(request)
+    person = Person.objects.filter(pk=payload.person_id).first()
+    if person is None:
+        raise HttpError(422, f"person_id: no person with id {payload.person_id}")
+    try:
+        absence = services.add_absence(
+            person, starts_at=payload.starts_at, ends_at=payload.ends_at, kind=payload.kind, note=payload.note
+        )
+    except services.EscalationError as exc:
+        raise _fail(exc) from exc
+    return 201, {
+        "id": absence.pk,
+        "person_id": person.pk,
+        "starts_at": absence.starts_at,
+        "ends_at": absence.ends_at,
+    }
+
+
+@router.get("/policies")
+def list_policies(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {"id": p.pk, "name": p.name, "is_default": p.is_default, **services.snapshot_of(p)}
+        for p in Policy.objects.all()
+    ]
+
+
+@router.get("/policies/{policy_id}/preview")
+def preview_policy(request: HttpRequest, policy_id: int, query: Query[PreviewQuery]) -> list[dict[str, Any]]:
+    policy = get_object_or_404(Policy, pk=policy_id)
+    try:
+        lines = services.preview(
+            services.snapshot_of(policy),
+            # Repeated parameters (?absent=Tara&absent=Piwi), read directly: ninja's schema parsing
+            # would keep only one value.
+            absent=request.GET.getlist("absent"),
+            no_answer=request.GET.getlist("no_answer"),
+            ack_at=query.ack_at,
+        )
+    except services.EscalationError as exc:
+        raise _fail(exc) from exc
+    return [
+        {"at": int(line.at), "action": line.action, "person": line.person, "text": line.text}
+        for line in lines
+    ]
+
+
+@router.post("/incidents/{incident_id}/status-updates", response={201: dict})
+def status_update(
+    request: HttpRequest, incident_id: int, payload: StatusUpdateIn
+) -> tuple[int, dict[str, Any]]:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    try:
+        attempt = services.post_status_update(incident, payload.text, user=_user(request))
+    except services.EscalationError as exc:
+        raise _fail(exc) from exc
+    return 201, {"id": attempt.pk, "status": attempt.status, "channel": attempt.target}

@@ -237,7 +237,7 @@ def simulate(
                     lines.append(
                         PreviewLine(secs, "status_update", None, "Slack message updated: acknowledged")
                     )
-                lines.append(PreviewLine(secs, "stop", None, str(action.detail.get("reason", ""))))
+                lines.append(PreviewLine(secs, "stop", None, f"stop: {action.detail.get('reason', '')}"))
             elif action.kind == "call":
                 who = action.person or ""
                 lines.append(
