@@ -112,6 +112,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Request bodies above this size are refused before parsing (413).
 MAX_REQUEST_BYTES = env_int("SIRENE_MAX_REQUEST_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+# Multipart file uploads to these paths (project snapshots and backup exports, often several MB) may be larger.
+MAX_UPLOAD_BYTES = env_int("SIRENE_MAX_UPLOAD_BYTES", 12 * 1024 * 1024)
+LARGE_UPLOAD_PATHS = ("/api/v1/workspace/", "/troubleshooting/cases/")
 
 # Reports carrying one of these helpdesk tags are application/user errors, not tech cases.
 EXCLUDE_TAGS = env_list("SIRENE_EXCLUDE_TAGS", ["helga"])

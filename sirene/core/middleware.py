@@ -18,9 +18,18 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return JsonResponse({"error": "invalid Content-Length header"}, status=400)
+        if length > limit and _large_upload_allowed(request):
+            limit = max(limit, settings.MAX_UPLOAD_BYTES)
         if length > limit:
             return JsonResponse(
                 {"error": f"request body of {length} bytes is larger than the limit of {limit} bytes"},
                 status=413,
             )
         return self.get_response(request)
+
+
+def _large_upload_allowed(request: HttpRequest) -> bool:
+    """File uploads (multipart) to the paths in LARGE_UPLOAD_PATHS get MAX_UPLOAD_BYTES instead."""
+    prefixes = tuple(getattr(settings, "LARGE_UPLOAD_PATHS", ()))
+    content_type = request.META.get("CONTENT_TYPE", "")
+    return bool(prefixes) and content_type.startswith("multipart/form-data") and request.path.startswith(prefixes)
