@@ -92,6 +92,10 @@ def _raw_json(request: HttpRequest) -> str | bytes:
     return request.POST.get("data", "")
 
 
+def _int(value: str) -> int:
+    return int(value) if value.isdigit() else 0
+
+
 def _when(value: str, field: str) -> dt.datetime:
     parsed = None
     for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"):
@@ -141,7 +145,8 @@ def _backup(request: HttpRequest, case: Case, user: User) -> str:
             case, p.get("location", ""), checksum=p.get("checksum", ""), actor=user, note=note
         )
     elif p.get("snapshot"):
-        snapshot = Snapshot.objects.filter(case=case, pk=p.get("snapshot")).first()
+        raw_id = p.get("snapshot", "")
+        snapshot = Snapshot.objects.filter(case=case, pk=int(raw_id)).first() if raw_id.isdigit() else None
         if snapshot is None:
             raise services.WorkspaceError("snapshot", _("unknown snapshot"))
         services.backup_snapshot(snapshot, actor=user, note=note)
@@ -152,7 +157,7 @@ def _backup(request: HttpRequest, case: Case, user: User) -> str:
 
 
 def _restore(request: HttpRequest, case: Case, user: User) -> str:
-    backup = get_object_or_404(Backup, pk=request.POST.get("backup", "0") or 0, case=case)
+    backup = get_object_or_404(Backup, pk=_int(request.POST.get("backup", "")), case=case)
     services.record_restore(backup, actor=user, note=request.POST.get("note", ""))
     return "backup"
 
@@ -213,7 +218,7 @@ def _follow_up(request: HttpRequest, case: Case, user: User) -> str:
 
 
 def _follow_up_done(request: HttpRequest, case: Case, user: User) -> str:
-    follow_up = get_object_or_404(FollowUp, pk=request.POST.get("follow_up", "0") or 0, case=case)
+    follow_up = get_object_or_404(FollowUp, pk=_int(request.POST.get("follow_up", "")), case=case)
     services.complete_follow_up(follow_up, actor=user, outcome=request.POST.get("outcome", ""))
     return "follow_up"
 
