@@ -255,3 +255,27 @@ def test_the_api_reports_replies_and_retries_only_failed_ones(groove: Any, agent
     reply_id = body["items"][0]["id"]
     assert api.post(f"/api/v1/helpdesk/replies/{reply_id}/retry").status_code == 409
     assert api.get("/api/v1/helpdesk/replies").status_code == 422
+
+
+def test_the_incident_panel_reports_sent_and_failed_with_a_retry_button(
+    groove: Any, agent: Any, rf: Any
+) -> None:
+    from django.template.loader import render_to_string
+
+    from sirene.helpdesk.panels import incident_panel_context
+
+    groove.add_ticket(951, email="l@example.com", tags=["technik"])
+    groove.add_ticket(952, email="m@example.com", tags=["technik"])
+    linked = [make_groove_case(951, "l@example.com"), make_groove_case(952, "m@example.com")]
+    incident = incidents.open_incident(title="Panel", cases=linked)
+    groove.broken_tickets[952] = 422
+    incidents.resolve(incident, resolution="ok", user=agent)
+    tasks.tick()
+    request = rf.get("/")
+    request.user = agent
+    context = incident_panel_context(request, incident)
+    assert context is not None
+    assert context["counts"] == {"sent": 1, "queued": 0, "failed": 1, "no_ticket": 0}
+    html = render_to_string("helpdesk/incident_panel.html", {"panel": context}, request=request)
+    failed = CustomerReply.objects.get(ticket_number=952)
+    assert f"/helpdesk/replies/{failed.pk}/retry/" in html and 'id="retry-failed"' in html
