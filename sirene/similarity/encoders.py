@@ -167,17 +167,65 @@ class SentenceTransformerEncoder:
         return out
 
 
+class CenteredEncoder:
+    """Wraps an encoder, subtracts a fixed mean vector and re-normalises.
+
+    Why: all USE vectors share a large common component (the mean of cleaned support-like texts
+    has norm ~0.4-0.5), which inflates every cosine and compresses the useful range. Removing it
+    raised online-grouping ARI on banking77 train from 0.303 to 0.318 with a generic mean and to
+    0.356 with a mean fitted (unsupervised) on the domain's own texts; see params.py. The mean is
+    fixed, so stored vectors stay comparable forever (no drift).
+    """
+
+    def __init__(self, base: Encoder, mean: np.ndarray, name: str | None = None) -> None:
+        self.base = base
+        self.mean = np.asarray(mean, dtype=np.float32).reshape(-1)
+        if self.mean.shape[0] != base.dim:
+            raise ValueError(f"mean has {self.mean.shape[0]} dims, encoder {base.dim}")
+        self.dim = base.dim
+        self.name = name or f"{base.name}-centered"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vecs = self.base.encode(texts)
+        nonzero = np.any(vecs != 0, axis=1)
+        vecs[nonzero] -= self.mean  # empty texts stay the zero vector
+        return l2_normalise(vecs)
+
+    @classmethod
+    def fit(cls, base: Encoder, texts: Sequence[str], name: str | None = None) -> CenteredEncoder:
+        """Centre on the mean of ``texts`` (unlabelled historical reports of the deployment)."""
+        vecs = base.encode(texts)
+        vecs = vecs[np.any(vecs != 0, axis=1)]
+        mean = vecs.mean(axis=0) if len(vecs) else np.zeros(base.dim, dtype=np.float32)
+        return cls(base, mean, name=name)
+
+
+def shipped_use_mean() -> np.ndarray:
+    """The generic mean vector shipped with sirene (train splits only, see resources/use_mean.json)."""
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).parent / "resources" / "use_mean.json").read_text())
+    return np.asarray(data["mean"], dtype=np.float32)
+
+
 _DEFAULT: Encoder | None = None
 _DEFAULT_LOCK = threading.Lock()
 
 
 def default_encoder() -> Encoder:
-    """The process-wide USE encoder, created on first use (loading takes a few seconds)."""
+    """The process-wide encoder: USE centred on the shipped mean, created on first use.
+
+    Loading the model takes a few seconds, hence lazy and cached. The thresholds in params.py are
+    calibrated for exactly this encoder.
+    """
     global _DEFAULT
     if _DEFAULT is None:
         with _DEFAULT_LOCK:
             if _DEFAULT is None:
-                _DEFAULT = USEEncoder()
+                _DEFAULT = CenteredEncoder(
+                    USEEncoder(), shipped_use_mean(), name="use-multilingual-v3-centered"
+                )
     return _DEFAULT
 
 

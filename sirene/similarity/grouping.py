@@ -147,6 +147,10 @@ class OnlineGrouper:
     Group ids are 0, 1, 2, ... in order of creation. ``clean=True`` runs
     :func:`sirene.similarity.cleaning.clean_text` on texts passed to :meth:`add`.
     A text that is empty after cleaning opens its own group (it cannot be compared to anything).
+
+    For speed it keeps unit-length copies of the centroids (the shortlist is then one
+    matrix-vector product) and a fixed-size ring buffer of recent members per group; the decision
+    itself is always :func:`choose_group` on :class:`GroupSnapshot` candidates.
     """
 
     def __init__(
@@ -155,9 +159,13 @@ class OnlineGrouper:
         self.encoder = encoder
         self.params = params
         self.clean = clean
-        self._centroids = np.zeros((64, encoder.dim), dtype=np.float32)
+        dim = encoder.dim
+        self._centroids = np.zeros((64, dim), dtype=np.float32)
+        self._units = np.zeros((64, dim), dtype=np.float32)
         self._counts: list[int] = []
-        self._members: list[list[np.ndarray]] = []
+        keep = max(params.max_members, 1) if params.member_weight > 0 else 0
+        self._keep = keep
+        self._members = np.zeros((64, keep, dim), dtype=np.float32)
         self.assignments: list[int] = []
         self.scores: list[float] = []
 
@@ -172,12 +180,12 @@ class OnlineGrouper:
         return self._centroids[group_id].copy()
 
     def snapshot(self, group_id: int) -> GroupSnapshot:
-        members = self._members[group_id]
+        members = None
+        if self._keep:
+            n = min(self._counts[group_id], self._keep)
+            members = self._members[group_id, :n]
         return GroupSnapshot(
-            id=group_id,
-            centroid=self._centroids[group_id],
-            count=self._counts[group_id],
-            members=np.stack(members) if members else None,
+            id=group_id, centroid=self._centroids[group_id], count=self._counts[group_id], members=members
         )
 
     def add(self, text: str) -> int:
@@ -199,9 +207,18 @@ class OnlineGrouper:
     def add_vector(self, vec: np.ndarray) -> int:
         vec = np.asarray(vec, dtype=np.float32).reshape(-1)
         n = self.n_groups
-        idx = shortlist(vec, self._centroids[:n], self.params.shortlist)
-        candidates = [self.snapshot(int(i)) for i in idx]
-        gid, score = choose_group(vec, candidates, self.params)
+        gid: int | None = None
+        score = 0.0
+        if n and np.any(vec):
+            sims = self._units[:n] @ vec
+            k = self.params.shortlist
+            if n > k:
+                part = np.argpartition(-sims, k - 1)[:k]
+                idx = part[np.lexsort((part, -sims[part]))]
+            else:
+                idx = np.lexsort((np.arange(n), -sims))
+            candidates = [self.snapshot(int(i)) for i in idx]
+            gid, score = choose_group(vec, candidates, self.params)
         if gid is None:
             gid = self._open(vec)
         else:
@@ -210,22 +227,31 @@ class OnlineGrouper:
         self.scores.append(score)
         return gid
 
+    def _grow(self) -> None:
+        cap = 2 * len(self._centroids)
+        for attr in ("_centroids", "_units", "_members"):
+            old = getattr(self, attr)
+            grown = np.zeros((cap, *old.shape[1:]), dtype=np.float32)
+            grown[: len(old)] = old
+            setattr(self, attr, grown)
+
     def _open(self, vec: np.ndarray) -> int:
         gid = self.n_groups
         if gid >= len(self._centroids):
-            grown = np.zeros((2 * len(self._centroids), self._centroids.shape[1]), dtype=np.float32)
-            grown[:gid] = self._centroids
-            self._centroids = grown
+            self._grow()
         self._centroids[gid] = vec
+        self._units[gid] = _unit(vec)
         self._counts.append(1)
-        self._members.append([vec] if np.any(vec) else [])
+        if self._keep:
+            self._members[gid, 0] = vec
         return gid
 
     def _join(self, gid: int, vec: np.ndarray) -> None:
         count = self._counts[gid]
-        self._centroids[gid] = updated_centroid(self._centroids[gid], count, vec)
+        c = updated_centroid(self._centroids[gid], count, vec)
+        self._centroids[gid] = c
+        self._units[gid] = _unit(c)
         self._counts[gid] = count + 1
-        members = self._members[gid]
-        members.append(vec)
-        if len(members) > self.params.max_members:
-            del members[0]
+        if self._keep:
+            # ring buffer: slot count % keep holds the oldest member once the buffer is full
+            self._members[gid, count % self._keep] = vec
