@@ -10,7 +10,10 @@ from sirene.troubleshooting import snapshots
 from sirene.troubleshooting.models import Snapshot
 
 ORIGINAL = {"account": {"plan": "club"}, "projects": [{"id": 1, "name": "Garten"}, {"id": 2, "name": "Haus"}]}
-CURRENT = {"account": {"plan": "basic"}, "projects": [{"id": 2, "name": "Haus (neu)"}, {"id": 3, "name": "Boot"}]}
+CURRENT = {
+    "account": {"plan": "basic"},
+    "projects": [{"id": 2, "name": "Haus (neu)"}, {"id": 3, "name": "Boot"}],
+}
 
 
 def test_the_diff_shows_what_changed_between_original_and_current(api: Any, case: Any) -> None:
@@ -41,10 +44,14 @@ def test_a_snapshot_must_be_a_json_object_or_array(api: Any, case: Any) -> None:
     assert not Snapshot.objects.exists()
 
 
-def test_malformed_json_in_an_upload_is_refused_naming_the_position(client: Any, case: Any, agent: Any) -> None:
+def test_malformed_json_in_an_upload_is_refused_naming_the_position(
+    client: Any, case: Any, agent: Any
+) -> None:
     client.force_login(agent)
     upload = SimpleUploadedFile("p.json", b'{"projects": [1, 2,, 3]}', "application/json")
-    response = client.post(f"/api/v1/workspace/{case.pk}/snapshots/upload", {"kind": "original", "file": upload})
+    response = client.post(
+        f"/api/v1/workspace/{case.pk}/snapshots/upload", {"kind": "original", "file": upload}
+    )
     assert response.status_code == 422
     assert "line 1 column" in response.json()["error"]
 
@@ -53,7 +60,9 @@ def test_an_oversized_snapshot_is_refused(settings: Any, api: Any, case: Any, mo
     from sirene.troubleshooting import services
 
     monkeypatch.setattr(services, "SNAPSHOT_MAX_BYTES", 1000)
-    response = api.post(f"/api/v1/workspace/{case.pk}/snapshots", {"kind": "original", "data": {"x": "y" * 2000}})
+    response = api.post(
+        f"/api/v1/workspace/{case.pk}/snapshots", {"kind": "original", "data": {"x": "y" * 2000}}
+    )
     assert response.status_code == 422 and "larger than 1000 bytes" in response.json()["error"]
 
 
@@ -67,13 +76,17 @@ def test_a_deeply_nested_snapshot_is_refused() -> None:
         snapshots.parse("[" * 5000 + "]" * 5000, max_bytes=100_000)
 
 
-def test_a_large_snapshot_arrives_as_an_upload_over_the_json_body_limit(client: Any, case: Any, agent: Any) -> None:
+def test_a_large_snapshot_arrives_as_an_upload_over_the_json_body_limit(
+    client: Any, case: Any, agent: Any
+) -> None:
     big = {"lessons": [{"id": i, "title": f"Lektion {i}", "done": i % 2 == 0} for i in range(40_000)]}
     body = json.dumps(big).encode()
     assert len(body) > 1024 * 1024
     client.force_login(agent)
     upload = SimpleUploadedFile("big.json", body, "application/json")
-    response = client.post(f"/api/v1/workspace/{case.pk}/snapshots/upload", {"kind": "original", "file": upload})
+    response = client.post(
+        f"/api/v1/workspace/{case.pk}/snapshots/upload", {"kind": "original", "file": upload}
+    )
     assert response.status_code == 201, response.content
     assert response.json()["checksum"] == snapshots.checksum(big)
 
@@ -97,17 +110,24 @@ def test_a_snapshot_can_be_backed_up_in_one_step(api: Any, case: Any) -> None:
 
 def test_a_reference_backup_needs_a_location_and_a_real_sha256(api: Any, case: Any) -> None:
     no_place = api.post(f"/api/v1/workspace/{case.pk}/backups", {"kind": "reference", "location": ""})
-    bad_sum = api.post(f"/api/v1/workspace/{case.pk}/backups",
-                       {"kind": "reference", "location": "share/4711.zip", "checksum": "abc"})
+    bad_sum = api.post(
+        f"/api/v1/workspace/{case.pk}/backups",
+        {"kind": "reference", "location": "share/4711.zip", "checksum": "abc"},
+    )
     assert no_place.json()["field"] == "location"
     assert bad_sum.json()["field"] == "checksum"
 
 
 def test_a_restore_is_recorded_with_who_and_how(api: Any, case: Any) -> None:
     backup = api.post(f"/api/v1/workspace/{case.pk}/backups", {"kind": "export", "data": ORIGINAL}).json()
-    assert api.post(f"/api/v1/workspace/{case.pk}/backups/{backup['id']}/restore", {"note": ""}).status_code == 422
-    done = api.post(f"/api/v1/workspace/{case.pk}/backups/{backup['id']}/restore",
-                    {"note": "Per Admin-Import zurückgespielt"})
+    assert (
+        api.post(f"/api/v1/workspace/{case.pk}/backups/{backup['id']}/restore", {"note": ""}).status_code
+        == 422
+    )
+    done = api.post(
+        f"/api/v1/workspace/{case.pk}/backups/{backup['id']}/restore",
+        {"note": "Per Admin-Import zurückgespielt"},
+    )
     assert done.json()["restored_at"] is not None
 
 
