@@ -45,6 +45,8 @@ log = logging.getLogger("sirene.escalation")
 
 # Transient provider errors are retried with backoff; after this many tries the attempt fails.
 MAX_TRIES = 8
+# Runs claimed per tick: small, so that several workers share a burst instead of one taking it all.
+CLAIM_BATCH = 10
 
 
 class _LeaseLost(Exception):
@@ -55,7 +57,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def claim_due(owner: str, limit: int = 50) -> list[int]:
+def claim_due(owner: str, limit: int = CLAIM_BATCH) -> list[int]:
     now = clock.now()
     lease = dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
     with transaction.atomic():
