@@ -1,9 +1,9 @@
 """Ranking known problems for a text, and finding similar past cases.
 
 The fitted :class:`~sirene.similarity.ProblemMatcher` is cached once per process under the
-knowledge base's change token (:class:`~sirene.knowledge.models.KnowledgeState`): the token is one
-indexed read per match, and any write to the KB in any process changes it, so every process refits
-on its next match. Refitting re-encodes only texts it has not seen (a text → vector cache survives
+knowledge base's change token (:class:`~sirene.knowledge.models.KnowledgeState`, a digest of the
+training examples): the token is one primary-key read per match, and any write to the KB in any
+process changes it, so every process refits on its next match. Refitting re-encodes only texts it has not seen (a text → vector cache survives
 refits), so learning one phrasing costs one encode plus two small linear fits.
 """
 
@@ -149,6 +149,15 @@ def examples() -> list[tuple[int, str]]:
         .values_list("known_problem_id", "text")
     )
     return pairs
+
+
+def examples_digest() -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for label, text in examples():
+        digest.update(f"{label}\x1f{text}\x1e".encode())
+    return digest.hexdigest()[:40]
 
 
 def fitted() -> Fitted:

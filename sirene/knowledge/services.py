@@ -7,7 +7,6 @@ and the troubleshooting workspace (`record_article_view`, `articles_read_by`,
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -139,9 +138,13 @@ def validate(data: ProblemData) -> ProblemData:
 
 
 def _bump() -> None:
-    """Tell every process that the KB changed (their cached matcher refits on the next match)."""
+    """Tell every process that the KB changed (their cached matcher refits on the next match).
+
+    The token is a digest of exactly what the matcher learns from, so a process refits only when
+    its training data really differs, and identical knowledge bases share one fitted matcher.
+    """
     KnowledgeState.objects.update_or_create(
-        pk=1, defaults={"token": uuid.uuid4().hex, "changed_at": clock.now()}
+        pk=1, defaults={"token": matching.examples_digest(), "changed_at": clock.now()}
     )
 
 
