@@ -43,8 +43,9 @@ SIMILAR_CASES = 5
 # The KB's matcher refits inside a request whenever the KB changes (a confirmation, an edit), so the
 # fit must take well under a second on a busy 2-core box. The library's default lexical signal
 # (2^15 hashed char n-grams) made the lexical logistic regression take ~3 s for the 14-problem starter
-# set; 4,096 dimensions fit in ~0.7 s with the same rankings on the starter set (banking77 10-shot
-# figures for both are in the report of this change).
+# set; 4,096 dimensions fit in ~0.7 s with the same rankings on the starter set. banking77, 10 shots
+# per problem (77 problems), test set, same run on the shared 2-core box: 2^15 dims top-1 80.5 % /
+# top-3 94.0 %, fit 90.7 s; 4,096 dims top-1 80.5 % / top-3 93.8 %, fit 30.8 s.
 LEXICAL_DIM = 4096
 
 
