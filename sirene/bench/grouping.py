@@ -226,6 +226,7 @@ def run(argv: list[str] | None = None) -> int:
 
     t_start = time.perf_counter()
     default_encoder().encode(["warm-up"])  # model load is not part of the throughput
+    sets: list[tuple[Dataset, list[str]]]
     if args.data:
         sets = [(load_csv(args.data), [])]
     else:
