@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -45,9 +47,9 @@ log = logging.getLogger(__name__)
 
 CANDIDATE_DAYS = 30
 MAX_CANDIDATES = 5000
-CATEGORY_BONUS = 0.10
+CATEGORY_BONUS = float(os.environ.get("SIRENE_GROUP_CATEGORY_BONUS", "0.10"))
 CODE_BONUS = 0.08
-MAX_BONUS = 0.12
+MAX_BONUS = max(0.12, CATEGORY_BONUS)
 MAX_CODES = 10
 # A knowledge-base match this sure counts like an agent's confirmation.
 KNOWN_PROBLEM_CONFIDENCE = 0.9
@@ -102,6 +104,10 @@ def _centroids(groups: list[tuple[Any, ...]], dim: int) -> np.ndarray:
     return out
 
 
+def _recent_vectors(ids: list[int]) -> dict[int, Any]:
+    return dict(ProblemGroup.objects.filter(pk__in=ids).values_list("id", "recent_vectors"))
+
+
 def _snapshots(
     vector: np.ndarray, groups: list[tuple[Any, ...]], params: GroupingParams
 ) -> list[GroupSnapshot]:
@@ -110,9 +116,7 @@ def _snapshots(
     dim = len(vector)
     cents = _centroids(groups, dim)
     return [
-        GroupSnapshot(
-            id=int(groups[i][0]), centroid=cents[i], count=int(groups[i][2]), members=_rows(groups[i][5], dim)
-        )
+        GroupSnapshot(id=int(groups[i][0]), centroid=cents[i], count=int(groups[i][2]), members=None)
         for i in shortlist(vector, cents, params.shortlist)
     ]
 
@@ -137,9 +141,11 @@ def choose(
     groups = list(
         ProblemGroup.objects.filter(merged_into__isnull=True, last_seen_at__gte=since)
         .order_by("-last_seen_at")
-        .values_list("id", "centroid", "count", "category", "codes", "recent_vectors")[:MAX_CANDIDATES]
+        .values_list("id", "centroid", "count", "category", "codes")[:MAX_CANDIDATES]
     )
-    gid, score = decide_group(vector, case.category, extract_error_codes(case.text), groups, params)
+    gid, score = decide_group(
+        vector, case.category, extract_error_codes(case.text), groups, params, members_of=_recent_vectors
+    )
     return gid, score, (GroupMembership.How.SIMILAR if gid is not None else GroupMembership.How.NEW)
 
 
@@ -157,8 +163,9 @@ def decide_group(
     vector: np.ndarray,
     category: str,
     codes: list[str],
-    groups: list[tuple[Any, ...]],
+    groups: list[tuple[Any, ...]],  # (id, centroid bytes, count, category, codes)
     params: GroupingParams = DEFAULT_GROUPING,
+    members_of: Callable[[list[int]], dict[int, Any]] | None = None,
 ) -> tuple[int | None, float]:
     """`choose_group` over the shortlist, each candidate with its own (relaxed) threshold.
 
@@ -174,6 +181,11 @@ def decide_group(
     snapshots: dict[int, GroupSnapshot] = {}
     for snap in _snapshots(vector, same, params) + _snapshots(vector, groups, params):
         snapshots.setdefault(snap.id, snap)
+    if members_of is not None and snapshots:
+        # Member vectors only for the shortlist: reading them for every live group would cost
+        # megabytes per case.
+        for member_gid, blob in members_of(list(snapshots)).items():
+            snapshots[member_gid].members = _rows(blob, len(vector))
     buckets: dict[float, list[GroupSnapshot]] = {}
     for snap in snapshots.values():
         g = info[snap.id]

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -71,10 +73,29 @@ def parse_env_rules(raw: str) -> dict[str, tuple[int | None, float | None]]:
     return out
 
 
-def rule_for(category: str) -> Rule:
+_CACHE: dict[str, tuple[float, Any]] = {}
+CACHE_SECONDS = 5.0
+
+
+def _db_rule(category: str) -> Any:
+    """The IncidentRule row (or None), cached a few seconds: it is read for every new case."""
     from sirene.incidents.models import IncidentRule
 
+    now = time.monotonic()
+    hit = _CACHE.get(category)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
     row = IncidentRule.objects.filter(category=category).first()
+    _CACHE[category] = (now, row)
+    return row
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def rule_for(category: str) -> Rule:
+    row = _db_rule(category)
     if row is not None:
         return Rule(row.threshold, row.window_hours, "database")
     env = parse_env_rules(os.environ.get("SIRENE_INCIDENT_RULES", ""))

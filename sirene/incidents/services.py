@@ -290,6 +290,17 @@ def evaluate(group: ProblemGroup, trigger: Case | None = None) -> Incident | Non
         if trigger is not None:
             _link(live, trigger, "group")
         return live
+    from sirene.incidents.rules import rule_for
+
+    # Cheap pre-check (one count over the plain window, a superset of the real one): most cases
+    # join quiet groups, and those need neither the baseline nor the resolved-incident lookups.
+    rule = rule_for(group.category)
+    plain_start = clock.now() - timedelta(hours=rule.window_hours)
+    if (
+        group.memberships.filter(received_at__gte=plain_start).values("identity").distinct().count()
+        <= rule.threshold
+    ):
+        return None
     facts = rate_facts(group)
     if not facts["fire"]:
         return None

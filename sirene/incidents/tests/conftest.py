@@ -59,3 +59,53 @@ def report(api: Any) -> Callable[..., Any]:
         return int(response.json()["id"])
 
     return send
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rule_cache() -> Any:
+    from sirene.incidents import rules
+
+    rules.clear_cache()
+    yield
+    rules.clear_cache()
+
+
+def make_case(
+    email: str | None,
+    text: str,
+    *,
+    category: str = "login",
+    vector: Any = None,
+    at: Any = None,
+    external_id: str | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> Any:
+    """A stored case with a given embedding (tests of the rule need no encoder)."""
+    import numpy as np
+
+    from sirene.cases.models import Case, Customer
+    from sirene.core import clock
+
+    if email:
+        customer, _ = Customer.objects.get_or_create(email=email, defaults={"attributes": attributes or {}})
+    else:
+        customer, _ = Customer.objects.get_or_create(
+            external_id=external_id, defaults={"attributes": attributes or {}}
+        )
+    if vector is None:
+        vector = np.ones(8, dtype=np.float32) / np.sqrt(8)
+    when = at or clock.now()
+    n = Case.objects.count() + 1
+    return Case.objects.create(
+        source="t",
+        external_id=f"t{n}-{email or external_id}",
+        subject=text[:60],
+        body=text,
+        customer=customer,
+        category=category,
+        received_at=when,
+        created_at=when,
+        updated_at=when,
+        clean_text=text,
+        embedding=np.asarray(vector, dtype=np.float32).tobytes(),
+    )
