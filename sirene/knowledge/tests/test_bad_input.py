@@ -35,7 +35,8 @@ def test_a_text_with_nothing_to_compare_gets_no_suggestion_with_the_empty_text_r
 
 def test_binary_garbage_is_analysed_without_a_crash(starter_kb: Any) -> None:
     garbage = bytes(range(256)).decode("latin-1") * 40
-    case = report("1", "\x00\x01", garbage.replace("\x00", ""))
+    # NUL bytes are left out: storing them is the intake's concern (PostgreSQL refuses them in text).
+    case = report("1", "\x01\x02", garbage.replace("\x00", ""))
     assert case.analysed_at is not None
     assert services.match_reason(case)["outcome"] in {MatchOutcome.EMPTY_TEXT, MatchOutcome.NOT_CLOSE_ENOUGH}
 
