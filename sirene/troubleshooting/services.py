@@ -197,7 +197,9 @@ def forward_to_tech(case: Case, *, actor: User, note: str = "") -> Case:
     note_text = _text(note, "note", limit=MAX_NOTES)
     with transaction.atomic():
         # Read the owner fresh: the caller's copy may predate an assignment.
-        case = Case.objects.select_for_update().select_related("customer", "owner").get(pk=case.pk)
+        case = (
+            Case.objects.select_for_update(of=("self",)).select_related("customer", "owner").get(pk=case.pk)
+        )
         if case.owner_id is None:
             case = cases.assign(case, actor, actor=actor)
         workspace = Workspace.objects.select_for_update().get(pk=workspace_for(case).pk)

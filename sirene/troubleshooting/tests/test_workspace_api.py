@@ -107,3 +107,13 @@ def test_the_customers_open_cases_endpoint_gives_the_joint_view(api: Any, case: 
     make_case("T-3", subject="Video lädt nicht")
     rows = api.get(f"/api/v1/customers/{case.customer_id}/open-cases").json()
     assert len(rows) == 2 and {"owner", "overdue", "holding_reply"} <= set(rows[0])
+
+
+def test_an_article_the_customer_read_is_recorded_from_the_workspace(api: Any, case: Any) -> None:
+    response = api.post(
+        f"/api/v1/workspace/{case.pk}/article-views",
+        {"article": "https://hilfe.example.com/sync", "title": "Sync reparieren"},
+    )
+    assert response.status_code == 201
+    assert response.json()["articles_read"][0]["title"] == "Sync reparieren"
+    assert api.post(f"/api/v1/workspace/{case.pk}/article-views", {"article": ""}).status_code == 422
