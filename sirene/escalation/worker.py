@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 
 from sirene.core import clock
 from sirene.escalation import engine, messages
@@ -102,7 +102,7 @@ def _process(run_id: int, owner: str) -> int:
     run.refresh_from_db()
     decided_next: dt.datetime | None = None
     if run.status == RunStatus.ACTIVE:
-        decided_next = _decide_and_record(run, owner)
+        decided_next = _decide_and_record(run, owner, due=claimed_next)
         done += _execute_pending(run, owner)
     _release(run_id, owner, claimed_next, decided_next)
     return done
@@ -154,7 +154,8 @@ def run_view(run: Run) -> engine.RunView:
     )
 
 
-def _decide_and_record(run: Run, owner: str) -> dt.datetime | None:
+def _decide_and_record(run: Run, owner: str, due: dt.datetime | None = None) -> dt.datetime | None:
+    """`due` is when the run asked to be woken; attempts record it so lateness can be measured."""
     now = clock.now()
     incident = run.incident
     facts = engine.Facts(
@@ -175,7 +176,7 @@ def _decide_and_record(run: Run, owner: str) -> dt.datetime | None:
         if not updated:
             return None  # acknowledged/resolved meanwhile, or the lease is gone: decide nothing
         for action in decision.actions:
-            _record_action(run, incident, action, people, now)
+            _record_action(run, incident, action, people, now, due=min(due, now) if due else now)
     return decision.next_action_at
 
 
@@ -186,7 +187,13 @@ def _person(key: str | None) -> Person | None:
 
 
 def _record_action(
-    run: Run, incident: Incident, action: engine.Action, people: dict[str, Any], now: dt.datetime
+    run: Run,
+    incident: Incident,
+    action: engine.Action,
+    people: dict[str, Any],
+    now: dt.datetime,
+    *,
+    due: dt.datetime,
 ) -> None:
     info = people.get(action.person or "", {}) if action.person else {}
     name = str(info.get("name") or "")
@@ -197,7 +204,7 @@ def _record_action(
         "number": action.number,
         "person": _person(action.person),
         "person_name": name,
-        "due_at": now,
+        "due_at": due,
         "created_at": now,
     }
     if action.kind == "slack_post":
@@ -256,6 +263,7 @@ def _execute_pending(run: Run, owner: str) -> int:
         Q(retry_at__isnull=True) | Q(retry_at__lte=now)
     )
     for attempt in list(pending.order_by("id")):
+        attempt.run = run  # already loaded, with its incident: saves two queries per side effect
         done += _execute(attempt, owner)
     return done
 
@@ -281,7 +289,8 @@ def _execute(attempt: Attempt, owner: str) -> int:
         )
         if not claimed:
             return 0
-    attempt.refresh_from_db()
+    attempt.status, attempt.sending_at = AttemptStatus.SENDING, now
+    attempt.tries += 1
     try:
         provider, provider_id, provider_status = _perform(attempt)
     except IntegrationError as exc:
@@ -294,6 +303,8 @@ def _execute(attempt: Attempt, owner: str) -> int:
 def _perform(attempt: Attempt) -> tuple[str, str, str]:
     run = attempt.run
     incident = run.incident
+    if attempt.kind == AttemptKind.SLACK_UPDATE:
+        run.refresh_from_db(fields=["slack_channel", "slack_ts"])
     if attempt.kind == AttemptKind.CALL:
         phone = phone_transport()
         if not attempt.target:
@@ -320,7 +331,6 @@ def _perform(attempt: Attempt) -> tuple[str, str, str]:
         Run.objects.filter(pk=run.pk, slack_ts="").update(slack_channel=posted.channel, slack_ts=posted.ts)
         return chat.name, posted.ts, "posted"
     if attempt.kind == AttemptKind.SLACK_UPDATE:
-        run.refresh_from_db()
         if not run.slack_ts:
             return chat.name, "", "no message to update"
         chat.update_message(
@@ -349,10 +359,16 @@ def _ring_seconds(snapshot: dict[str, Any], index: int) -> int:
 def _record_sent(attempt: Attempt, provider: str, provider_id: str, provider_status: str) -> None:
     now = clock.now()
     with transaction.atomic():
-        fields: dict[str, Any] = {"provider": provider, "sent_at": now, "error": ""}
-        # A status callback may already have filled these in (Twilio calls back while create() returns).
-        Attempt.objects.filter(pk=attempt.pk, provider_id="").update(provider_id=provider_id)
-        Attempt.objects.filter(pk=attempt.pk, provider_status="").update(provider_status=provider_status)
+        fields: dict[str, Any] = {
+            "provider": provider,
+            "sent_at": now,
+            "error": "",
+            # A status callback may already have filled these in (Twilio calls back while create() returns).
+            "provider_id": Case(When(provider_id="", then=Value(provider_id)), default=F("provider_id")),
+            "provider_status": Case(
+                When(provider_status="", then=Value(provider_status[:30])), default=F("provider_status")
+            ),
+        }
         if attempt.kind == AttemptKind.CALL:
             Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(
                 status=AttemptStatus.SENT, **fields

@@ -1,0 +1,374 @@
+"""`sirene bench escalation`: many concurrent escalation runs, several worker processes, kills.
+
+Each scenario gets its own database (created and dropped here: a PostgreSQL database on the server of
+SIRENE_DATABASE_URL / SIRENE_TEST_POSTGRES_URL, or a temporary SQLite file), N runs whose starts are
+spread over a window, and W worker processes that only run the escalation tick. Integrations are
+unconfigured, so every side effect lands in the outbox, where duplicates and losses are counted:
+each run must produce exactly one Slack post, one task message and one call.
+
+Measured: lateness of every side effect (started sending − due), p50/p99/max; side effects per second;
+duplicates and lost actions, also in a chaos scenario where workers are SIGKILLed and restarted at
+random (a killed worker's runs wait for its lease to expire, so lateness there is expected to grow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+STEPS_PER_RUN = 3  # slack post, task message, call
+WAIT_MINUTES = 0.1  # the wait-for-ack step: 6 s
+
+
+# --- roles running inside a subprocess with the bench database -------------------------------
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sirene.config.settings")
+    import django
+
+    django.setup()
+
+
+def _setup(n: int, start_in: float, window: float) -> None:
+    _django()
+    import datetime as dt
+
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from sirene.core import clock
+    from sirene.escalation.models import Run
+    from sirene.incidents.models import Incident
+
+    t0 = clock.now() + dt.timedelta(seconds=start_in)
+    incidents = Incident.objects.bulk_create([Incident(title=f"bench {i}", opened_at=t0) for i in range(n)])
+    runs = []
+    for i, incident in enumerate(incidents):
+        due = t0 + dt.timedelta(seconds=window * i / max(1, n))
+        key = str(i + 1)
+        snapshot = {
+            "name": "bench",
+            "people": {key: {"name": f"P{i}", "slack_user_id": f"U{i:08d}", "phone": f"+49155{i:07d}"}},
+            "steps": [
+                {"kind": "slack_post", "channel": "#bench", "mentions": [key]},
+                {"kind": "wait_ack", "minutes": WAIT_MINUTES},
+                {"kind": "task", "person": key, "title": "check", "text": "…"},
+                {"kind": "call", "person": key, "attempts": 1, "gap_minutes": 0, "ring_seconds": 30},
+            ],
+        }
+        runs.append(
+            Run(incident=incident, snapshot=snapshot, step_started_at=due, started_at=due, next_action_at=due)
+        )
+    Run.objects.bulk_create(runs, batch_size=500)
+    print(json.dumps({"t0": t0.timestamp()}))
+
+
+def _worker() -> None:
+    _django()
+    from django.db import close_old_connections
+
+    from sirene.escalation import tasks
+
+    while True:
+        try:
+            did = tasks.tick()
+        except Exception as exc:  # e.g. a lock timeout: the run stays due and is retried
+            print(f"worker error: {exc}", file=sys.stderr)
+            did = 0
+        close_old_connections()
+        if not did:
+            time.sleep(0.02)
+
+
+def _measure() -> None:
+    _django()
+    from django.db.models import Count
+
+    from sirene.escalation.models import Attempt, AttemptStatus, Run
+    from sirene.integrations.models import OutboxMessage
+
+    n = Run.objects.count()
+    sent = Attempt.objects.filter(sending_at__isnull=False).exclude(status=AttemptStatus.PENDING)
+    late = sorted((a.sending_at - a.due_at).total_seconds() for a in sent.only("sending_at", "due_at"))
+    # Outbox rows per recipient and kind: each run owns a unique Slack id / phone / metadata.
+    posts = OutboxMessage.objects.filter(kind="post", recipient="#bench").values_list("payload", flat=True)
+    post_counts: dict[str, int] = {}
+    for payload in posts:
+        incident = str(((payload.get("metadata") or {}).get("event_payload") or {}).get("incident_id", ""))
+        post_counts[incident] = post_counts.get(incident, 0) + 1
+    dms = dict(OutboxMessage.objects.filter(kind="dm").values_list("recipient").annotate(c=Count("id")))
+    calls = dict(OutboxMessage.objects.filter(kind="call").values_list("recipient").annotate(c=Count("id")))
+    delivered = len(post_counts) + len(dms) + len(calls)
+    duplicates = sum(c - 1 for c in [*post_counts.values(), *dms.values(), *calls.values()])
+    first_due = min((a.due_at for a in sent.only("due_at")), default=None)
+    last_sent = max((a.sending_at for a in sent.only("sending_at")), default=None)
+    span = (last_sent - first_due).total_seconds() if first_due and last_sent else 0.0
+    print(
+        json.dumps(
+            {
+                "runs": n,
+                "expected": n * STEPS_PER_RUN,
+                "delivered": delivered,
+                "duplicates": duplicates,
+                "lost": n * STEPS_PER_RUN - delivered,
+                "late": late,
+                "span": span,
+                "stuck_sending": Attempt.objects.filter(status=AttemptStatus.SENDING).count(),
+            }
+        )
+    )
+
+
+# --- the orchestrating parent ------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def _pg_server_url() -> str:
+    url = os.environ.get("SIRENE_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        url = os.environ.get("SIRENE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    return url
+
+
+def _pg_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = urlunsplit(
+        (parts.scheme.replace("postgresql", "postgresql"), parts.netloc, "/postgres", parts.query, "")
+    )
+    with psycopg.connect(admin.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+class _Database:
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self.name = f"sirene_bench_escalation_{os.getpid()}_{random.randint(0, 99999)}"
+        if backend == "postgresql":
+            server = _pg_server_url()
+            _pg_admin(server, f'CREATE DATABASE "{self.name}"')
+            parts = urlsplit(server)
+            self.url = urlunsplit((parts.scheme, parts.netloc, f"/{self.name}", parts.query, ""))
+            self.server = server
+        else:
+            self.dir = tempfile.mkdtemp(prefix="sirene-bench-")
+            self.url = f"sqlite:///{Path(self.dir) / 'bench.sqlite3'}"
+
+    def drop(self) -> None:
+        if self.backend == "postgresql":
+            _pg_admin(self.server, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        else:
+            import shutil
+
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _env(url: str, lease: float) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIRENE_SLACK_TOKEN", "SIRENE_TWILIO_"))}
+    env.update(
+        SIRENE_DATABASE_URL=url,
+        SIRENE_WORKER_LEASE_SECONDS=str(lease),
+        SIRENE_LOG_LEVEL="ERROR",
+        DJANGO_SETTINGS_MODULE="sirene.config.settings",
+    )
+    return env
+
+
+def _role(role: str, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sirene.bench.escalation", f"--role={role}", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def scenario(
+    backend: str, workers: int, runs: int, window: float, *, chaos: bool, lease: float
+) -> dict[str, Any]:
+    db = _Database(backend)
+    try:
+        env = _env(db.url, lease)
+        setup = _role("setup", env, f"--n={runs}", f"--start-in={2.5 + 0.3 * workers}", f"--window={window}")
+        out, _ = setup.communicate(timeout=300)
+        t0 = json.loads(out.strip().splitlines()[-1])["t0"]
+        procs = [_role("worker", env) for _ in range(workers)]
+        kills = 0
+        expected_end = t0 + window + WAIT_MINUTES * 60 + 2
+        # Generous drain time: "lost" must mean never delivered, not "not yet" on a loaded machine.
+        deadline = expected_end + 120
+        rng = random.Random(5)
+        next_kill = t0 + rng.uniform(2.0, 5.0)
+        while time.time() < deadline:
+            time.sleep(0.25)
+            if chaos and time.time() >= next_kill and time.time() < expected_end:
+                victim = rng.randrange(len(procs))
+                procs[victim].send_signal(signal.SIGKILL)
+                procs[victim].wait()
+                procs[victim] = _role("worker", env)
+                kills += 1
+                next_kill = time.time() + rng.uniform(2.0, 5.0)
+            if time.time() > expected_end and _done(db, runs):
+                break
+        for p in procs:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        measure = _role("measure", env)
+        out, _ = measure.communicate(timeout=300)
+        data = json.loads(out.strip().splitlines()[-1])
+    finally:
+        db.drop()
+    late = data.pop("late")
+    return {
+        "backend": backend,
+        "workers": workers,
+        "chaos": chaos,
+        "kills": kills,
+        "runs": data["runs"],
+        "steps": len(late),
+        "p50_s": round(_pct(late, 0.5), 4),
+        "p99_s": round(_pct(late, 0.99), 4),
+        "max_s": round(late[-1], 4) if late else float("nan"),
+        "steps_per_s": round(len(late) / data["span"], 1) if data["span"] else 0.0,
+        "duplicates": data["duplicates"],
+        "lost": data["lost"],
+        "stuck_sending": data["stuck_sending"],
+    }
+
+
+def _done(db: _Database, runs: int) -> bool:
+    """Polled every few hundred ms with a plain connection: no Django process per check."""
+    sql = "SELECT count(*) FROM escalation_attempt WHERE status IN ('sent', 'failed')"
+    if db.backend == "postgresql":
+        import psycopg
+
+        with psycopg.connect(db.url.replace("postgres://", "postgresql://")) as conn:
+            row = conn.execute(sql).fetchone()
+    else:
+        import sqlite3
+
+        conn = sqlite3.connect(db.url.removeprefix("sqlite:///"), timeout=20)
+        try:
+            row = conn.execute(sql).fetchone()
+        finally:
+            conn.close()
+    return bool(row and int(row[0]) >= runs * STEPS_PER_RUN)
+
+
+def _count() -> None:
+    _django()
+    from sirene.escalation.models import Attempt
+
+    print(Attempt.objects.filter(status__in=["sent", "failed"]).count())
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="sirene bench escalation", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer runs and scenarios (< 90 s)")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument("--window", type=float, default=None, help="seconds over which the runs start")
+    parser.add_argument(
+        "--lease", type=float, default=3.0, help="worker lease seconds (takeover after a kill)"
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args(argv)
+    runs = args.runs or (200 if args.quick else 1000)
+    window = args.window if args.window is not None else (10.0 if args.quick else 60.0)
+    plan: list[tuple[str, int, bool]] = []
+    if not args.no_postgres:
+        plan += [("postgresql", w, False) for w in ((1, 2) if args.quick else (1, 2, 4))]
+        plan.append(("postgresql", 2 if args.quick else 4, True))
+    plan.append(("sqlite", 1, False))
+    if not args.quick:
+        plan.append(("sqlite", 1, True))
+    results = []
+    for backend, workers, chaos in plan:
+        if not args.json:
+            print(
+                f"… {backend} × {workers} worker(s){' with SIGKILLs' if chaos else ''}: {runs} runs",
+                flush=True,
+            )
+        results.append(scenario(backend, workers, runs, window, chaos=chaos, lease=args.lease))
+    if args.json:
+        print(
+            json.dumps(
+                {"runs": runs, "window_s": window, "lease_s": args.lease, "results": results}, indent=2
+            )
+        )
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(
+            title=f"escalation: {runs} runs starting within {window:.0f} s, 3 side effects each (outbox)"
+        )
+        for col in (
+            "store",
+            "workers",
+            "kills",
+            "steps",
+            "p50 late s",
+            "p99 late s",
+            "max late s",
+            "steps/s",
+            "dup",
+            "lost",
+        ):
+            table.add_column(col, justify="right")
+        for r in results:
+            table.add_row(
+                r["backend"],
+                str(r["workers"]),
+                str(r["kills"]) if r["chaos"] else "—",
+                str(r["steps"]),
+                f"{r['p50_s']:.3f}",
+                f"{r['p99_s']:.3f}",
+                f"{r['max_s']:.3f}",
+                f"{r['steps_per_s']:.0f}",
+                str(r["duplicates"]),
+                str(r["lost"]),
+            )
+        Console().print(table)
+        print("targets: p99 lateness <= 1 s (without kills), 0 duplicates, 0 lost")
+    failed = any(r["duplicates"] or r["lost"] for r in results)
+    return 1 if failed else 0
+
+
+def _main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--role", required=True)
+    parser.add_argument("--n", type=int, default=0)
+    parser.add_argument("--start-in", type=float, default=2.0, dest="start_in")
+    parser.add_argument("--window", type=float, default=10.0)
+    args = parser.parse_args()
+    if args.role == "setup":
+        _setup(args.n, args.start_in, args.window)
+    elif args.role == "worker":
+        _worker()
+    elif args.role == "measure":
+        _measure()
+    elif args.role == "count":
+        _count()
+
+
+if __name__ == "__main__":
+    _main()
