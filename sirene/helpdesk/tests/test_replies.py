@@ -279,3 +279,18 @@ def test_the_incident_panel_reports_sent_and_failed_with_a_retry_button(
     html = render_to_string("helpdesk/incident_panel.html", {"panel": context}, request=request)
     failed = CustomerReply.objects.get(ticket_number=952)
     assert f"/helpdesk/replies/{failed.pk}/retry/" in html and 'id="retry-failed"' in html
+
+
+def test_the_demo_loads_twice_without_duplicating_anything(agent: Any, settings: Any) -> None:
+    from io import StringIO
+
+    from sirene.helpdesk import demo
+    from sirene.helpdesk.models import ReplyTemplate
+
+    settings.GROOVE_TOKEN = ""
+    case = make_groove_case(990, "demo@example.com")
+    cases.change_status(case, Status.OPEN_QUESTION, actor=agent)
+    demo.load(StringIO())
+    demo.load(StringIO())
+    assert ReplyTemplate.objects.count() == len(ReplyKind.values)
+    assert OutboxMessage.objects.filter(channel=OutboxMessage.Channel.HELPDESK).count() == 1
