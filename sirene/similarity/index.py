@@ -3,12 +3,20 @@
 Design note (scaling to 1M stored cases)
 ----------------------------------------
 Measured on the 2-core dev box with ``python -m sirene.similarity.index`` (dim 512, float32, one
-query at a time; figures in the module's ``__main__`` output and in the grouping bench report):
-exact search is a single matrix-vector product, so its cost is linear in the number of vectors
-and memory-bandwidth bound (2 KB per vector). Around 10k vectors it takes well under a
-millisecond, at 100k a few milliseconds, and at 1M it needs ~2 GB of RAM and tens of
-milliseconds per query - still fine for a single lookup, but too slow for re-grouping or bulk
-imports and too much memory for every web worker to hold.
+query at a time, one BLAS thread, top-10; the box was shared with other jobs at load average ~7,
+so treat these as upper bounds):
+
+=========  ==============  ============
+vectors    latency/query   matrix RAM
+=========  ==============  ============
+10,000     8.5 ms          19.5 MiB
+100,000    56 ms           195 MiB
+1,000,000  877 ms          1,953 MiB
+=========  ==============  ============
+
+Exact search is one matrix-vector product: linear in the number of vectors and memory-bandwidth
+bound (2 KiB per vector). Fine for 10^4-10^5 vectors; at 1M it needs ~2 GB per process and close
+to a second per query - not acceptable for interactive suggestions or for every web worker.
 
 Hence the layering used by sirene:
 

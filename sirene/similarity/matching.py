@@ -158,7 +158,11 @@ class ProblemMatcher:
         return out
 
     def rank_many(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[Hashable, float]]]:
-        probs = self.scores(texts)
+        # chunks bound peak memory: the 32k-wide lexical rows are dense while scored (the full
+        # banking77 test set in one go peaked at ~1.5 GB RSS)
+        probs = np.vstack(
+            [self.scores(texts[i : i + 256]) for i in range(0, len(texts), 256)] or [np.zeros((0, 0))]
+        )
         result: list[list[tuple[Hashable, float]]] = []
         for row in probs:
             if not row.any():
