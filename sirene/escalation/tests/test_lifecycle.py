@@ -118,3 +118,33 @@ def test_absence_end_before_start_is_refused(team: Any, start: Any) -> None:
     with pytest.raises(services.EscalationError) as err:
         services.add_absence(team["tara"], starts_at=start, ends_at=start - dt.timedelta(hours=1))
     assert err.value.field == "ends_at"
+
+
+def test_the_escalation_page_speaks_german_and_shows_runs(
+    client: Any, lead: Any, fake_slack: Any, team: Any, start: Any
+) -> None:
+    incident = open_incident()
+    work()
+    client.force_login(lead)
+    page = client.get("/escalation/").content.decode()
+    assert "Eskalationen" in page and "Abwesenheiten" in page
+    assert f"INC-{incident.pk}" in page
+
+
+def test_the_incident_panel_shows_attempts_and_the_status_form_for_leads(
+    rf: Any, lead: Any, fake_slack: Any, team: Any, start: Any
+) -> None:
+    from django.template.loader import render_to_string
+
+    from sirene.escalation.panels import incident_panel_context
+
+    incident = open_incident()
+    work()
+    request = rf.get("/")
+    request.user = lead
+    html = render_to_string(
+        "escalation/incident_panel.html",
+        {"panel": incident_panel_context(request, incident)},
+        request=request,
+    )
+    assert "Statusmeldung senden" in html and fake_slack.messages[0]["ts"] in html
