@@ -97,6 +97,29 @@ def normalise_email(email: str | None) -> str | None:
     return value
 
 
+def _strip_nul(value: Any) -> Any:
+    """NUL characters are refused by PostgreSQL in text and JSON; they carry no meaning in a report."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    return value
+
+
+def sanitise(data: IntakeData) -> None:
+    data.source = _strip_nul(data.source)
+    data.external_id = _strip_nul(data.external_id)
+    data.subject = _strip_nul(data.subject)
+    data.body = _strip_nul(data.body)
+    data.channel = _strip_nul(data.channel)
+    data.tags = _strip_nul(data.tags)
+    data.raw_payload = _strip_nul(data.raw_payload)
+    data.customer.name = _strip_nul(data.customer.name)
+    data.customer.attributes = _strip_nul(data.customer.attributes)
+
+
 def _validate(data: IntakeData) -> tuple[str | None, str | None, list[str], Category | None]:
     for name in ("source", "external_id"):
         value = getattr(data, name)
@@ -192,6 +215,7 @@ def intake(data: IntakeData, *, actor: User | None = None, actor_label: str = "a
     Idempotent on (source, external_id): a second delivery returns the existing case unchanged.
     Reports tagged as application/user errors are refused and nothing is stored.
     """
+    sanitise(data)
     email, external, tags, category = _validate(data)
     existing = Case.objects.filter(source=data.source.strip(), external_id=data.external_id.strip()).first()
     if existing is not None:
