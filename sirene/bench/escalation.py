@@ -100,7 +100,8 @@ def _measure() -> None:
 
     n = Run.objects.count()
     sent = Attempt.objects.filter(sending_at__isnull=False).exclude(status=AttemptStatus.PENDING)
-    late = sorted((a.sending_at - a.due_at).total_seconds() for a in sent.only("sending_at", "due_at"))
+    stamps = [(a.due_at, a.sending_at) for a in sent.only("sending_at", "due_at") if a.sending_at is not None]
+    late = sorted((sending - due).total_seconds() for due, sending in stamps)
     # Outbox rows per recipient and kind: each run owns a unique Slack id / phone / metadata.
     posts = OutboxMessage.objects.filter(kind="post", recipient="#bench").values_list("payload", flat=True)
     post_counts: dict[str, int] = {}
@@ -111,8 +112,8 @@ def _measure() -> None:
     calls = dict(OutboxMessage.objects.filter(kind="call").values_list("recipient").annotate(c=Count("id")))
     delivered = len(post_counts) + len(dms) + len(calls)
     duplicates = sum(c - 1 for c in [*post_counts.values(), *dms.values(), *calls.values()])
-    first_due = min((a.due_at for a in sent.only("due_at")), default=None)
-    last_sent = max((a.sending_at for a in sent.only("sending_at")), default=None)
+    first_due = min((due for due, _ in stamps), default=None)
+    last_sent = max((sending for _, sending in stamps), default=None)
     span = (last_sent - first_due).total_seconds() if first_due and last_sent else 0.0
     print(
         json.dumps(
@@ -265,11 +266,11 @@ def _done(db: _Database, runs: int) -> bool:
     else:
         import sqlite3
 
-        conn = sqlite3.connect(db.url.removeprefix("sqlite:///"), timeout=20)
+        lite = sqlite3.connect(db.url.removeprefix("sqlite:///"), timeout=20)
         try:
-            row = conn.execute(sql).fetchone()
+            row = lite.execute(sql).fetchone()
         finally:
-            conn.close()
+            lite.close()
     return bool(row and int(row[0]) >= runs * STEPS_PER_RUN)
 
 

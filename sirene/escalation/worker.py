@@ -332,6 +332,13 @@ def _perform(attempt: Attempt) -> tuple[str, str, str]:
         return chat.name, posted.ts, "posted"
     if attempt.kind == AttemptKind.SLACK_UPDATE:
         if not run.slack_ts:
+            if run.attempts.filter(
+                kind=AttemptKind.SLACK_POST, status__in=[AttemptStatus.PENDING, AttemptStatus.SENDING]
+            ).exists():
+                # The siren itself is still waiting (e.g. rate limited): update it once it is out.
+                from sirene.integrations.base import TransientError
+
+                raise TransientError("the Slack message is not posted yet", retry_after=5, provider=chat.name)
             return chat.name, "", "no message to update"
         chat.update_message(
             run.slack_channel,

@@ -278,3 +278,17 @@ def test_channel_not_found_is_a_permanent_error_shown_to_admins_and_calls_still_
     client.force_login(admin_user)
     page = client.get("/escalation/")
     assert "channel_not_found" in page.content.decode()
+
+
+def test_an_ack_while_the_siren_is_rate_limited_updates_it_once_it_is_posted(
+    fake_slack: Any, fake_twilio: Any, team: Any, start: Any
+) -> None:
+    from sirene.incidents import services as incidents
+
+    fake_slack.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=30)
+    incident = open_incident()
+    work()
+    incidents.acknowledge(incident, label="Lea", via="web")
+    run_until(2)
+    assert len(fake_slack.messages) == 1
+    assert "Übernommen von Lea" in fake_slack.messages[0]["text"]
