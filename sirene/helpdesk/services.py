@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from sirene.accounts.models import User
-from sirene.cases.models import Case, CaseEvent, Status
+from sirene.cases.models import Case, CaseEvent, Customer, Status
 from sirene.core import clock
 from sirene.core.env import env_float
 from sirene.helpdesk import replies
@@ -436,3 +436,16 @@ def _remind(owner: User | None, what: str, url: str) -> str:
         payload={"url": url},
     )
     return "outbox"
+
+
+def open_tickets_for(customer: Customer) -> list[dict[str, Any]]:
+    """The customer's open helpdesk tickets from the cache (the troubleshooting workspace's joint view)."""
+    if not customer.email:
+        return []
+    from sirene.helpdesk.inbound import customer_tickets
+
+    return [
+        {"number": t.number, "title": t.title, "state": t.state, "url": t.url, "updated_at": t.remote_updated_at}
+        for t in customer_tickets(customer.email)
+        if t.is_open
+    ]

@@ -173,8 +173,7 @@ def _helpdesk_tickets(case: Case) -> list[dict[str, Any]]:
     try:
         from sirene.helpdesk import services as helpdesk
 
-        lookup = getattr(helpdesk, "open_tickets_for", None)
-        return list(lookup(case.customer)) if lookup is not None else []
+        return helpdesk.open_tickets_for(case.customer)
     except Exception:
         log.exception("helpdesk tickets unavailable for customer %s", case.customer_id)
         return []

@@ -211,3 +211,14 @@ def test_a_refetch_that_fails_is_retried_by_a_later_tick(groove: Any, post_hook:
     clock.advance(minutes=5)
     tasks.tick()
     assert Case.objects.filter(external_id="9").exists()
+
+
+def test_the_workspace_shows_the_customers_open_tickets_from_the_cache(db: Any) -> None:
+    from sirene.cases.models import Customer
+    from sirene.helpdesk.services import open_tickets_for
+
+    customer = Customer.objects.create(email="kim@example.de")
+    CachedTicket.objects.create(number=1, customer_email="kim@example.de", title="Login", state="opened")
+    CachedTicket.objects.create(number=2, customer_email="kim@example.de", title="Alt", state="closed")
+    CachedTicket.objects.create(number=3, customer_email="other@example.de", title="Fremd", state="opened")
+    assert [t["number"] for t in open_tickets_for(customer)] == [1]
