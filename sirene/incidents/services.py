@@ -15,9 +15,11 @@ as a plain service call to escalation (no signals), in the same transaction.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Max, QuerySet
 
@@ -281,6 +283,52 @@ def _link(incident: Incident, case: Case, how: str = "") -> None:
         refresh_brief(incident)
 
 
+# A new problem often arrives in several wordings at once, and the similarity threshold (tuned
+# for tidy groups) splits it into fragments that each stay below the threshold. Young groups
+# (born inside the window, no history, no incident) of the same category whose centroids are this
+# close are counted together, and merged once together they cross the threshold.
+SIBLING_SIMILARITY = float(os.environ.get("SIRENE_INCIDENT_SIBLING_SIMILARITY", "0.5"))
+
+
+def _young_siblings(group: ProblemGroup, since: Any) -> list[int]:
+    from sirene.incidents.grouping import _vec
+
+    centroid = _vec(group.centroid)
+    if centroid is None or not np.any(centroid):
+        return []
+    rows = (
+        ProblemGroup.objects.filter(
+            merged_into__isnull=True, first_seen_at__gte=since, category=group.category
+        )
+        .exclude(pk=group.pk)
+        .filter(incidents__isnull=True)
+        .values_list("id", "centroid")[:200]
+    )
+    unit = centroid / np.linalg.norm(centroid)
+    out = []
+    for gid, blob in rows:
+        other = _vec(blob)
+        if other is None or len(other) != len(unit) or not np.any(other):
+            continue
+        if float(np.dot(unit, other / np.linalg.norm(other))) >= SIBLING_SIMILARITY:
+            out.append(gid)
+    return out
+
+
+def _absorb(group: ProblemGroup, sibling_ids: list[int]) -> None:
+    """Merge young sibling groups into `group` (skipping any another worker holds right now)."""
+    from sirene.incidents import grouping
+
+    locked = list(ProblemGroup.objects.select_for_update(skip_locked=True).filter(pk__in=sibling_ids))
+    for sibling in locked:
+        sibling.memberships.update(group=group, how=GroupMembership.How.MERGED)
+        sibling.merged_into = group
+        sibling.save(update_fields=["merged_into"])
+        grouping.rebuild(sibling)
+    if locked:
+        grouping.rebuild(group)
+
+
 @transaction.atomic
 def evaluate(group: ProblemGroup, trigger: Case | None = None) -> Incident | None:
     """Link the trigger to the group's live incident, or open one when the rule fires."""
@@ -296,11 +344,18 @@ def evaluate(group: ProblemGroup, trigger: Case | None = None) -> Incident | Non
     # join quiet groups, and those need neither the baseline nor the resolved-incident lookups.
     rule = rule_for(group.category)
     plain_start = clock.now() - timedelta(hours=rule.window_hours)
-    if (
-        group.memberships.filter(received_at__gte=plain_start).values("identity").distinct().count()
-        <= rule.threshold
-    ):
+    siblings = _young_siblings(group, plain_start) if group.first_seen_at >= plain_start else []
+    ids = [group.pk, *siblings]
+    customers = (
+        GroupMembership.objects.filter(group_id__in=ids, received_at__gte=plain_start)
+        .values("identity")
+        .distinct()
+        .count()
+    )
+    if customers <= rule.threshold:
         return None
+    if siblings:
+        _absorb(group, siblings)
     facts = rate_facts(group)
     if not facts["fire"]:
         return None
