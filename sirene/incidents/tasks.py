@@ -1,7 +1,26 @@
-"""This domain's worker step: called by `sirene worker` on every loop; returns how much it did."""
+"""This domain's worker step: called by `sirene worker` on every loop; returns how much it did.
+
+Detection itself runs inline with intake (the deciding case opens the incident in its own
+transaction). The worker only catches up the briefs of big live incidents, which are rebuilt on
+every BRIEF_EVERY-th report rather than on each one (see services._link).
+"""
 
 from __future__ import annotations
 
+from django.db.models import F, Q
 
-def tick() -> int:
-    return 0
+from sirene.incidents import services
+from sirene.incidents.models import Incident, IncidentStatus
+
+
+def tick(limit: int = 20) -> int:
+    stale = (
+        Incident.objects.exclude(status=IncidentStatus.RESOLVED)
+        .filter(Q(brief_updated_at__isnull=True) | Q(last_seen__gt=F("brief_updated_at")))
+        .order_by("brief_updated_at")[:limit]
+    )
+    done = 0
+    for incident in stale:
+        services.refresh_brief(incident)
+        done += 1
+    return done
