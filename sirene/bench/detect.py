@@ -175,6 +175,8 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
     customers: dict[str, Customer] = {}
     seen: dict[int, set[str]] = defaultdict(set)
     burst_of_case: dict[int, int] = {}
+    intent_of_case: dict[int, str] = {}
+    false_details: list[dict[str, Any]] = []
     at_alert: dict[int, int] = {}
     matched: list[int | None] = []
     latencies: list[float] = []
@@ -215,6 +217,7 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
         works.append(work)
         arrival = n * interval
         finish = max(arrival, finish) + work
+        intent_of_case[case.pk] = r.intent
         if r.burst is not None:
             burst_of_case[case.pk] = r.burst
         if Incident.objects.count() > before:
@@ -232,6 +235,14 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
             burst = owner if owner is not None and top * 2 >= len(owners) and owner not in at_alert else None
             if burst is not None:
                 at_alert[burst] = len(seen[burst])
+            else:
+                intents: dict[str, int] = defaultdict(int)
+                for pk in incident.cases.values_list("id", flat=True):
+                    intents[intent_of_case.get(pk, "?")] += 1
+                rate = incident.brief.get("rate", {})
+                false_details.append(
+                    {"intents": dict(intents), "usual": rate.get("usual_per_window"), "burst_owner": owner}
+                )
             matched.append(burst)
     clock.set_now(None)
     out = _score(matched, at_alert, bursts)
@@ -257,6 +268,7 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
             }
         )
     out["bursts"] = spread
+    out["false_alert_details"] = false_details
     lat = np.array(latencies) if latencies else np.zeros(1)
     out["latency_p50_ms"] = float(np.percentile(lat, 50))
     out["latency_p99_ms"] = float(np.percentile(lat, 99))
