@@ -1,4 +1,4 @@
-"""Ranking known problems for a text, and finding similar past cases.
+"""Ranking known problems for a text (similar past cases: see neighbours.py).
 
 The fitted :class:`~sirene.similarity.ProblemMatcher` is cached once per process under the
 knowledge base's change token (:class:`~sirene.knowledge.models.KnowledgeState`, a digest of the
@@ -32,13 +32,6 @@ FULL_SIMILARITY = 0.55
 MIN_CONFIDENCE = 0.05
 TOP_K = 3
 
-# Similar past cases: exact cosine over the most recent cases that have an embedding.
-CASE_WINDOW = 20_000
-MIN_CASE_SIMILARITY = 0.5
-# A solved case with a written solution is what an agent wants to see: it outranks an unsolved
-# case unless that one is clearly closer.
-SOLVED_BONUS = 0.05
-SIMILAR_CASES = 5
 
 # The KB's matcher refits inside a request whenever the KB changes (a confirmation, an edit), so the
 # fit must take well under a second on a busy 2-core box. The library's default lexical signal
@@ -241,54 +234,6 @@ def rank(clean: str, vector: np.ndarray | None = None, k: int = TOP_K) -> Rankin
     if not items:
         return Ranking(MatchOutcome.NOT_CLOSE_ENOUGH, best_similarity, state.token)
     return Ranking(MatchOutcome.MATCHED, best_similarity, state.token, items[:k])
-
-
-def nearest_cases(case_id: int, vector: np.ndarray, k: int = SIMILAR_CASES) -> list[tuple[int, float]]:
-    """Most similar other cases among the most recent :data:`CASE_WINDOW`, as (case id, cosine).
-
-    Exact cosine in numpy: at 20k x 512 floats this is one 40 MB matrix-vector product (see
-    sirene/similarity/index.py for why exact search suffices for the recent window).
-    """
-    from sirene.cases.models import Case, Status
-
-    norm = float(np.linalg.norm(vector))
-    if norm == 0:
-        return []
-    query = (vector / norm).astype(np.float32)
-    rows = list(
-        Case.objects.filter(embedding__isnull=False)
-        .exclude(pk=case_id)
-        .order_by("-id")
-        .values_list("id", "embedding")[:CASE_WINDOW]
-    )
-    width = query.nbytes
-    # Embeddings from another encoder (other width) cannot be compared and are skipped.
-    usable: list[tuple[int, bytes]] = [
-        (pk, bytes(blob)) for pk, blob in rows if blob is not None and len(blob) == width
-    ]
-    if not usable:
-        return []
-    ids = np.fromiter((pk for pk, _ in usable), dtype=np.int64, count=len(usable))
-    mat = np.frombuffer(b"".join(blob for _, blob in usable), dtype=np.float32).reshape(len(usable), -1)
-    sims = mat @ query
-    # Pick a generous shortlist by cosine, then let solved cases with a solution move up.
-    shortlist = min(len(sims), max(k * 10, 50))
-    picked = [
-        int(i) for i in np.argpartition(-sims, shortlist - 1)[:shortlist] if sims[i] >= MIN_CASE_SIMILARITY
-    ]
-    if not picked:
-        return []
-    candidate = {int(ids[i]): float(sims[i]) for i in picked}
-    solved = set(
-        Case.objects.filter(pk__in=candidate, status=Status.SOLVED)
-        .exclude(solution="")
-        .values_list("pk", flat=True)
-    )
-    ordered = sorted(
-        candidate.items(),
-        key=lambda item: (-(item[1] + (SOLVED_BONUS if item[0] in solved else 0.0)), -item[0]),
-    )
-    return ordered[:k]
 
 
 def reset_cache() -> None:

@@ -22,7 +22,7 @@ from sirene.accounts.models import User
 from sirene.cases.models import Case, CaseEvent, Category, Customer
 from sirene.cases.services import IntakeError
 from sirene.core import clock
-from sirene.knowledge import matching
+from sirene.knowledge import matching, neighbours
 from sirene.knowledge.models import (
     ArticleView,
     CaseMatch,
@@ -410,7 +410,7 @@ def similar_cases_for(case: Case) -> list[dict[str, Any]]:
     vector = case_vector(case)
     if vector is None:
         return []
-    hits = matching.nearest_cases(case.pk, vector)
+    hits = neighbours.nearest_cases(case.pk, vector)
     if not hits:
         return []
     found = Case.objects.in_bulk([pk for pk, _ in hits])

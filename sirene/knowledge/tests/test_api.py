@@ -198,3 +198,16 @@ def test_known_problems_can_be_created_and_replaced_by_api(api: Any) -> None:
         api.get(f"/api/v1/knowledge/problems/{pk}").json()["phrasings"][0]["text"]
         == "Wo ist mein Zertifikat?"
     )
+
+
+def test_similar_cases_follow_new_and_deleted_cases(starter_kb: Any) -> None:
+    from sirene.knowledge import services
+
+    first = report("1", "", "Die App stürzt beim Öffnen sofort ab.", email="a@example.de")
+    assert services.similar_cases_for(first) == []
+    second = report("2", "", "Die App stürzt beim Öffnen sofort ab!", email="b@example.de")
+    assert [s["case_id"] for s in services.similar_cases_for(first)] == [second.pk]
+    second.delete()
+    assert services.similar_cases_for(first) == []
+    third = report("3", "", "Die App stürzt direkt beim Öffnen ab.", email="c@example.de")
+    assert [s["case_id"] for s in services.similar_cases_for(first)] == [third.pk]

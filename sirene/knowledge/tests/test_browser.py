@@ -13,8 +13,12 @@ from sirene.knowledge.tests.conftest import report
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_agent_confirms_a_suggestion_on_the_case_page(browser_page: Any, agent: Any, starter_kb: Any) -> None:
-    case = report("1", "Kein Zugang", "Ich habe den Club gekauft, sehe ihn aber nicht in meinem Mitgliederbereich.")
+def test_an_agent_confirms_a_suggestion_on_the_case_page(
+    browser_page: Any, agent: Any, starter_kb: Any
+) -> None:
+    case = report(
+        "1", "Kein Zugang", "Ich habe den Club gekauft, sehe ihn aber nicht in meinem Mitgliederbereich."
+    )
     page = browser_page
     login(page, "anna", "agent-pass-123")
     page.goto(case.get_absolute_url())
