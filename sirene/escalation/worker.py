@@ -96,35 +96,52 @@ def _process(run_id: int, owner: str) -> int:
     run = Run.objects.select_related("incident").get(pk=run_id)
     claimed_next = run.next_action_at
     done = 0
-    for attempt in list(run.attempts.filter(status=AttemptStatus.SENDING)):
-        _reconcile(attempt, owner)
-    done += _execute_pending(run, owner)
-    run.refresh_from_db()
-    decided_next: dt.datetime | None = None
-    if run.status == RunStatus.ACTIVE:
-        decided_next = _decide_and_record(run, owner, due=claimed_next)
+    # Round trips are the cost of a step (each commit is a WAL flush), so skip what is not needed.
+    unfinished = list(
+        run.attempts.filter(status__in=[AttemptStatus.PENDING, AttemptStatus.SENDING]).order_by("id")
+    )
+    if unfinished:
+        for attempt in unfinished:
+            if attempt.status == AttemptStatus.SENDING:
+                _reconcile(attempt, owner)
         done += _execute_pending(run, owner)
-    _release(run_id, owner, claimed_next, decided_next)
+        run.refresh_from_db()
+    decided_next: dt.datetime | None = None
+    active = run.status == RunStatus.ACTIVE
+    if active:
+        decided_next, recorded = _decide_and_record(run, owner, due=claimed_next)
+        if recorded:
+            done += _execute_pending(run, owner)
+    _release(run_id, owner, claimed_next, decided_next, active=active)
     return done
 
 
-def _release(run_id: int, owner: str, claimed_next: dt.datetime | None, decided: dt.datetime | None) -> None:
+def _release(
+    run_id: int, owner: str, claimed_next: dt.datetime | None, decided: dt.datetime | None, *, active: bool
+) -> None:
+    candidates = [t for t in (decided,) if t is not None]
+    for retry_at in Attempt.objects.filter(run_id=run_id, status=AttemptStatus.PENDING).values_list(
+        "retry_at", flat=True
+    ):
+        candidates.append(retry_at or clock.now())
+    if active and decided is None and not candidates:
+        candidates.append(clock.now() + dt.timedelta(seconds=5))
+    wake = min(candidates) if candidates else None
+    # Common case in one statement: nobody poked the run while we held it.
+    if Run.objects.filter(pk=run_id, lease_owner=owner, next_action_at=claimed_next).update(
+        next_action_at=wake, lease_owner="", lease_until=None
+    ):
+        return
     with transaction.atomic():
         run = (
-            Run.objects.select_for_update().get(pk=run_id)
+            Run.objects.select_for_update().filter(pk=run_id, lease_owner=owner).first()
             if connection.vendor == "postgresql"
-            else Run.objects.get(pk=run_id)
+            else Run.objects.filter(pk=run_id, lease_owner=owner).first()
         )
-        if run.lease_owner != owner:
+        if run is None:
             return
-        candidates = [t for t in (decided,) if t is not None]
-        waiting = run.attempts.filter(status=AttemptStatus.PENDING)
-        for retry_at in waiting.values_list("retry_at", flat=True):
-            candidates.append(retry_at or clock.now())
-        if run.next_action_at is not None and run.next_action_at != claimed_next:
+        if run.next_action_at is not None:
             candidates.append(run.next_action_at)  # a callback or ack poked the run while we held it
-        if run.status == RunStatus.ACTIVE and decided is None and not candidates:
-            candidates.append(clock.now() + dt.timedelta(seconds=5))
         Run.objects.filter(pk=run_id, lease_owner=owner).update(
             next_action_at=min(candidates) if candidates else None, lease_owner="", lease_until=None
         )
@@ -154,7 +171,9 @@ def run_view(run: Run) -> engine.RunView:
     )
 
 
-def _decide_and_record(run: Run, owner: str, due: dt.datetime | None = None) -> dt.datetime | None:
+def _decide_and_record(
+    run: Run, owner: str, due: dt.datetime | None = None
+) -> tuple[dt.datetime | None, int]:
     """`due` is when the run asked to be woken; attempts record it so lateness can be measured."""
     now = clock.now()
     incident = run.incident
@@ -174,10 +193,10 @@ def _decide_and_record(run: Run, owner: str, due: dt.datetime | None = None) -> 
             finished_at=now if decision.status != RunStatus.ACTIVE else None,
         )
         if not updated:
-            return None  # acknowledged/resolved meanwhile, or the lease is gone: decide nothing
+            return None, 0  # acknowledged/resolved meanwhile, or the lease is gone: decide nothing
         for action in decision.actions:
             _record_action(run, incident, action, people, now, due=min(due, now) if due else now)
-    return decision.next_action_at
+    return decision.next_action_at, len(decision.actions)
 
 
 def _person(key: str | None) -> Person | None:
@@ -270,25 +289,26 @@ def _execute_pending(run: Run, owner: str) -> int:
 
 def _execute(attempt: Attempt, owner: str) -> int:
     now = clock.now()
-    with transaction.atomic():
-        _renew(attempt.run_id, owner)
-        if attempt.kind in (AttemptKind.CALL, AttemptKind.TASK):
-            status = (
-                Incident.objects.filter(escalation_run__pk=attempt.run_id)
-                .values_list("status", flat=True)
-                .first()
-            )
-            if status != IncidentStatus.OPEN:
-                # Acknowledged between the decision and now: nobody gets woken up for nothing.
-                Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
-                    status=AttemptStatus.CANCELED, finished_at=now
-                )
-                return 0
-        claimed = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
-            status=AttemptStatus.SENDING, sending_at=now, tries=F("tries") + 1
+    # No transaction around these: the renewed lease keeps other workers off this run, and the
+    # `sending` mark is committed on its own before the provider is called.
+    _renew(attempt.run_id, owner)
+    if attempt.kind in (AttemptKind.CALL, AttemptKind.TASK):
+        status = (
+            Incident.objects.filter(escalation_run__pk=attempt.run_id)
+            .values_list("status", flat=True)
+            .first()
         )
-        if not claimed:
+        if status != IncidentStatus.OPEN:
+            # Acknowledged between the decision and now: nobody gets woken up for nothing.
+            Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
+                status=AttemptStatus.CANCELED, finished_at=now
+            )
             return 0
+    claimed = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
+        status=AttemptStatus.SENDING, sending_at=now, tries=F("tries") + 1
+    )
+    if not claimed:
+        return 0
     attempt.status, attempt.sending_at = AttemptStatus.SENDING, now
     attempt.tries += 1
     try:

@@ -25,7 +25,8 @@ def test_the_lead_acknowledges_and_posts_a_status_update_on_the_incident_page(
     page.goto(incident.get_absolute_url())
     panel = page.locator("#escalation-panel")
     assert "Eskaliert" in panel.inner_text()
-    panel.locator("button", has_text="Übernehmen").click()
+    # By form, not label: the wording of "Acknowledge" is shared with the incidents catalogue.
+    panel.locator(f"form[action='/escalation/incidents/{incident.pk}/ack/'] button").click()
     page.wait_for_selector("text=Übernommen: die Eskalation wird beendet.")
     assert Run.objects.get().status == "acknowledged"
     page.locator("#escalation-panel textarea[name=text]").fill("Fix ist ausgerollt, wir beobachten.")
