@@ -12,7 +12,7 @@ from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 
 from sirene.accounts.models import User
-from sirene.cases.models import Case, Customer
+from sirene.cases.models import Case, Category, Customer
 from sirene.knowledge import services, transfer
 from sirene.knowledge.models import ArticleView, KnownProblem, Suggestion
 
@@ -65,6 +65,8 @@ def list_problems(
 ) -> dict[str, Any]:
     qs = KnownProblem.objects.order_by("title")
     if category:
+        if category not in Category.values:
+            raise HttpError(422, f"category: {category!r} is not one of: {', '.join(Category.values)}")
         qs = qs.filter(category=category)
     if active is not None:
         qs = qs.filter(active=active)

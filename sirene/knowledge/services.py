@@ -308,6 +308,11 @@ def compute_suggestions(case: Case) -> CaseMatch:
         Suggestion.objects.create(
             case=case, known_problem_id=problem_id, rank=rank_no, confidence=confidence, created_at=now
         )
+    # Decisions the new ranking no longer contains stay visible, after the fresh suggestions.
+    ranked = {problem_id for problem_id, _c, _s in ranking.items}
+    leftovers = sorted((s for pid, s in decided.items() if pid not in ranked), key=lambda s: s.rank)
+    for offset, s in enumerate(leftovers, start=len(ranking.items) + 1):
+        Suggestion.objects.filter(pk=s.pk).update(rank=offset)
     match, _ = CaseMatch.objects.update_or_create(
         case=case,
         defaults={
@@ -335,8 +340,16 @@ def match_reason(case: Case) -> dict[str, Any]:
     }
 
 
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def _slug(value: str) -> str:
+    """'Passwort zurücksetzen' and '/artikel/passwort-zuruecksetzen' meet at 'passwort-zuruecksetzen'."""
+    return slugify((value or "").lower().translate(_UMLAUTS))
+
+
 def _article_keys(value: str) -> set[str]:
-    """Comparable forms of an article reference: a URL (with or without scheme/www/slash) or an id."""
+    """Comparable forms of an article reference: a URL (with or without scheme/www/slash), an id or a title."""
     v = (value or "").strip().lower()
     if not v:
         return set()
@@ -345,26 +358,34 @@ def _article_keys(value: str) -> set[str]:
         parts = urlsplit(v if "://" in v else "https://" + v.lstrip("/"))
         path = parts.path.rstrip("/")
         keys.add(parts.netloc.removeprefix("www.") + path)
-        last = path.rsplit("/", 1)[-1]
-        if last:
-            keys.add("#" + last)
+        last = _slug(path.rsplit("/", 1)[-1])
     else:
-        keys.add("#" + v)
+        last = _slug(v)
+    if last:
+        keys.add("#" + last)
     return keys
 
 
 def split_articles(
     articles: list[dict[str, str]], views: list[ArticleView]
 ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
-    """(articles to propose, articles the customer already read with when)."""
+    """(articles to propose, articles the customer already read with when).
+
+    Agents record what the customer says ("I read the article about resetting the password"), so
+    a view matches an article by URL, by id, or by title.
+    """
     read: dict[str, ArticleView] = {}
     for view in reversed(views):  # newest wins
-        for key in _article_keys(view.article):
+        for key in _article_keys(view.article) | _article_keys(view.title):
             read[key] = view
     fresh, already = [], []
     for article in articles:
-        keys = _article_keys(article.get("url", "")) | _article_keys(article.get("id", ""))
-        hit = next((read[k] for k in keys if k in read), None)
+        keys = (
+            _article_keys(article.get("url", ""))
+            | _article_keys(article.get("id", ""))
+            | _article_keys(article.get("title", ""))
+        )
+        hit = next((read[k] for k in sorted(keys) if k in read), None)
         if hit is None:
             fresh.append(article)
         else:

@@ -211,3 +211,32 @@ def test_similar_cases_follow_new_and_deleted_cases(starter_kb: Any) -> None:
     assert services.similar_cases_for(first) == []
     third = report("3", "", "Die App stürzt direkt beim Öffnen ab.", email="c@example.de")
     assert [s["case_id"] for s in services.similar_cases_for(first)] == [third.pk]
+
+
+@pytest.mark.parametrize(
+    ("article", "title"),
+    [
+        ("https://www.hilfe.example.de/artikel/passwort-zuruecksetzen?utm=x", ""),
+        ("Passwort zurücksetzen", ""),
+        ("kb-1234", "Passwort zurücksetzen"),
+    ],
+    ids=["url-variant", "title-as-article", "title-field"],
+)
+def test_an_article_read_is_recognised_by_url_or_title(starter_kb: Any, article: str, title: str) -> None:
+    from sirene.knowledge import services
+
+    case = report("1", "Login", "Ich habe mein Passwort vergessen und komme nicht mehr rein.")
+    services.record_article_view(case.customer, article, title=title)
+    first = services.suggestions_for(case)[0]
+    assert first["articles"] == []
+    assert len(first["articles_already_read"]) == 1
+
+
+def test_an_unrelated_article_read_does_not_hide_the_suggested_one(starter_kb: Any) -> None:
+    from sirene.knowledge import services
+
+    case = report("1", "Login", "Ich habe mein Passwort vergessen und komme nicht mehr rein.")
+    services.record_article_view(case.customer, "https://hilfe.example.de/artikel/video-laedt-nicht")
+    first = services.suggestions_for(case)[0]
+    assert [a["title"] for a in first["articles"]] == ["Passwort zurücksetzen"]
+    assert first["articles_already_read"] == []
