@@ -75,3 +75,19 @@ def test_policy_page_shows_the_preview(client: Any, lead: Any, team: Any) -> Non
     client.force_login(lead)
     page = client.get(f"/escalation/policies/{team['policy'].pk}/", {"absent": "Tara"}).content.decode()
     assert "15:00 call Piwi (1/2)" in page
+
+
+def test_opening_an_incident_by_hand_over_the_api_starts_the_policy(
+    api: Any, team: Any, start: Any, fake_slack: Any
+) -> None:
+    from sirene.escalation.models import Run
+    from sirene.escalation.tests.helpers import work
+
+    response = api.post(
+        "/api/v1/incidents", {"title": "Login geht nicht", "description": "Seit 3 Uhr", "category": "other"}
+    )
+    assert response.status_code in (200, 201), response.content
+    run = Run.objects.get()
+    assert run.snapshot["name"] == "Standard"
+    work()
+    assert "Login geht nicht" in fake_slack.messages[0]["text"]
