@@ -292,3 +292,16 @@ def test_an_ack_while_the_siren_is_rate_limited_updates_it_once_it_is_posted(
     run_until(2)
     assert len(fake_slack.messages) == 1
     assert "Übernommen von Lea" in fake_slack.messages[0]["text"]
+
+
+def test_a_number_twilio_refuses_fails_for_good_and_the_chain_moves_on(
+    fake_slack: Any, fake_twilio: Any, team: Any, start: Any
+) -> None:
+    fake_twilio.fail_status = [(400, 21211), (400, 21211)]
+    open_incident()
+    run_until(16)
+    failed = [c for c in calls() if c.status == AttemptStatus.FAILED]
+    assert failed and failed[0].permanent_error and "21211" in failed[0].error
+    run_until(10)
+    assert "Piwi" in [c.person_name for c in calls()]
+    assert fake_twilio.calls_to("+4915550000004")
