@@ -31,6 +31,8 @@ FULL_SIMILARITY = 0.55
 # Suggestions below this confidence are noise next to the first one and are not shown.
 MIN_CONFIDENCE = 0.05
 TOP_K = 3
+# The gate for an agent's own search (short keyword queries sit lower than whole e-mails).
+SEARCH_FLOOR = 0.2
 
 
 # The KB's matcher refits inside a request whenever the KB changes (a confirmation, an edit), so the
@@ -190,15 +192,21 @@ def fitted() -> Fitted:
         return _FITTED
 
 
-def _closeness(similarity: float) -> float:
-    span = FULL_SIMILARITY - MIN_EXAMPLE_SIMILARITY
+def _closeness(similarity: float, floor: float) -> float:
+    span = FULL_SIMILARITY - floor
     if span <= 0:
         return 1.0
-    return float(min(1.0, max(0.0, (similarity - MIN_EXAMPLE_SIMILARITY) / span)))
+    return float(min(1.0, max(0.0, (similarity - floor) / span)))
 
 
-def rank(clean: str, vector: np.ndarray | None = None, k: int = TOP_K) -> Ranking:
-    """Rank known problems for an already-cleaned text; ``vector`` is its embedding if known."""
+def rank(
+    clean: str, vector: np.ndarray | None = None, k: int = TOP_K, floor: float = MIN_EXAMPLE_SIMILARITY
+) -> Ranking:
+    """Rank known problems for an already-cleaned text; ``vector`` is its embedding if known.
+
+    ``floor`` is the absolute similarity gate; an agent's search passes a lower one, because a
+    few typed keywords are never as close to a full customer phrasing as another e-mail is.
+    """
     state = fitted()
     if not clean.strip():
         return Ranking(MatchOutcome.EMPTY_TEXT, 0.0, state.token)
@@ -225,9 +233,9 @@ def rank(clean: str, vector: np.ndarray | None = None, k: int = TOP_K) -> Rankin
     items: list[tuple[int, float, float]] = []
     for j, label in enumerate(labels):
         sim = float(best[position[int(label)]])  # type: ignore[call-overload]
-        if sim < MIN_EXAMPLE_SIMILARITY:
+        if sim < floor:
             continue
-        confidence = float(probs[j]) * _closeness(sim)
+        confidence = float(probs[j]) * _closeness(sim, floor)
         if confidence >= MIN_CONFIDENCE:
             items.append((int(label), round(confidence, 4), round(sim, 4)))  # type: ignore[call-overload]
     items.sort(key=lambda item: (-item[1], -item[2], item[0]))

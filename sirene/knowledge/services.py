@@ -524,6 +524,17 @@ def reject_suggestion(suggestion: Suggestion, *, actor: User | None, actor_label
 # Searching
 
 
+# Words that occur in nearly every support text; matching them lexically would rank everything.
+_STOPWORDS = frozenset(
+    """ich du er sie es wir ihr mein meine meinen meinem mir mich dich sich nicht kein keine keinen und oder
+    aber der die das den dem des ein eine einen einem ist sind war habe hat haben wird werden kann konnte
+    komme kommt geht mit bei von für auf aus zum zur noch mehr immer schon auch nur wie was warum wo wann
+    dass hallo bitte danke seit heute mal jetzt euch eure euer the and not can cannot can't don't does
+    doesn't did didn't with for from this that have has was are you your it's get any all but when what
+    how why won't isn't there""".split()
+)
+
+
 def search(q: str, limit: int = 10) -> list[dict[str, Any]]:
     """Known problems for an agent's own query: the matcher's ranking plus plain text matches."""
     from sirene.similarity import clean_text
@@ -532,12 +543,13 @@ def search(q: str, limit: int = 10) -> list[dict[str, Any]]:
     if not query:
         return []
     scores: dict[int, dict[str, float]] = {}
-    ranking = matching.rank(clean_text(query) or query, None, k=limit)
+    ranking = matching.rank(clean_text(query) or query, None, k=limit, floor=matching.SEARCH_FLOOR)
     for problem_id, confidence, similarity in ranking.items:
         scores.setdefault(problem_id, {})["semantic"] = confidence
         scores[problem_id]["similarity"] = similarity
-    terms = [t for t in query.lower().split() if len(t) >= 3][:10] or [query.lower()]
-    cond = Q()
+    words = [w.strip(".,;:!?()\"'“”„") for w in query.lower().split()]
+    terms = [w for w in words if len(w) >= 3 and w not in _STOPWORDS][:10]
+    cond = Q(pk__in=[])
     for term in terms:
         cond |= (
             Q(title__icontains=term)
