@@ -442,7 +442,7 @@ def _reconcile(attempt: Attempt, owner: str) -> None:
         if attempt.kind == AttemptKind.CALL and attempt.target:
             phone = phone_transport()
             known = set(
-                Attempt.objects.filter(kind=AttemptKind.CALL)
+                Attempt.objects.filter(kind=AttemptKind.CALL, target=attempt.target)
                 .exclude(provider_id="")
                 .values_list("provider_id", flat=True)
             )
