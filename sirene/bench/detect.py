@@ -82,7 +82,7 @@ def build_stream(quick: bool, seed: int) -> tuple[list[Report], list[Burst], dat
                     pools[(name, label)].append(text)
     intents = sorted(k for k, v in pools.items() if len(v) >= 20)
     rng.shuffle(intents)
-    n_background = 12 if quick else 36
+    n_background = 10 if quick else 36
     n_bursts = 12 if quick else 36
     n_small = 4 if quick else 12
     warmup_days, measured_days = (15, 7) if quick else (15, 21)
@@ -351,7 +351,7 @@ def run(argv: list[str] | None = None) -> int:
             f"{row['latency_p99_ms']:.1f}" if "latency_p99_ms" in row else "–",
             f"{row['queued_at_100_per_s_p99_ms']:.0f}" if "queued_at_100_per_s_p99_ms" in row else "–",
         )
-    Console().print(table)
+    Console(width=160).print(table)
     print(
         f"one worker: {ours['throughput_cases_per_s']:.0f} cases/s, {ours['work_per_case_p50_ms']:.1f} ms per case (p50)"
     )

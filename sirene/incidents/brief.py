@@ -206,14 +206,42 @@ def _snippet(case: Case) -> str:
     return text[:240] + ("…" if len(text) > 240 else "")
 
 
-def baseline_customers(exclude: set[str], until: Any) -> dict[str, dict[str, str]]:
+# The baseline (recent reporters' attributes) moves slowly; computing it is the expensive part of a
+# brief, and briefs are rebuilt as cases arrive. So it is cached per process for a short bucket
+# of clock time.
+BASELINE_CACHE_SECONDS = 600
+_baseline_cache: dict[tuple[str, int], dict[str, dict[str, str]]] = {}
+
+
+def clear_baseline_cache() -> None:
+    _baseline_cache.clear()
+
+
+def _recent_reporters(until: Any) -> dict[str, dict[str, str]]:
+    from django.db import connection
+
+    key = (
+        connection.alias + str(connection.settings_dict.get("NAME")),
+        int(until.timestamp()) // BASELINE_CACHE_SECONDS,
+    )
+    hit = _baseline_cache.get(key)
+    if hit is not None:
+        return hit
     since = until - timedelta(days=BASELINE_DAYS)
     recent = list(
         Case.objects.filter(received_at__gte=since, received_at__lte=until)
         .select_related("customer")
         .order_by("-received_at")[:BASELINE_LIMIT]
     )
-    return {k: v for k, v in _per_customer(recent[::-1]).items() if k not in exclude}
+    data = _per_customer(recent[::-1])
+    if len(_baseline_cache) > 16:
+        _baseline_cache.clear()
+    _baseline_cache[key] = data
+    return data
+
+
+def baseline_customers(exclude: set[str], until: Any) -> dict[str, dict[str, str]]:
+    return {k: v for k, v in _recent_reporters(until).items() if k not in exclude}
 
 
 def build(cases: list[Case], *, rate: dict[str, Any] | None = None) -> dict[str, Any]:

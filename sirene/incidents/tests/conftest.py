@@ -63,11 +63,13 @@ def report(api: Any) -> Callable[..., Any]:
 
 @pytest.fixture(autouse=True)
 def _fresh_rule_cache() -> Any:
-    from sirene.incidents import rules
+    from sirene.incidents import brief, rules
 
     rules.clear_cache()
+    brief.clear_baseline_cache()
     yield
     rules.clear_cache()
+    brief.clear_baseline_cache()
 
 
 def make_case(
