@@ -66,6 +66,7 @@ def incident_to_dict(incident: Incident, *, detail: bool = False) -> dict[str, A
         "title": incident.title,
         "status": incident.status,
         "category": incident.category,
+        "critical_category": incident.is_critical_category,
         "origin": incident.origin,
         "opened_at": incident.opened_at.isoformat(),
         "acknowledged_at": incident.acknowledged_at.isoformat() if incident.acknowledged_at else None,

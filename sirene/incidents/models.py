@@ -168,6 +168,13 @@ class Incident(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("incidents:detail", args=[self.pk])
 
+    @property
+    def is_critical_category(self) -> bool:
+        """One of the categories the process calls critical (members' area errors, sync, login, …)."""
+        from sirene.cases.models import CRITICAL_CATEGORIES
+
+        return self.category in CRITICAL_CATEGORIES
+
 
 class IncidentEvent(models.Model):
     """The incident timeline: cases joining, brief changes, escalation steps, status updates."""

@@ -23,6 +23,7 @@ def test_six_customers_with_the_same_login_failure_open_one_incident_with_a_brie
     assert body["customers_affected"] == 6
     assert body["reports"] == 6
     assert body["category"] == "login"
+    assert body["critical_category"] is True
     assert len(body["examples"]) >= 3
     assert body["examples"][0]["email"] == "kunde0@gmx.de"
     assert "502" in body["what"]["error_codes"]
