@@ -100,3 +100,14 @@ def test_the_worker_tick_catches_up_stale_briefs(db: None) -> None:
     Incident.objects.filter(pk=incident.pk).update(brief_updated_at=None)
     assert tasks.tick() == 1
     assert tasks.tick() == 0
+
+
+def test_the_demo_adds_one_resolved_incident_and_running_it_twice_changes_nothing(db: None) -> None:
+    import io
+
+    from sirene.incidents import demo
+
+    demo.load(io.StringIO())
+    demo.load(io.StringIO())
+    past = Incident.objects.get()
+    assert past.status == "resolved" and past.test_reproduced == "yes"
