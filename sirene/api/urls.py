@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from sirene.api.auth import api_auth
 from sirene.api.parser import JsonParser, MalformedJson
 from sirene.cases.services import IntakeError
+from sirene.incidents.services import IncidentError
 
 api = NinjaAPI(
     title="sirene API",
@@ -39,7 +40,7 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 
 @api.exception_handler(IntakeError)
-def on_intake_error(request: HttpRequest, exc: IntakeError) -> HttpResponse:
+def on_intake_error(request: HttpRequest, exc: IntakeError | IncidentError) -> HttpResponse:
     return api.create_response(
         request,
         {
@@ -49,6 +50,11 @@ def on_intake_error(request: HttpRequest, exc: IntakeError) -> HttpResponse:
         },
         status=422,
     )
+
+
+@api.exception_handler(IncidentError)
+def on_incident_error(request: HttpRequest, exc: IncidentError) -> HttpResponse:
+    return on_intake_error(request, exc)
 
 
 @api.exception_handler(MalformedJson)
