@@ -247,7 +247,7 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
     clock.set_now(None)
     out = _score(matched, at_alert, bursts)
     # Where did each burst's customers land? (diagnostic: a burst split over groups alerts late)
-    from sirene.incidents.models import GroupMembership
+    from sirene.incidents.models import GroupMembership, ProblemGroup
 
     spread = []
     for i, b in enumerate(bursts):
@@ -258,12 +258,23 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
         for gid, ident in GroupMembership.objects.filter(case_id__in=ids).values_list("group_id", "identity"):
             per_group[gid].add(ident)
         sizes = sorted((len(v) for v in per_group.values()), reverse=True)
+        # Where the fragments are: "young" groups (born with the burst) or established ones
+        # (older groups that absorbed some of the burst, where their usual rate raises the bar).
+        born = dict(ProblemGroup.objects.filter(pk__in=list(per_group)).values_list("id", "first_seen_at"))
+        places = sorted(
+            (
+                (len(v), "young" if born[gid] >= b.start - timedelta(hours=1) else "established")
+                for gid, v in per_group.items()
+            ),
+            reverse=True,
+        )
         spread.append(
             {
                 "burst": i,
                 "intent": b.intent,
                 "customers": b.customers,
                 "group_sizes": sizes,
+                "groups": [f"{n} {kind}" for n, kind in places],
                 "alert_at": at_alert.get(i),
             }
         )

@@ -25,6 +25,10 @@ from typing import Any
 
 import numpy as np
 
+# Imported with the module, not on the first brief: importing scipy.stats takes a second or more,
+# and it would otherwise land on the very first incident a fresh worker opens.
+from scipy.stats import fisher_exact
+
 from sirene.cases.attributes import extract_attributes, extract_error_codes
 from sirene.cases.models import Case
 from sirene.cases.pipeline import case_vector
@@ -133,8 +137,6 @@ def _per_customer(cases: list[Case]) -> dict[str, dict[str, str]]:
 def common_thread(
     affected: dict[str, dict[str, str]], baseline: dict[str, dict[str, str]]
 ) -> list[dict[str, Any]]:
-    from scipy.stats import fisher_exact
-
     findings: list[dict[str, Any]] = []
     attributes = sorted({k for attrs in affected.values() for k in attrs})
     for attribute in attributes:
@@ -209,7 +211,7 @@ def _snippet(case: Case) -> str:
 # The baseline (recent reporters' attributes) moves slowly; computing it is the expensive part of a
 # brief, and briefs are rebuilt as cases arrive. So it is cached per process for a short bucket
 # of clock time.
-BASELINE_CACHE_SECONDS = 600
+BASELINE_CACHE_SECONDS = 3600
 _baseline_cache: dict[tuple[str, int], dict[str, dict[str, str]]] = {}
 
 

@@ -122,10 +122,14 @@ def _snapshots(
 
 
 def choose(
-    case: Case, vector: np.ndarray, params: GroupingParams = DEFAULT_GROUPING
+    case: Case, vector: np.ndarray, params: GroupingParams = DEFAULT_GROUPING, known: str | None = None
 ) -> tuple[int | None, float, str]:
-    """(group id or None, score, how) for a new case, without writing anything."""
-    known = confirmed_known_problem(case)
+    """(group id or None, score, how) for a new case, without writing anything.
+
+    `known`: the case's confirmed known problem when the caller already asked the knowledge base.
+    """
+    if known is None:
+        known = confirmed_known_problem(case)
     if known:
         gid = (
             ProblemGroup.objects.filter(known_problem_key=known, merged_into__isnull=True)
@@ -225,13 +229,17 @@ def assign(case: Case, params: GroupingParams = DEFAULT_GROUPING) -> GroupMember
     vector = case_vector(case)
     if vector is None:
         vector = np.zeros(0, dtype=np.float32)
-    gid, score, how = choose(case, vector, params) if len(vector) else (None, 0.0, GroupMembership.How.NEW)
+    # Asked once: the knowledge lookup is a good part of the per-case cost.
+    known = confirmed_known_problem(case) if len(vector) else ""
+    gid, score, how = (
+        choose(case, vector, params, known=known) if len(vector) else (None, 0.0, GroupMembership.How.NEW)
+    )
     now = clock.now()
     if gid is None:
         group = ProblemGroup.objects.create(
             title=group_title(case),
             category=case.category,
-            known_problem_key=confirmed_known_problem(case) if len(vector) else "",
+            known_problem_key=known,
             centroid=vector.tobytes() if len(vector) else None,
             recent_vectors=vector.tobytes() if len(vector) and np.any(vector) else None,
             count=1,

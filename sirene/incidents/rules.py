@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from scipy.stats import poisson  # at import time: see brief.py (a slow first import)
 
 BASELINE_DAYS = float(os.environ.get("SIRENE_INCIDENT_BASELINE_DAYS", "14"))
 RATE_FACTOR = 2.0
@@ -109,8 +110,6 @@ def rule_for(category: str) -> Rule:
 
 def poisson_upper(expected: float, alpha: float = ALPHA) -> int:
     """Smallest k with P(X >= k) <= alpha for X ~ Poisson(expected)."""
-    from scipy.stats import poisson
-
     return int(poisson.isf(alpha, expected)) + 1
 
 
