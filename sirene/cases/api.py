@@ -157,7 +157,9 @@ def filter_cases(
         qs = qs.filter(tag_index__contains=f",{services.normalise_tag(tag)},")
     if q:
         term = q.strip()
-        cond = Q(subject__icontains=term) | Q(customer__email__icontains=term) | Q(external_id=term)
+        # The customer match as a subquery (not a join) lets PostgreSQL use both trigram indexes.
+        matching_customers = Customer.objects.filter(email__icontains=term).values("pk")
+        cond = Q(subject__icontains=term) | Q(customer_id__in=matching_customers) | Q(external_id=term)
         if term.isdigit():
             cond |= Q(pk=int(term))
         qs = qs.filter(cond)
