@@ -97,6 +97,7 @@ def _measure(n: int, repeat: int) -> dict[str, Any]:
         "API list": "/api/v1/cases?per_page=50",
     }
     out: dict[str, Any] = {"database": connection.vendor, "cases": n, "requests": {}}
+    client.get("/cases/")  # warm-up: template compilation and URL resolver, not part of any request's time
     for name, url in requests.items():
         times = []
         for _ in range(repeat):
