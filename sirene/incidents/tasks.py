@@ -12,8 +12,22 @@ from django.db.models import F, Q
 from sirene.incidents import services
 from sirene.incidents.models import Incident, IncidentStatus
 
+_warm = False
+
+
+def warm_up() -> None:
+    """Load the URLconf now: the first `reverse()` imports every view module (seconds), and the
+    first brief builds case links; without this the first incident a fresh worker opens pays it."""
+    global _warm
+    if not _warm:
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018  (evaluating it is the point)
+        _warm = True
+
 
 def tick(limit: int = 20) -> int:
+    warm_up()
     stale = (
         Incident.objects.exclude(status=IncidentStatus.RESOLVED)
         .filter(Q(brief_updated_at__isnull=True) | Q(last_seen__gt=F("brief_updated_at")))
