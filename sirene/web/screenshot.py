@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
                 page.goto(base + path)
                 page.wait_for_load_state("networkidle")
                 out.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(out), full_page=False)
+                page.screenshot(path=str(out), full_page=os.environ.get("SIRENE_SCREENSHOT_FULL") == "1")
                 browser.close()
         finally:
             server.terminate()
