@@ -13,7 +13,10 @@ it opened (so a recurring group must rise again to page again).
 What runs: the real detection path on a real, freshly migrated test database (the configured
 engine, e.g. SQLite): each report is stored as Customer + Case with its precomputed USE embedding,
 then `sirene.incidents.services.on_new_case` groups it, counts, and opens the incident (which calls
-escalation), one worker, one transaction per report. Encoding is batched up front and not part of
+escalation), one worker, one transaction per report. Before the stream the worker's one-time warm-up
+(`incidents.tasks.warm_up`, run by a real worker's first tick) loads the URLconf. Briefs of live
+incidents that cases join are rebuilt by the worker tick (not run here) and inline every 10th
+report, so that cost is not in the per-case numbers. Encoding is batched up front and not part of
 the latency (USE takes ~4 ms per report on its own).
 
 Metrics: incident precision/recall against the bursts (an incident belongs to the burst that owns

@@ -13,7 +13,8 @@ Two conditions, combined with AND:
    current window (at least one full window of history, up to BASELINE_DAYS) has a usual rate λ
    (distinct customers per window, averaged over that history). It only alerts when the count in
    the window is well above that rate: at least RATE_FACTOR × λ AND beyond the Poisson(λ)
-   (1 − ALPHA) quantile, i.e. a rise that chance explains less than once in 1/ALPHA windows.
+   (1 − ALPHA) quantile, i.e. a rise that chance explains less than once in 1/ALPHA looks (the
+   check runs on every report over a sliding window, so ALPHA is per look, see below).
    A brand-new problem has no history, λ = 0, and the rule reduces to condition 1.
 
 Why AND and not OR: condition 1 is the floor the process asks for (five customers are never
@@ -37,7 +38,11 @@ from scipy.stats import poisson  # at import time: see brief.py (a slow first im
 
 BASELINE_DAYS = float(os.environ.get("SIRENE_INCIDENT_BASELINE_DAYS", "14"))
 RATE_FACTOR = 2.0
-ALPHA = 1e-3
+# The rate test is not run once per window but on every arriving report over a sliding window,
+# i.e. about 24 looks per 24-hour window at hourly resolution; the per-look level is divided
+# accordingly (Bonferroni) so a recurring problem pages by chance about once in 1000 windows,
+# as intended, rather than once in ~40.
+ALPHA = float(os.environ.get("SIRENE_INCIDENT_ALPHA", str(1e-3 / 24)))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,11 @@
 `on_new_case` (intake pipeline, inside its transaction) puts the case into a problem group
 (`grouping.assign`), then `evaluate` locks the group row and either links the case to the group's
 live incident (timeline: "case joined") or checks the rule of `rules.py` (more than N distinct
-customers in the window AND well above the group's usual rate) and opens one. Holding the group's
+customers in the window AND well above the group's usual rate) and opens one. For a new report in
+a young group (born inside the window) the customers are counted in the report's neighbourhood:
+the young same-category groups linked to it report-to-report (see `_young_neighbourhood`), which
+are merged into its group when the rule fires, because one new problem often arrives in wordings
+the grouping keeps apart. Holding the group's
 row lock while counting and opening, plus the unique constraint "one live incident per group",
 is what keeps two workers from opening two incidents for the same group.
 
@@ -332,10 +336,13 @@ def _young_neighbourhood(group: ProblemGroup, trigger: Case | None, since: Any) 
     if trigger is None or not rows:
         return [group.pk], 0
     dim = len(bytes(trigger.embedding or b"")) // 4
-    keep = [r for r in rows if r[3] is not None and dim and len(r[3]) == dim * 4]
+    # Reports embedded by another encoder (other width) cannot be compared and are left out.
+    keep = [
+        (r[0], r[1], r[2], bytes(r[3])) for r in rows if r[3] is not None and dim and len(r[3]) == dim * 4
+    ]
     if not any(r[0] == trigger.pk for r in keep):
         return [group.pk], 0
-    mat = np.frombuffer(b"".join(bytes(r[3]) for r in keep), dtype=np.float32).reshape(len(keep), dim)
+    mat = np.frombuffer(b"".join(r[3] for r in keep), dtype=np.float32).reshape(len(keep), dim)
     norms = np.linalg.norm(mat, axis=1)
     norms[norms == 0] = 1.0
     unit = mat / norms[:, None]
