@@ -251,7 +251,7 @@ def load(stdout: Any) -> None:
     now = clock.now()
     team = {u.username: u for u in User.objects.filter(username__in=[t[0] for t in TEAM])}
     created = 0
-    for i, (subject, body, category, attributes) in enumerate(SINGLE_CASES * 2):
+    for i, (subject, body, category, attributes) in enumerate(SINGLE_CASES):
         age = dt.timedelta(hours=rng.uniform(6, 14 * 24))
         result = services.intake(
             services.IntakeData(
