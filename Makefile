@@ -51,7 +51,7 @@ test-sqlite: dev
 test-postgres: dev
 	@if $(BIN)/python -c "import psycopg,os; psycopg.connect(os.environ['SIRENE_TEST_POSTGRES_URL'], connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== pytest on PostgreSQL ($(SIRENE_TEST_POSTGRES_URL)) =="; \
-	  SIRENE_DATABASE_URL=$(SIRENE_TEST_POSTGRES_URL) $(BIN)/pytest -q; \
+	  SIRENE_DATABASE_URL=$(SIRENE_TEST_POSTGRES_URL) SIRENE_DB_CONN_MAX_AGE=0 $(BIN)/pytest -q; \
 	elif [ "$${SIRENE_REQUIRE_POSTGRES:-0}" = "1" ]; then \
 	  echo "PostgreSQL at $(SIRENE_TEST_POSTGRES_URL) is not reachable, but SIRENE_REQUIRE_POSTGRES=1"; exit 1; \
 	else \

@@ -159,3 +159,20 @@ def login(page: Any, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_postgres_sessions(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """The session-scoped live server keeps its thread's connection to the test database until after
+    pytest-django drops that database, which then fails ("being accessed by other users") and leaves it
+    behind. End those sessions first (teardown runs before django_db_setup's)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -78,7 +78,7 @@ TEMPLATES = [
 _database_url = env_str("SIRENE_DATABASE_URL")
 DATABASES = {
     "default": (
-        parse_database_url(_database_url, BASE_DIR)
+        parse_database_url(_database_url, BASE_DIR, env_int("SIRENE_DB_CONN_MAX_AGE", 60))
         if _database_url
         else sqlite_database(VAR_DIR / "sirene.sqlite3")
     )

@@ -24,7 +24,7 @@ def sqlite_database(path: Path) -> dict[str, Any]:
     }
 
 
-def parse_database_url(url: str, base_dir: Path) -> dict[str, Any]:
+def parse_database_url(url: str, base_dir: Path, conn_max_age: int = 60) -> dict[str, Any]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme in {"sqlite", "sqlite3"}:
@@ -43,7 +43,8 @@ def parse_database_url(url: str, base_dir: Path) -> dict[str, Any]:
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
             "OPTIONS": options,
-            "CONN_MAX_AGE": 60,
+            # Persistent connections save a round trip per request; tests set 0 so no thread holds one open.
+            "CONN_MAX_AGE": conn_max_age,
         }
     raise ConfigError(
         f"SIRENE_DATABASE_URL has an unsupported scheme {scheme!r} (use sqlite:// or postgresql://)"
