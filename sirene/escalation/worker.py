@@ -372,8 +372,8 @@ def _perform(attempt: Attempt) -> tuple[str, str, str]:
         return chat.name, posted.ts, "posted"
     # Task: tell the person directly when we know their Slack id, else in the channel.
     if attempt.target.startswith(("U", "W")):
-        chat.send_dm(attempt.target, attempt.text)
-        return chat.name, "", "dm"
+        sent = chat.send_dm(attempt.target, attempt.text, metadata={"attempt_id": str(attempt.pk)})
+        return chat.name, sent.ts, "dm"
     posted = chat.post_message(attempt.target, attempt.text, metadata={"attempt_id": str(attempt.pk)})
     return chat.name, posted.ts, "posted"
 
@@ -454,7 +454,7 @@ def _reconcile(attempt: Attempt, owner: str) -> None:
                     apply_call_status(attempt.pk, call.sid, call.status, "")
                 log.info("reconciled call attempt %s with %s", attempt.pk, call.sid)
                 return
-        elif attempt.kind in (AttemptKind.SLACK_POST, AttemptKind.STATUS_UPDATE):
+        elif attempt.kind in (AttemptKind.SLACK_POST, AttemptKind.STATUS_UPDATE, AttemptKind.TASK):
             chat = chat_transport()
             channel = attempt.target
             found = chat.find_message(channel, key="attempt_id", value=str(attempt.pk), oldest=since)

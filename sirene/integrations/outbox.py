@@ -52,21 +52,26 @@ class OutboxChatTransport:
             created_at=clock.now(),
         )
 
-    def send_dm(self, slack_user_id: str, text: str) -> None:
-        OutboxMessage.objects.create(
+    def send_dm(self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> PostedMessage:
+        message = OutboxMessage.objects.create(
             channel=OutboxMessage.Channel.SLACK,
             kind="dm",
             recipient=slack_user_id[:300],
             body=text,
+            payload={"metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": metadata or {}}},
             created_at=clock.now(),
         )
+        ts = f"{int(message.created_at.timestamp())}.{message.pk:06d}"
+        message.payload = {**message.payload, "ts": ts}
+        message.save(update_fields=["payload"])
+        return PostedMessage(channel=slack_user_id, ts=ts)
 
     def find_message(
         self, channel: str, *, key: str, value: str, oldest: dt.datetime
     ) -> PostedMessage | None:
         candidates = OutboxMessage.objects.filter(
             channel=OutboxMessage.Channel.SLACK,
-            kind="post",
+            kind__in=["post", "dm"],
             recipient=channel,
             created_at__gte=oldest - dt.timedelta(seconds=60),
         )

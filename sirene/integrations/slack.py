@@ -72,7 +72,9 @@ class ChatTransport(Protocol):
         self, channel: str, ts: str, text: str, *, blocks: list[Any] | None = None
     ) -> None: ...
 
-    def send_dm(self, slack_user_id: str, text: str) -> None: ...
+    def send_dm(self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> PostedMessage:
+        """A direct message; `metadata` makes it findable again (reconciliation after a crash)."""
+        ...
 
     def find_message(
         self, channel: str, *, key: str, value: str, oldest: dt.datetime
@@ -153,14 +155,18 @@ class SlackTransport:
         except SlackClientError as exc:
             raise _error_from(exc) from exc
 
-    def send_dm(self, slack_user_id: str, text: str) -> None:
+    def send_dm(self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> PostedMessage:
         # Posting to a user id opens (or reuses) the app's direct-message channel with that user.
-        self.post_message(slack_user_id, text)
+        return self.post_message(slack_user_id, text, metadata=metadata)
 
     def find_message(
         self, channel: str, *, key: str, value: str, oldest: dt.datetime
     ) -> PostedMessage | None:
         try:
+            if channel.startswith(("U", "W")):
+                # A direct message: its history lives in the IM channel (D…) with that user.
+                opened = self.client.conversations_open(users=channel)
+                channel = str((opened.get("channel") or {}).get("id") or channel)
             response = self.client.conversations_history(
                 channel=channel,
                 oldest=f"{oldest.timestamp() - 60:.6f}",

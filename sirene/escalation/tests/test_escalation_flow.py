@@ -305,3 +305,26 @@ def test_a_number_twilio_refuses_fails_for_good_and_the_chain_moves_on(
     run_until(10)
     assert "Piwi" in [c.person_name for c in calls()]
     assert fake_twilio.calls_to("+4915550000004")
+
+
+def test_a_task_dm_interrupted_mid_send_is_found_by_its_metadata_and_not_sent_twice(
+    fake_slack: Any, fake_twilio: Any, team: Any, start: Any
+) -> None:
+    from sirene.escalation.models import AttemptKind
+    from sirene.integrations.slack import chat_transport
+
+    open_incident()
+    work()
+    run = Run.objects.get()
+    # The dead worker marked the Facebook-task DM `sending`, sent it, and died before recording it.
+    attempt = Attempt.objects.create(
+        run=run, kind=AttemptKind.TASK, target="U0000LEA01", text="Bitte Facebook-Gruppen prüfen",
+        status=AttemptStatus.SENDING, sending_at=clock.now(),
+    )
+    chat_transport().send_dm("U0000LEA01", attempt.text, metadata={"attempt_id": str(attempt.pk)})
+    Run.objects.filter(pk=run.pk).update(next_action_at=clock.now())
+    clock.advance(seconds=31)  # the dead worker's lease expired
+    work()
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SENT and attempt.provider_id
+    assert len(fake_slack.posted_to("U0000LEA01")) == 1, "the DM found at Slack is adopted, not sent again"

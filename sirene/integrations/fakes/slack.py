@@ -114,6 +114,8 @@ class FakeSlack:
                 found[0]["text"] = args.get("text", "")
                 self.updates.append({"channel": channel, "ts": args.get("ts"), "text": args.get("text", "")})
                 return 200, {"ok": True, "channel": channel, "ts": args.get("ts")}, {}
+            if method == "conversations.open":
+                return 200, {"ok": True, "channel": {"id": self.channel_id(str(args.get("users", "")))}}, {}
             if method == "conversations.history":
                 channel = self.channel_id(str(args.get("channel", "")))
                 oldest = float(args.get("oldest") or 0)
