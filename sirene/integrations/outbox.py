@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
+
 from sirene.core import clock
 from sirene.integrations.models import OutboxMessage
 from sirene.integrations.slack import METADATA_EVENT_TYPE, PostedMessage
@@ -24,22 +26,25 @@ class OutboxChatTransport:
         thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> PostedMessage:
-        message = OutboxMessage.objects.create(
-            channel=OutboxMessage.Channel.SLACK,
-            kind="post",
-            recipient=channel[:300],
-            body=text,
-            payload={
-                "blocks": blocks or [],
-                "thread_ts": thread_ts,
-                "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": metadata or {}},
-            },
-            created_at=clock.now(),
-        )
-        # A Slack-shaped ts that is unique per recorded message.
-        ts = f"{int(message.created_at.timestamp())}.{message.pk:06d}"
-        message.payload = {**message.payload, "ts": ts}
-        message.save(update_fields=["payload"])
+        # One transaction: a worker killed in between must leave all or nothing, or reconciliation
+        # (which looks the message up by its ts/sid) would miss it and send it again.
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                channel=OutboxMessage.Channel.SLACK,
+                kind="post",
+                recipient=channel[:300],
+                body=text,
+                payload={
+                    "blocks": blocks or [],
+                    "thread_ts": thread_ts,
+                    "metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": metadata or {}},
+                },
+                created_at=clock.now(),
+            )
+            # A Slack-shaped ts that is unique per recorded message.
+            ts = f"{int(message.created_at.timestamp())}.{message.pk:06d}"
+            message.payload = {**message.payload, "ts": ts}
+            message.save(update_fields=["payload"])
         return PostedMessage(channel=channel, ts=ts)
 
     def update_message(self, channel: str, ts: str, text: str, *, blocks: list[Any] | None = None) -> None:
@@ -52,18 +57,23 @@ class OutboxChatTransport:
             created_at=clock.now(),
         )
 
-    def send_dm(self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> PostedMessage:
-        message = OutboxMessage.objects.create(
-            channel=OutboxMessage.Channel.SLACK,
-            kind="dm",
-            recipient=slack_user_id[:300],
-            body=text,
-            payload={"metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": metadata or {}}},
-            created_at=clock.now(),
-        )
-        ts = f"{int(message.created_at.timestamp())}.{message.pk:06d}"
-        message.payload = {**message.payload, "ts": ts}
-        message.save(update_fields=["payload"])
+    def send_dm(
+        self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None
+    ) -> PostedMessage:
+        # One transaction: a worker killed in between must leave all or nothing, or reconciliation
+        # (which looks the message up by its ts/sid) would miss it and send it again.
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                channel=OutboxMessage.Channel.SLACK,
+                kind="dm",
+                recipient=slack_user_id[:300],
+                body=text,
+                payload={"metadata": {"event_type": METADATA_EVENT_TYPE, "event_payload": metadata or {}}},
+                created_at=clock.now(),
+            )
+            ts = f"{int(message.created_at.timestamp())}.{message.pk:06d}"
+            message.payload = {**message.payload, "ts": ts}
+            message.save(update_fields=["payload"])
         return PostedMessage(channel=slack_user_id, ts=ts)
 
     def find_message(
@@ -87,17 +97,20 @@ class OutboxPhoneTransport:
     from_number = "outbox"
 
     def place_call(self, to: str, *, twiml: str, status_callback: str, ring_seconds: int = 30) -> PlacedCall:
-        message = OutboxMessage.objects.create(
-            channel=OutboxMessage.Channel.PHONE,
-            kind="call",
-            recipient=to[:300],
-            body=twiml,
-            payload={"status_callback": status_callback, "ring_seconds": ring_seconds},
-            created_at=clock.now(),
-        )
-        sid = f"CA{message.pk:032d}"
-        message.payload = {**message.payload, "sid": sid}
-        message.save(update_fields=["payload"])
+        # One transaction: a worker killed in between must leave all or nothing, or reconciliation
+        # (which looks the message up by its ts/sid) would miss it and send it again.
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                channel=OutboxMessage.Channel.PHONE,
+                kind="call",
+                recipient=to[:300],
+                body=twiml,
+                payload={"status_callback": status_callback, "ring_seconds": ring_seconds},
+                created_at=clock.now(),
+            )
+            sid = f"CA{message.pk:032d}"
+            message.payload = {**message.payload, "sid": sid}
+            message.save(update_fields=["payload"])
         # Nobody can answer a recorded call: it stays "queued" until the escalation's answer deadline.
         return PlacedCall(sid=sid, status="queued")
 
