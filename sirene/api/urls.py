@@ -8,8 +8,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from sirene.api.auth import api_auth
 from sirene.api.parser import JsonParser, MalformedJson
-from sirene.cases.services import IntakeError
-from sirene.incidents.services import IncidentError
+from sirene.core.errors import FieldError
 
 api = NinjaAPI(
     title="sirene API",
@@ -39,8 +38,9 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     )
 
 
-@api.exception_handler(IntakeError)
-def on_intake_error(request: HttpRequest, exc: IntakeError | IncidentError) -> HttpResponse:
+@api.exception_handler(FieldError)
+def on_field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:
+    """Every domain's bad-input error (cases, knowledge, incidents, escalation, helpdesk, workspace)."""
     return api.create_response(
         request,
         {
@@ -50,11 +50,6 @@ def on_intake_error(request: HttpRequest, exc: IntakeError | IncidentError) -> H
         },
         status=422,
     )
-
-
-@api.exception_handler(IncidentError)
-def on_incident_error(request: HttpRequest, exc: IncidentError) -> HttpResponse:
-    return on_intake_error(request, exc)
 
 
 @api.exception_handler(MalformedJson)

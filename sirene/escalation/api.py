@@ -12,15 +12,12 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from sirene.accounts.models import User
+from sirene.core.errors import FieldError
 from sirene.escalation import services
 from sirene.escalation.models import Absence, Person, PersonRole, Policy, Run
 from sirene.incidents.models import Incident
 
 router = Router(tags=["escalation"])
-
-
-def _fail(exc: services.EscalationError) -> HttpError:
-    return HttpError(422, f"{exc.field}: {exc.message}")
 
 
 def _user(request: HttpRequest) -> User | None:
@@ -128,11 +125,8 @@ def list_people(request: HttpRequest) -> list[dict[str, Any]]:
 def create_person(request: HttpRequest, payload: PersonIn) -> tuple[int, dict[str, Any]]:
     _require_lead(request)
     if payload.role not in PersonRole.values:
-        raise HttpError(422, f"role: must be one of {', '.join(PersonRole.values)}")
-    try:
-        person = services.save_person(**payload.dict())
-    except services.EscalationError as exc:
-        raise _fail(exc) from exc
+        raise FieldError("role", f"must be one of {', '.join(PersonRole.values)}")
+    person = services.save_person(**payload.dict())
     return 201, _person(person)
 
 
@@ -161,13 +155,10 @@ def create_absence(request: HttpRequest, payload: AbsenceIn) -> tuple[int, dict[
     _require_lead(request)
     person = Person.objects.filter(pk=payload.person_id).first()
     if person is None:
-        raise HttpError(422, f"person_id: no person with id {payload.person_id}")
-    try:
-        absence = services.add_absence(
-            person, starts_at=payload.starts_at, ends_at=payload.ends_at, kind=payload.kind, note=payload.note
-        )
-    except services.EscalationError as exc:
-        raise _fail(exc) from exc
+        raise FieldError("person_id", f"no person with id {payload.person_id}")
+    absence = services.add_absence(
+        person, starts_at=payload.starts_at, ends_at=payload.ends_at, kind=payload.kind, note=payload.note
+    )
     return 201, {
         "id": absence.pk,
         "person_id": person.pk,
@@ -187,17 +178,14 @@ def list_policies(request: HttpRequest) -> list[dict[str, Any]]:
 @router.get("/policies/{policy_id}/preview")
 def preview_policy(request: HttpRequest, policy_id: int, query: Query[PreviewQuery]) -> list[dict[str, Any]]:
     policy = get_object_or_404(Policy, pk=policy_id)
-    try:
-        lines = services.preview(
-            services.snapshot_of(policy),
-            # Repeated parameters (?absent=Tara&absent=Piwi), read directly: ninja's schema parsing
-            # would keep only one value.
-            absent=request.GET.getlist("absent"),
-            no_answer=request.GET.getlist("no_answer"),
-            ack_at=query.ack_at,
-        )
-    except services.EscalationError as exc:
-        raise _fail(exc) from exc
+    lines = services.preview(
+        services.snapshot_of(policy),
+        # Repeated parameters (?absent=Tara&absent=Piwi), read directly: ninja's schema parsing
+        # would keep only one value.
+        absent=request.GET.getlist("absent"),
+        no_answer=request.GET.getlist("no_answer"),
+        ack_at=query.ack_at,
+    )
     return [
         {"at": int(line.at), "action": line.action, "person": line.person, "text": line.text}
         for line in lines
@@ -209,8 +197,5 @@ def status_update(
     request: HttpRequest, incident_id: int, payload: StatusUpdateIn
 ) -> tuple[int, dict[str, Any]]:
     incident = get_object_or_404(Incident, pk=incident_id)
-    try:
-        attempt = services.post_status_update(incident, payload.text, user=_user(request))
-    except services.EscalationError as exc:
-        raise _fail(exc) from exc
+    attempt = services.post_status_update(incident, payload.text, user=_user(request))
     return 201, {"id": attempt.pk, "status": attempt.status, "channel": attempt.target}

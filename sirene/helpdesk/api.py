@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router
 from ninja.errors import HttpError
 
+from sirene.core.errors import FieldError
 from sirene.helpdesk import services
 from sirene.helpdesk.models import CustomerReply
 from sirene.incidents.models import Incident
@@ -35,7 +36,7 @@ def list_replies(
     request: HttpRequest, incident: int | None = None, case: int | None = None
 ) -> dict[str, Any]:
     if incident is None and case is None:
-        raise HttpError(422, "incident: give incident or case")
+        raise FieldError("incident", "give incident or case")
     rows = CustomerReply.objects.all()
     if incident is not None:
         rows = rows.filter(incident_id=incident)
@@ -58,8 +59,5 @@ def retry_reply(request: HttpRequest, reply_id: int) -> dict[str, Any]:
 @router.post("/incidents/{incident_id}/delay-notice")
 def delay_notice(request: HttpRequest, incident_id: int) -> dict[str, Any]:
     incident = get_object_or_404(Incident, pk=incident_id)
-    try:
-        queued = services.send_delay_notice(incident=incident)
-    except services.ReplyError as exc:
-        raise HttpError(422, str(exc)) from None
+    queued = services.send_delay_notice(incident=incident)
     return {"queued": queued}

@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 
 from sirene.accounts.models import User
 from sirene.cases.models import Case, Category, Customer
+from sirene.core.errors import FieldError
 from sirene.knowledge import services, transfer
 from sirene.knowledge.models import ArticleView, KnownProblem, Suggestion
 
@@ -51,11 +52,11 @@ def problem_to_dict(problem: KnownProblem, *, phrasings: bool = False) -> dict[s
 @router.get("/search", response=dict, summary="Search known problems (semantic ranking + text match)")
 def search(request: HttpRequest, q: str = "", limit: int = 10) -> dict[str, Any]:
     if not q.strip():
-        raise HttpError(422, "q: must not be empty")
+        raise FieldError("q", "must not be empty")
     if len(q) > 2000:
-        raise HttpError(422, "q: at most 2000 characters")
+        raise FieldError("q", "at most 2000 characters")
     if not 1 <= limit <= 50:
-        raise HttpError(422, "limit: must be between 1 and 50")
+        raise FieldError("limit", "must be between 1 and 50")
     return {"q": q, "results": services.search(q, limit=limit)}
 
 
@@ -66,7 +67,7 @@ def list_problems(
     qs = KnownProblem.objects.order_by("title")
     if category:
         if category not in Category.values:
-            raise HttpError(422, f"category: {category!r} is not one of: {', '.join(Category.values)}")
+            raise FieldError("category", f"{category!r} is not one of: {', '.join(Category.values)}")
         qs = qs.filter(category=category)
     if active is not None:
         qs = qs.filter(active=active)

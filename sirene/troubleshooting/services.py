@@ -18,6 +18,7 @@ from sirene.accounts.models import User
 from sirene.cases import services as cases
 from sirene.cases.models import Case, CaseEvent, Customer
 from sirene.core import clock
+from sirene.core.errors import FieldError
 from sirene.troubleshooting import documentation, questions, snapshots
 from sirene.troubleshooting.models import (
     CHANGES_CUSTOMER_DATA,
@@ -43,7 +44,7 @@ MAX_TEXT = 50_000
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class WorkspaceError(cases.IntakeError):
+class WorkspaceError(FieldError):
     """Bad input or a broken rule of the guide; `field` names what to fix (422 in the API)."""
 
 

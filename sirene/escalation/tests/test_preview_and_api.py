@@ -69,6 +69,7 @@ def test_api_refuses_people_changes_from_agents_and_names_bad_fields(
         content_type="application/json",
     )
     assert response.status_code == 422 and "phone" in response.json()["error"]
+    assert response.json()["field"] == "phone"  # the one 422 shape: {"error", "field"}
 
 
 def test_policy_page_shows_the_preview(client: Any, lead: Any, team: Any) -> None:
