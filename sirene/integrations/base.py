@@ -1,6 +1,15 @@
-"""What every integration shares: one error type that says whether retrying can help."""
+"""What every integration shares: the error type that says whether retrying can help, and every
+interface and value type of the outside systems sirene talks to (chat, phone, helpdesk).
+
+Domain code talks only to these Protocols; vendor modules (slack.py, twilio.py, groove.py) and the
+outbox implement them and import only this module; `registry.py` picks one by settings.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 class IntegrationError(Exception):
@@ -28,3 +37,141 @@ class PermanentError(IntegrationError):
 class TransientError(IntegrationError):
     def __init__(self, message: str, *, retry_after: float | None = None, provider: str = "") -> None:
         super().__init__(message, permanent=False, retry_after=retry_after, provider=provider)
+
+
+# --- chat (Slack) ------------------------------------------------------------------------------
+
+# The metadata event type sirene stamps on its own messages, so a restarted worker can find a
+# message it posted but did not record (conversations.history with include_all_metadata).
+METADATA_EVENT_TYPE = "sirene_escalation"
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    channel: str
+    ts: str
+
+
+class ChatTransport(Protocol):
+    name: str
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[Any] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> PostedMessage: ...
+
+    def update_message(
+        self, channel: str, ts: str, text: str, *, blocks: list[Any] | None = None
+    ) -> None: ...
+
+    def send_dm(self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> PostedMessage:
+        """A direct message; `metadata` makes it findable again (reconciliation after a crash)."""
+        ...
+
+    def find_message(
+        self, channel: str, *, key: str, value: str, oldest: dt.datetime
+    ) -> PostedMessage | None:
+        """The message in `channel` since `oldest` whose metadata event_payload[key] == value."""
+        ...
+
+
+# --- phone (Twilio) ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlacedCall:
+    sid: str
+    status: str
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    sid: str
+    status: str
+    to: str
+    start_time: dt.datetime | None
+
+
+class PhoneTransport(Protocol):
+    name: str
+    from_number: str
+
+    def place_call(
+        self, to: str, *, twiml: str, status_callback: str, ring_seconds: int = 30
+    ) -> PlacedCall: ...
+
+    def find_calls(self, to: str, *, since: dt.datetime) -> list[CallInfo]:
+        """Calls from our number to `to` created at or after `since` (for reconciliation)."""
+        ...
+
+
+# --- helpdesk (Groove) -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ticket:
+    """A helpdesk ticket as the vendor's API returned it (the payload of a webhook is never trusted)."""
+
+    number: int
+    title: str
+    state: str
+    tags: list[str]
+    customer_email: str
+    customer_name: str = ""
+    summary: str = ""
+    url: str = ""  # the ticket in the helpdesk's own UI, for links
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == "closed"
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    ticket_number: int | None
+    body: str  # plain text
+    note: bool  # a private note (agents only), not a message to/from the customer
+    from_agent: bool
+    author: str = ""
+    created_at: dt.datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    tickets: list[Ticket]
+    page: int
+    next_page: int | None
+    total_pages: int | None = None
+
+
+class Helpdesk(Protocol):
+    """One helpdesk account. Every method raises IntegrationError (permanent or transient) on failure."""
+
+    provider: str
+    configured: bool
+
+    def fetch_ticket(self, number: int) -> Ticket: ...
+
+    def fetch_message(self, message_id: str) -> Message: ...
+
+    def list_tickets(self, *, page: int = 1, per_page: int = 50, customer: str = "") -> TicketPage: ...
+
+    def customer_tickets(self, email: str, *, limit: int = 100) -> list[Ticket]: ...
+
+    def add_note(self, number: int, body: str) -> str:
+        """Post a private note (agents only); returns the helpdesk's message id."""
+        ...
+
+    def reply(self, number: int, body: str) -> str:
+        """Reply to the customer on the ticket; returns the helpdesk's message id."""
+        ...
+
+    def add_tag(self, number: int, tag: str) -> None: ...

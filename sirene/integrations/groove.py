@@ -17,8 +17,14 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import httpx
 
-from sirene.integrations.base import IntegrationError, PermanentError, TransientError
-from sirene.integrations.helpdesk import Message, Ticket, TicketPage
+from sirene.integrations.base import (
+    IntegrationError,
+    Message,
+    PermanentError,
+    Ticket,
+    TicketPage,
+    TransientError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -278,46 +284,3 @@ def _error_text(response: httpx.Response) -> str:
     if isinstance(data, dict):
         return str(data.get("errors") or data.get("error") or data)[:200]
     return str(data)[:200]
-
-
-class OutboxHelpdesk:
-    """No Groove token: replies and notes are recorded in the outbox (shown in the UI) instead of sent."""
-
-    provider = PROVIDER
-    configured = False
-
-    def _not_configured(self) -> PermanentError:
-        return PermanentError("Groove is not configured (set SIRENE_GROOVE_TOKEN)", provider=PROVIDER)
-
-    def fetch_ticket(self, number: int) -> Ticket:
-        raise self._not_configured()
-
-    def fetch_message(self, message_id: str) -> Message:
-        raise self._not_configured()
-
-    def list_tickets(self, *, page: int = 1, per_page: int = PER_PAGE_MAX, customer: str = "") -> TicketPage:
-        raise self._not_configured()
-
-    def customer_tickets(self, email: str, *, limit: int = 100) -> list[Ticket]:
-        raise self._not_configured()
-
-    def _record(self, kind: str, number: int, body: str) -> str:
-        from sirene.integrations.models import OutboxMessage
-
-        message = OutboxMessage.objects.create(
-            channel=OutboxMessage.Channel.HELPDESK,
-            kind=kind,
-            recipient=f"Groove #{number}",
-            body=body,
-            payload={"ticket": number, "note": kind == "note"},
-        )
-        return f"outbox:{message.pk}"
-
-    def add_note(self, number: int, body: str) -> str:
-        return self._record("note", number, body)
-
-    def reply(self, number: int, body: str) -> str:
-        return self._record("reply", number, body)
-
-    def add_tag(self, number: int, tag: str) -> None:
-        self._record("tag", number, tag)

@@ -1,5 +1,6 @@
-"""Outbox transports: used when Slack/Twilio are not configured (demo, offline). They record every
-message and call into `OutboxMessage`, so the UI shows exactly what would have been sent."""
+"""Outbox transports: used when Slack/Twilio/Groove are not configured (demo, offline). They record
+every message, call and helpdesk reply into `OutboxMessage`, so the UI shows exactly what would have
+been sent."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ from typing import Any
 from django.db import transaction
 
 from sirene.core import clock
+from sirene.integrations.base import (
+    METADATA_EVENT_TYPE,
+    CallInfo,
+    Message,
+    PermanentError,
+    PlacedCall,
+    PostedMessage,
+    Ticket,
+    TicketPage,
+)
 from sirene.integrations.models import OutboxMessage
-from sirene.integrations.slack import METADATA_EVENT_TYPE, PostedMessage
-from sirene.integrations.twilio import CallInfo, PlacedCall
 
 
 class OutboxChatTransport:
@@ -126,3 +135,44 @@ class OutboxPhoneTransport:
             for m in rows
             if m.payload.get("sid")
         ]
+
+
+class OutboxHelpdesk:
+    """No Groove token: replies and notes are recorded in the outbox (shown in the UI) instead of sent."""
+
+    provider = "groove"
+    configured = False
+
+    def _not_configured(self) -> PermanentError:
+        return PermanentError("Groove is not configured (set SIRENE_GROOVE_TOKEN)", provider="groove")
+
+    def fetch_ticket(self, number: int) -> Ticket:
+        raise self._not_configured()
+
+    def fetch_message(self, message_id: str) -> Message:
+        raise self._not_configured()
+
+    def list_tickets(self, *, page: int = 1, per_page: int = 50, customer: str = "") -> TicketPage:
+        raise self._not_configured()
+
+    def customer_tickets(self, email: str, *, limit: int = 100) -> list[Ticket]:
+        raise self._not_configured()
+
+    def _record(self, kind: str, number: int, body: str) -> str:
+        message = OutboxMessage.objects.create(
+            channel=OutboxMessage.Channel.HELPDESK,
+            kind=kind,
+            recipient=f"Groove #{number}",
+            body=body,
+            payload={"ticket": number, "note": kind == "note"},
+        )
+        return f"outbox:{message.pk}"
+
+    def add_note(self, number: int, body: str) -> str:
+        return self._record("note", number, body)
+
+    def reply(self, number: int, body: str) -> str:
+        return self._record("reply", number, body)
+
+    def add_tag(self, number: int, tag: str) -> None:
+        self._record("tag", number, tag)

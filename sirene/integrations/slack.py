@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from django.conf import settings
 from slack_sdk import WebClient
@@ -19,7 +18,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from sirene.core import clock
-from sirene.integrations.base import IntegrationError, PermanentError, TransientError
+from sirene.integrations.base import (
+    METADATA_EVENT_TYPE,
+    IntegrationError,
+    PermanentError,
+    PostedMessage,
+    TransientError,
+)
 
 # Slack error codes after which retrying cannot help: an admin must fix the token, scope or channel.
 PERMANENT_ERRORS = frozenset(
@@ -43,45 +48,6 @@ PERMANENT_ERRORS = frozenset(
         "ekm_access_denied",
     }
 )
-
-# The metadata event type sirene stamps on its own messages, so a restarted worker can find a
-# message it posted but did not record (conversations.history with include_all_metadata).
-METADATA_EVENT_TYPE = "sirene_escalation"
-
-
-@dataclass(frozen=True)
-class PostedMessage:
-    channel: str
-    ts: str
-
-
-class ChatTransport(Protocol):
-    name: str
-
-    def post_message(
-        self,
-        channel: str,
-        text: str,
-        *,
-        blocks: list[Any] | None = None,
-        thread_ts: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> PostedMessage: ...
-
-    def update_message(
-        self, channel: str, ts: str, text: str, *, blocks: list[Any] | None = None
-    ) -> None: ...
-
-    def send_dm(self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> PostedMessage:
-        """A direct message; `metadata` makes it findable again (reconciliation after a crash)."""
-        ...
-
-    def find_message(
-        self, channel: str, *, key: str, value: str, oldest: dt.datetime
-    ) -> PostedMessage | None:
-        """The message in `channel` since `oldest` whose metadata event_payload[key] == value."""
-        ...
-
 
 def escape(text: str) -> str:
     """Slack's required escaping of & < > in user-supplied text (mentions are added after)."""
@@ -180,15 +146,6 @@ class SlackTransport:
             if str(payload.get(key, "")) == value:
                 return PostedMessage(channel=str(response.get("channel") or channel), ts=str(message["ts"]))
         return None
-
-
-def chat_transport() -> ChatTransport:
-    """The configured chat transport: Slack when a token is set, else the outbox."""
-    if settings.SLACK_TOKEN:
-        return SlackTransport(settings.SLACK_TOKEN, settings.SLACK_API_URL)
-    from sirene.integrations.outbox import OutboxChatTransport
-
-    return OutboxChatTransport()
 
 
 def verify_signature(body: bytes, headers: dict[str, str]) -> bool:

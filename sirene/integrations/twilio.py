@@ -8,8 +8,7 @@ otherwise the outbox transport that records the call it would have placed.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -17,37 +16,10 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from sirene.integrations.base import IntegrationError, PermanentError, TransientError
+from sirene.integrations.base import CallInfo, IntegrationError, PermanentError, PlacedCall, TransientError
 
 # Final call statuses (Twilio); everything else means the call is still under way.
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-
-
-@dataclass(frozen=True)
-class PlacedCall:
-    sid: str
-    status: str
-
-
-@dataclass(frozen=True)
-class CallInfo:
-    sid: str
-    status: str
-    to: str
-    start_time: dt.datetime | None
-
-
-class PhoneTransport(Protocol):
-    name: str
-    from_number: str
-
-    def place_call(
-        self, to: str, *, twiml: str, status_callback: str, ring_seconds: int = 30
-    ) -> PlacedCall: ...
-
-    def find_calls(self, to: str, *, since: dt.datetime) -> list[CallInfo]:
-        """Calls from our number to `to` created at or after `since` (for reconciliation)."""
-        ...
 
 
 def _error_from(exc: Exception) -> IntegrationError:
@@ -99,19 +71,6 @@ class TwilioTransport:
                 CallInfo(sid=str(call.sid), status=str(call.status), to=str(call.to), start_time=start)
             )
         return found
-
-
-def phone_transport() -> PhoneTransport:
-    if settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM_NUMBER:
-        return TwilioTransport(
-            settings.TWILIO_ACCOUNT_SID,
-            settings.TWILIO_AUTH_TOKEN,
-            settings.TWILIO_FROM_NUMBER,
-            settings.TWILIO_API_URL,
-        )
-    from sirene.integrations.outbox import OutboxPhoneTransport
-
-    return OutboxPhoneTransport()
 
 
 def gather_twiml(message: str, action_url: str, *, language: str = "de-DE") -> str:

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from sirene.accounts.models import User
 from sirene.core import clock
+from sirene.integrations.base import IntegrationError
+from sirene.integrations.registry import chat_transport
 from sirene.troubleshooting.models import DmState, FollowUp, Reminder
 
 log = logging.getLogger(__name__)
@@ -68,12 +70,6 @@ def _remind(follow_up: FollowUp) -> Reminder:
 
 
 def _send_dm(reminder: Reminder, slack_user_id: str) -> None:
-    try:
-        from sirene.integrations.slack import chat_transport
-    except ImportError:  # pragma: no cover - the Slack integration is part of sirene; only old trees lack it
-        return
-    from sirene.integrations.base import IntegrationError
-
     try:
         chat_transport().send_dm(slack_user_id, reminder.text)
     except IntegrationError as exc:

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from sirene.cases.models import Case
 from sirene.helpdesk.models import CachedTicket, SyncCursor
 from sirene.integrations.base import PermanentError, TransientError
-from sirene.integrations.groove import GrooveHelpdesk, OutboxHelpdesk, parse_time
+from sirene.integrations.groove import GrooveHelpdesk, parse_time
+from sirene.integrations.outbox import OutboxHelpdesk
 
 
 def test_a_429_is_retried_after_the_seconds_groove_asked_for(groove: Any, quick_client: Any) -> None:
