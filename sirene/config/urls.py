@@ -9,7 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("hooks/", include("sirene.integrations.urls")),
+    path("hooks/", include("sirene.hooks.urls")),
     path("", include("sirene.accounts.urls")),
     path("", include("sirene.web.urls")),
     path("cases/", include("sirene.cases.urls")),

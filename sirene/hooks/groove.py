@@ -21,6 +21,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from sirene.core import clock
 from sirene.integrations.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -73,13 +74,9 @@ def groove_webhook(request: HttpRequest, secret: str) -> HttpResponse:
     problem = _problem(event, body)
     if problem:
         log.warning("Groove webhook %s (delivery %s) refused: %s", event or "?", delivery.pk, problem)
-        from sirene.core import clock
-
         WebhookDelivery.objects.filter(pk=delivery.pk).update(error=problem, processed_at=clock.now())
         return JsonResponse({"ok": False, "error": problem}, status=400)
     if event not in HANDLED_EVENTS:
-        from sirene.core import clock
-
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             error=f"ignored event {event!r}", processed_at=clock.now()
         )

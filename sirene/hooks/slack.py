@@ -17,6 +17,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sirene.core import clock
+from sirene.escalation import messages
+from sirene.escalation import services as escalation
+from sirene.escalation.models import Run
+from sirene.flows import incidents as incident_flows
 from sirene.integrations.models import WebhookDelivery
 from sirene.integrations.slack import verify_signature
 
@@ -72,9 +76,13 @@ def events(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True, "outcome": outcome})
 
 
-def _handle_event(event: dict[str, Any]) -> str:
-    from sirene.escalation import services as escalation
+def _acknowledge(run: Run, slack_user_id: str, how: str) -> bool:
+    """A button, reaction or thread reply on the siren message: the incident flow's acknowledge."""
+    who = escalation.slack_acknowledger(slack_user_id)
+    return incident_flows.acknowledge(run.incident, user=who.user, label=who.label, via=f"slack {how}")
 
+
+def _handle_event(event: dict[str, Any]) -> str:
     etype = event.get("type")
     if etype == "reaction_added":
         item = event.get("item") or {}
@@ -85,7 +93,7 @@ def _handle_event(event: dict[str, Any]) -> str:
             return "unknown message"
         return (
             "acknowledged"
-            if escalation.acknowledge_from_slack(run, str(event.get("user", "")), "reaction")
+            if _acknowledge(run, str(event.get("user", "")), "reaction")
             else "already"
         )
     if etype == "message":
@@ -98,7 +106,7 @@ def _handle_event(event: dict[str, Any]) -> str:
             return "unknown thread"
         return (
             "acknowledged"
-            if escalation.acknowledge_from_slack(run, str(event.get("user", "")), "reply")
+            if _acknowledge(run, str(event.get("user", "")), "reply")
             else "already"
         )
     return "ignored"
@@ -120,9 +128,6 @@ def interactivity(request: HttpRequest) -> HttpResponse:
         return _refuse(f"payload: malformed JSON: {exc}", 400)
     if payload.get("type") != "block_actions":
         return JsonResponse({"ok": True, "ignored": str(payload.get("type"))})
-    from sirene.escalation import messages
-    from sirene.escalation import services as escalation
-
     actions = payload.get("actions") or []
     action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
     if action.get("action_id") != messages.ACK_ACTION_ID:
@@ -138,7 +143,7 @@ def interactivity(request: HttpRequest) -> HttpResponse:
         run = escalation.run_for_message(str(channel), ts)
         if run is None:
             return _refuse("message: not an escalation message sirene knows", 404)
-        done = escalation.acknowledge_from_slack(run, str(user.get("id", "")), "button")
+        done = _acknowledge(run, str(user.get("id", "")), "button")
     return JsonResponse({"ok": True, "acknowledged": done})
 
 

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
 from sirene.core import clock
+from sirene.escalation import worker
+from sirene.flows import incidents as incident_flows
 from sirene.integrations.models import WebhookDelivery
 from sirene.integrations.twilio import validate_signature
 
@@ -67,8 +69,6 @@ def status(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "attempt: missing or not a number"}, status=400)
     if not sid or not call_status:
         return JsonResponse({"error": "CallSid/CallStatus: missing"}, status=400)
-    from sirene.escalation import worker
-
     with transaction.atomic():
         if not _store("status", f"{sid}:{call_status}", request):
             return JsonResponse({"ok": True, "duplicate": True})
@@ -86,13 +86,14 @@ def gather(request: HttpRequest) -> HttpResponse:
     digits = request.POST.get("Digits", "")
     if attempt_id is None or not sid:
         return JsonResponse({"error": "attempt/CallSid: missing"}, status=400)
-    from sirene.escalation import worker
-
     with transaction.atomic():
         if not _store("gather", f"{sid}:gather:{digits}", request):
             return _twiml("Danke.")
-        answered = worker.apply_keypress(attempt_id, sid, digits)
-    if answered:
+        keypress = worker.apply_keypress(attempt_id, sid, digits)
+        if keypress.answered and keypress.incident is not None:
+            # Pressing 1 acknowledges the incident (first ack wins), in the same transaction.
+            incident_flows.acknowledge(keypress.incident, user=keypress.user, label=keypress.label, via="phone")
+    if keypress.answered:
         return _twiml("Danke, Sie haben die Störung übernommen. Das Team ist informiert.")
     return _twiml("Keine Übernahme. Auf Wiederhören.")
 
