@@ -12,7 +12,7 @@ it opened (so a recurring group must rise again to page again).
 
 What runs: the real detection path on a real, freshly migrated test database (the configured
 engine, e.g. SQLite): each report is stored as Customer + Case with its precomputed USE embedding,
-then `sirene.incidents.services.on_new_case` groups it, counts, and opens the incident (which calls
+then `sirene.flows.intake.group_and_escalate` groups it, counts, and opens the incident (which calls
 escalation), one worker, one transaction per report. Before the stream the worker's one-time warm-up
 (`incidents.tasks.warm_up`, run by a real worker's first tick) loads the URLconf. Briefs of live
 incidents that cases join are rebuilt by the worker tick (not run here) and inline every 10th
@@ -172,7 +172,8 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
 
     from sirene.cases.models import Case, Customer
     from sirene.core import clock
-    from sirene.incidents import services
+    from sirene.flows import incidents as incident_flows
+    from sirene.flows import intake as intake_flow
     from sirene.incidents.models import Incident, IncidentStatus
 
     customers: dict[str, Customer] = {}
@@ -196,7 +197,7 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
         for stale in Incident.objects.exclude(status=IncidentStatus.RESOLVED).filter(
             opened_at__lt=r.at - timedelta(hours=12)
         ):
-            services.resolve(stale, resolution="bench: resolved by the responder")
+            incident_flows.resolve(stale, resolution="bench: resolved by the responder")
         if r.burst is not None:
             seen[r.burst].add(r.customer)
         before = Incident.objects.count()
@@ -219,7 +220,7 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
                 clean_text=r.text,
                 embedding=r.vector.tobytes(),
             )
-            services.on_new_case(case)
+            intake_flow.group_and_escalate(case)
         work = time.perf_counter() - t0
         works.append(work)
         arrival = n * interval

@@ -11,11 +11,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja import Status as HttpStatus
-from ninja.errors import HttpError
 
 from sirene.accounts.models import User
 from sirene.cases import services
 from sirene.cases.models import Case, Category, Customer, Status
+from sirene.core.errors import FieldError
+from sirene.flows import cases as case_flows
+from sirene.flows import intake as intake_flow
 
 router = Router(tags=["cases"])
 
@@ -68,18 +70,13 @@ def case_to_dict(case: Case, *, detail: bool = False) -> dict[str, Any]:
         "url": case.get_absolute_url(),
     }
     if detail:
-        from sirene.incidents.services import incident_summary_for
-        from sirene.knowledge.services import similar_cases_for, suggestions_for
-
         data.update(
             {
                 "body": case.body,
                 "reproduced_note": case.reproduced_note,
                 "solution": case.solution,
                 "solved_at": case.solved_at.isoformat() if case.solved_at else None,
-                "suggestions": suggestions_for(case),
-                "similar_cases": similar_cases_for(case),
-                "incident": incident_summary_for(case),
+                **case_flows.related(case),
                 "history": [event.as_dict() for event in case.events.select_related("actor")],
             }
         )
@@ -115,7 +112,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> HttpStatus[dict[str, A
         received_at=received,
         raw_payload=_raw_json(request),
     )
-    result = services.intake(data, actor=_actor(request), actor_label="api")
+    result = intake_flow.report_case(data, actor=_actor(request), actor_label="api")
     if not result.tracked:
         return HttpStatus(200, {"tracked": False, "reason": result.reason})
     assert result.case is not None
@@ -145,11 +142,11 @@ def filter_cases(
 ) -> QuerySet[Case]:
     if status:
         if status not in Status.values:
-            raise HttpError(422, f"status: {status!r} is not one of: {', '.join(Status.values)}")
+            raise FieldError("status", f"{status!r} is not one of: {', '.join(Status.values)}")
         qs = qs.filter(status=status)
     if category:
         if category not in Category.values:
-            raise HttpError(422, f"category: {category!r} is not one of: {', '.join(Category.values)}")
+            raise FieldError("category", f"{category!r} is not one of: {', '.join(Category.values)}")
         qs = qs.filter(category=category)
     if owner:
         qs = qs.filter(owner__isnull=True) if owner == "none" else qs.filter(owner__username=owner)
@@ -178,9 +175,9 @@ def list_cases(
     per_page: int = 50,
 ) -> dict[str, Any]:
     if page < 1:
-        raise HttpError(422, "page: must be 1 or more")
+        raise FieldError("page", "must be 1 or more")
     if not 1 <= per_page <= 200:
-        raise HttpError(422, "per_page: must be between 1 and 200")
+        raise FieldError("per_page", "must be between 1 and 200")
     qs = filter_cases(
         Case.objects.select_related("customer", "owner"),
         status=status,
@@ -215,7 +212,7 @@ class StatusIn(Schema):
 @router.post("/{case_id}/status", response=dict, summary="Change a case's status")
 def post_status(request: HttpRequest, case_id: int, payload: StatusIn) -> dict[str, Any]:
     case = get_object_or_404(Case, pk=case_id)
-    case = services.change_status(
+    case = case_flows.change_status(
         case, payload.status, actor=_actor(request), actor_label="api", note=payload.note
     )
     return case_to_dict(Case.objects.select_related("customer", "owner").get(pk=case.pk), detail=True)
@@ -232,6 +229,6 @@ def post_assign(request: HttpRequest, case_id: int, payload: AssignIn) -> dict[s
     if payload.owner:
         owner = User.objects.filter(username=payload.owner, is_active=True).first()
         if owner is None:
-            raise HttpError(422, f"owner: no active user {payload.owner!r}")
+            raise FieldError("owner", f"no active user {payload.owner!r}")
     case = services.assign(case, owner, actor=_actor(request), actor_label="api")
     return case_to_dict(Case.objects.select_related("customer", "owner").get(pk=case.pk), detail=True)

@@ -15,6 +15,8 @@ from sirene.accounts.models import Role, User
 from sirene.cases import services
 from sirene.cases.models import Case, Status
 from sirene.core import clock
+from sirene.flows import cases as case_flows
+from sirene.flows import intake as intake_flow
 
 TEAM = [
     ("lea", "Lea", Role.AGENT),
@@ -253,7 +255,7 @@ def load(stdout: Any) -> None:
     created = 0
     for i, (subject, body, category, attributes) in enumerate(SINGLE_CASES):
         age = dt.timedelta(hours=rng.uniform(6, 14 * 24))
-        result = services.intake(
+        result = intake_flow.report_case(
             services.IntakeData(
                 source="demo",
                 external_id=f"single-{i}",
@@ -276,18 +278,18 @@ def load(stdout: Any) -> None:
             continue
         services.assign(case, owner, actor=owner)
         if roll < 0.45:
-            services.change_status(case, Status.WAITING, actor=owner, note="Rückfrage an Kundin gestellt.")
+            case_flows.change_status(case, Status.WAITING, actor=owner, note="Rückfrage an Kundin gestellt.")
         elif roll < 0.6:
-            services.change_status(case, Status.OPEN_QUESTION, actor=owner, note="An Technik weitergegeben.")
+            case_flows.change_status(case, Status.OPEN_QUESTION, actor=owner, note="An Technik weitergegeben.")
         elif roll < 0.9:
-            services.change_status(
+            case_flows.change_status(
                 case,
                 Status.SOLVED,
                 actor=owner,
                 note="Browser-Cache geleert und neu eingeloggt, danach ging es wieder.",
             )
     for j, (subject, body) in enumerate(BURST):
-        result = services.intake(
+        result = intake_flow.report_case(
             services.IntakeData(
                 source="demo",
                 external_id=f"burst-{j}",

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -203,9 +203,28 @@ def iter_rows(text: str) -> Iterator[tuple[int, list[str]]]:
         yield reader.line_num, row
 
 
+class ReportFn(Protocol):
+    def __call__(
+        self, data: services.IntakeData, *, actor: User | None = ..., actor_label: str = ...
+    ) -> services.IntakeResult: ...
+
+
+class ChangeStatusFn(Protocol):
+    def __call__(
+        self, case: Case, status: str, *, actor: User | None, actor_label: str = ..., note: str = ...
+    ) -> Case: ...
+
+
 def import_csv(
-    path: Path, *, actor: User | None = None, progress: Callable[[int], None] | None = None
+    path: Path,
+    *,
+    report_case: ReportFn,
+    change_status: ChangeStatusFn,
+    actor: User | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
+    """Import the spreadsheet export. `report_case` / `change_status` store a row and move its status
+    (the flows pass theirs, `sirene.flows.intake.import_csv`, so rows are analysed like any report)."""
     text = _read_text(path)
     rows = iter_rows(text)
     report = ImportReport()
@@ -229,7 +248,7 @@ def import_csv(
         if not any(cell.strip() for cell in row):
             continue
         try:
-            outcome = _import_row(line, row, mapping, users, actor)
+            outcome = _import_row(line, row, mapping, users, actor, report_case, change_status)
         except services.IntakeError as exc:
             report.errors.append(RowError(line, exc.field, exc.message))
         except _RowProblem as exc:
@@ -263,7 +282,13 @@ def _cell(row: list[str], mapping: dict[str, int], name: str) -> str:
 
 
 def _import_row(
-    line: int, row: list[str], mapping: dict[str, int], users: dict[str, User], actor: User | None
+    line: int,
+    row: list[str],
+    mapping: dict[str, int],
+    users: dict[str, User],
+    actor: User | None,
+    report_case: ReportFn,
+    change_status: ChangeStatusFn,
 ) -> str:
     get = lambda name: _cell(row, mapping, name)  # noqa: E731
     received = None
@@ -307,18 +332,23 @@ def _import_row(
         raw_payload={"import": {"line": line, "row": row}},
     )
     with transaction.atomic():
-        result = services.intake(data, actor=actor, actor_label="import")
+        result = report_case(data, actor=actor, actor_label="import")
         if not result.tracked:
             return result.reason
         assert result.case is not None
-        changed = _apply_state(result.case, status, owner, get("solution"), actor)
+        changed = _apply_state(result.case, status, owner, get("solution"), actor, change_status)
     if result.created:
         return "created"
     return "updated" if changed else "unchanged"
 
 
 def _apply_state(
-    case: Case, status: Status | None, owner: User | None, solution: str, actor: User | None
+    case: Case,
+    status: Status | None,
+    owner: User | None,
+    solution: str,
+    actor: User | None,
+    change_status: ChangeStatusFn,
 ) -> bool:
     changed = False
     case.refresh_from_db()
@@ -326,7 +356,7 @@ def _apply_state(
         services.assign(case, owner, actor=actor, actor_label="import")
         changed = True
     if status is not None and case.status != status:
-        services.change_status(
+        change_status(
             case, status, actor=actor, actor_label="import", note=solution if status == Status.SOLVED else ""
         )
         changed = True

@@ -1,4 +1,8 @@
-"""Every write to cases and customers goes through here (views, API, import and webhooks stay thin)."""
+"""Every write to cases and customers goes through here (views, API, import and webhooks stay thin).
+
+This module only stores, validates and audits: analysis after intake (`sirene.flows.intake`) and the
+holding reply after a status change (`sirene.flows.cases`) are the flows' business.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from sirene.accounts.models import User
 from sirene.cases.categorize import guess_category
 from sirene.cases.models import Case, CaseEvent, Category, Customer, Reproduced, Status
 from sirene.core import clock
+from sirene.core.errors import FieldError
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +29,8 @@ MAX_BODY = 200_000
 MAX_TAGS = 50
 
 
-class IntakeError(ValueError):
+class IntakeError(FieldError):
     """Bad input for intake; `field` names the offending field (dotted path)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass
@@ -210,7 +210,7 @@ def record(
 
 
 def intake(data: IntakeData, *, actor: User | None = None, actor_label: str = "api") -> IntakeResult:
-    """Turn one report into a tracked case.
+    """Turn one report into a tracked case (stored only: `flows.intake.report_case` also analyses it).
 
     Idempotent on (source, external_id): a second delivery returns the existing case unchanged.
     Reports tagged as application/user errors are refused and nothing is stored.
@@ -235,9 +235,6 @@ def intake(data: IntakeData, *, actor: User | None = None, actor_label: str = "a
         # Two deliveries of the same report raced; the other one won.
         case = Case.objects.get(source=data.source.strip(), external_id=data.external_id.strip())
         return IntakeResult(case=case, created=False, tracked=True)
-    from sirene.cases import pipeline
-
-    pipeline.analyse(case)
     return IntakeResult(case=case, created=True, tracked=True)
 
 
@@ -331,7 +328,6 @@ def change_status(
         raise IntakeError("status", f"{status!r} is not one of: {', '.join(Status.values)}") from None
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
-        old_status = case.status
         if not _change(case, "status", new_status, actor, actor_label):
             return case
         fields = ["status"]
@@ -348,9 +344,6 @@ def change_status(
             _change(case, "owner", actor, actor, actor_label)
             fields.append("owner")
         _save(case, fields)
-        from sirene.helpdesk import services as helpdesk
-
-        helpdesk.on_case_status_changed(case, old_status, new_status)
     return case
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import uuid
-from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -20,6 +18,8 @@ from sirene.accounts.models import User
 from sirene.cases import services
 from sirene.cases.api import filter_cases
 from sirene.cases.models import Case, Category, Customer, Reproduced, Status
+from sirene.flows import cases as case_flows
+from sirene.flows import intake as intake_flow
 
 SORTS = {
     "received": "received_at",
@@ -31,8 +31,6 @@ SORTS = {
     "id": "id",
     "-id": "-id",
 }
-# Domains that add a panel to the case page (each has panels.py and templates/<app>/case_panel.html).
-PANEL_APPS = ["incidents", "knowledge", "troubleshooting", "helpdesk"]
 
 
 def _user(request: HttpRequest) -> User:
@@ -86,16 +84,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _panels(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
-    panels = []
-    for app in PANEL_APPS:
-        module = importlib.import_module(f"sirene.{app}.panels")
-        context = module.case_panel_context(request, case)
-        if context is not None:
-            panels.append({"template": f"{app}/case_panel.html", "context": context})
-    return panels
-
-
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case.objects.select_related("customer", "owner"), pk=case_id)
@@ -113,7 +101,6 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "reproduced_choices": Reproduced.choices,
             "users": User.objects.filter(is_active=True).order_by("username"),
             "other_cases": other_cases,
-            "panels": _panels(request, case),
         },
     )
 
@@ -149,7 +136,7 @@ def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
     try:
-        services.change_status(
+        case_flows.change_status(
             case, request.POST.get("status", ""), actor=_user(request), note=request.POST.get("note", "")
         )
     except services.IntakeError as exc:
@@ -221,7 +208,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
         external = data["helpdesk_id"].strip()
         source = "groove" if external else "web"
         try:
-            result = services.intake(
+            result = intake_flow.report_case(
                 services.IntakeData(
                     source=source,
                     external_id=external or uuid.uuid4().hex,

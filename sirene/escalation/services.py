@@ -1,9 +1,11 @@
-"""Escalation: every write of this domain. Incident lifecycle events arrive here as plain calls
-(`on_incident_opened/acknowledged/resolved`); the worker half lives in `worker.py`."""
+"""Escalation: every write of this domain. The incident flows (`sirene.flows.incidents`) call
+`start_run` / `stop_run` / `finish_run` when an incident opens, is acknowledged or is resolved; the
+worker half lives in `worker.py`."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +13,7 @@ from django.db import transaction
 
 from sirene.accounts.models import User
 from sirene.core import clock
+from sirene.core.errors import FieldError
 from sirene.escalation import engine, messages
 from sirene.escalation.models import (
     Absence,
@@ -36,11 +39,8 @@ FACEBOOK_REPLY = (
 DEFAULT_POLICY_NAME = "Standard"
 
 
-class EscalationError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class EscalationError(FieldError):
+    """Bad input for this domain; `field` names the offending field."""
 
 
 # --- policies -------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ def preview(
 # --- incident lifecycle ---------------------------------------------------------------------
 
 
-def on_incident_opened(incident: Incident) -> None:
+def start_run(incident: Incident) -> None:
     """Start the escalation run for a newly opened incident (policy frozen into the run)."""
     if Run.objects.filter(incident=incident).exists():
         return
@@ -224,7 +224,7 @@ def _queue(run: Run, kind: str, target: str, text: str) -> Attempt:
     return attempt
 
 
-def on_incident_acknowledged(incident: Incident) -> None:
+def stop_run(incident: Incident) -> None:
     """Stop further escalation steps and update the Slack message (through the worker, as an Attempt)."""
     run = Run.objects.filter(incident=incident).first()
     if run is None:
@@ -240,7 +240,7 @@ def on_incident_acknowledged(incident: Incident) -> None:
     _queue(run, AttemptKind.SLACK_UPDATE, run.slack_channel, messages.acknowledged_text(incident))
 
 
-def on_incident_resolved(incident: Incident) -> None:
+def finish_run(incident: Incident) -> None:
     """Post the final status update and mark the siren message resolved."""
     run = Run.objects.filter(incident=incident).first()
     if run is None:
@@ -305,8 +305,17 @@ def run_for_message(channel: str, ts: str) -> Run | None:
     return runs.filter(slack_channel=channel).first() or runs.first()
 
 
-def acknowledge_from_slack(run: Run, slack_user_id: str, how: str) -> bool:
-    """A button, reaction or thread reply on the siren message: the single ack path of incidents."""
+@dataclass(frozen=True)
+class Acknowledger:
+    """Who acknowledged, as the incident flow records it."""
+
+    user: User | None
+    label: str
+
+
+def slack_acknowledger(slack_user_id: str) -> Acknowledger:
+    """The person behind a button, reaction or thread reply on the siren message (the Slack hook then
+    calls `flows.incidents.acknowledge`)."""
     person = (
         Person.objects.filter(slack_user_id=slack_user_id).select_related("user").first()
         if slack_user_id
@@ -316,7 +325,7 @@ def acknowledge_from_slack(run: Run, slack_user_id: str, how: str) -> bool:
         User.objects.filter(slack_user_id=slack_user_id).first() if slack_user_id else None
     )
     label = person.name if person else (user.display_name() if user else slack_user_id or "Slack")
-    return incidents.acknowledge(run.incident, user=user, label=label, via=f"slack {how}")
+    return Acknowledger(user=user, label=label)
 
 
 # --- people -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from sirene.escalation.models import (
     StepKind,
     Task,
 )
+from sirene.flows import incidents as incident_flows
 from sirene.incidents.models import Incident
 
 
@@ -255,10 +256,8 @@ def status_update(request: HttpRequest, incident_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse:
-    from sirene.incidents import services as incidents
-
     incident = get_object_or_404(Incident, pk=incident_id)
-    if incidents.acknowledge(incident, user=_user(request), via="web"):
+    if incident_flows.acknowledge(incident, user=_user(request), via="web"):
         messages.success(request, _("Acknowledged: the escalation stops."))
     else:
         messages.info(request, _("This incident was already acknowledged."))

@@ -17,12 +17,14 @@ import logging
 import os
 import socket
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 
+from sirene.accounts.models import User
 from sirene.core import clock
 from sirene.escalation import engine, messages
 from sirene.escalation.models import (
@@ -37,9 +39,9 @@ from sirene.escalation.models import (
 )
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident, IncidentStatus
-from sirene.integrations.base import IntegrationError
-from sirene.integrations.slack import chat_transport
-from sirene.integrations.twilio import FINAL_STATUSES, gather_twiml, phone_transport
+from sirene.integrations.base import IntegrationError, PermanentError, TransientError
+from sirene.integrations.registry import chat_transport, phone_transport
+from sirene.integrations.twilio import FINAL_STATUSES, gather_twiml
 
 log = logging.getLogger("sirene.escalation")
 
@@ -328,8 +330,6 @@ def _perform(attempt: Attempt) -> tuple[str, str, str]:
     if attempt.kind == AttemptKind.CALL:
         phone = phone_transport()
         if not attempt.target:
-            from sirene.integrations.base import PermanentError
-
             raise PermanentError("no phone number for this person", provider=phone.name)
         base = settings.PUBLIC_URL
         twiml = gather_twiml(attempt.text, f"{base}/hooks/twilio/gather?attempt={attempt.pk}")
@@ -356,8 +356,6 @@ def _perform(attempt: Attempt) -> tuple[str, str, str]:
                 kind=AttemptKind.SLACK_POST, status__in=[AttemptStatus.PENDING, AttemptStatus.SENDING]
             ).exists():
                 # The siren itself is still waiting (e.g. rate limited): update it once it is out.
-                from sirene.integrations.base import TransientError
-
                 raise TransientError("the Slack message is not posted yet", retry_after=5, provider=chat.name)
             return chat.name, "", "no message to update"
         chat.update_message(
@@ -510,8 +508,19 @@ def apply_call_status(attempt_id: int, call_sid: str, call_status: str, answered
     return True
 
 
-def apply_keypress(attempt_id: int, call_sid: str, digits: str) -> bool:
-    """Gather digits. Only "1" is an answer; it acknowledges the incident (first ack wins)."""
+@dataclass(frozen=True)
+class Keypress:
+    """A recorded keypress; `answered` when it was a (first) "1": the Twilio hook then acknowledges
+    `incident` through `flows.incidents.acknowledge` (first ack wins), as `user` / `label`."""
+
+    answered: bool
+    incident: Incident | None = None
+    user: User | None = None
+    label: str = ""
+
+
+def apply_keypress(attempt_id: int, call_sid: str, digits: str) -> Keypress:
+    """Gather digits: record them on the call attempt. Only "1" is an answer."""
     now = clock.now()
     with transaction.atomic():
         attempt = (
@@ -520,23 +529,22 @@ def apply_keypress(attempt_id: int, call_sid: str, digits: str) -> bool:
             .first()
         )
         if attempt is None or (attempt.provider_id and attempt.provider_id != call_sid):
-            return False
+            return Keypress(answered=False)
         if digits != "1":
             Attempt.objects.filter(pk=attempt.pk).update(digits=digits[:10])
-            return False
+            return Keypress(answered=False)
         changed = (
             Attempt.objects.filter(pk=attempt.pk)
             .exclude(status=AttemptStatus.ANSWERED)
             .update(status=AttemptStatus.ANSWERED, digits="1", finished_at=now, provider_id=call_sid)
         )
         if not changed:
-            return False
-        person = attempt.person
-        incidents.acknowledge(
-            attempt.run.incident,
-            user=person.user if person else None,
-            label=attempt.person_name,
-            via="phone",
-        )
+            return Keypress(answered=False)
         Run.objects.filter(pk=attempt.run_id).update(next_action_at=now)
-    return True
+    person = attempt.person
+    return Keypress(
+        answered=True,
+        incident=attempt.run.incident,
+        user=person.user if person else None,
+        label=attempt.person_name,
+    )

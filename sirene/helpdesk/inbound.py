@@ -3,6 +3,8 @@
 Nothing in a webhook body is trusted: it only says which ticket (or message) to look at, and the API's
 version of that ticket decides. A ticket tagged with settings.TECH_TAG becomes a case through
 `cases.services.intake` (idempotent on the ticket number; the application-error tag is refused there).
+The case is stored only; the worker's next `flows.intake.analyse_pending` analyses it (and `sync-groove`
+runs that itself when it is done).
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from sirene.cases.models import Case, CaseEvent
 from sirene.core import clock
 from sirene.helpdesk.models import CachedTicket, CustomerTicketsFetch, DeliveryProgress, SyncCursor
 from sirene.integrations import groove
-from sirene.integrations.base import IntegrationError
-from sirene.integrations.helpdesk import Helpdesk, Message, Ticket, helpdesk_client
+from sirene.integrations.base import Helpdesk, IntegrationError, Message, Ticket
 from sirene.integrations.models import WebhookDelivery
+from sirene.integrations.registry import helpdesk_client
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +168,7 @@ def reflect_closed(ticket: Ticket) -> bool:
     return True
 
 
-# -- webhook deliveries (stored by integrations.groove_hooks, processed here by the worker) ---------
+# -- webhook deliveries (stored by sirene.hooks.groove, processed here by the worker) ---------
 
 
 def process_delivery(delivery: WebhookDelivery, client: Helpdesk) -> str:

@@ -18,14 +18,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from sirene.accounts.models import User
+from sirene.cases import services as cases
 from sirene.cases.models import Case, CaseEvent, Customer, Status
 from sirene.core import clock
 from sirene.core.env import env_float
+from sirene.core.errors import FieldError
 from sirene.helpdesk import replies
+from sirene.helpdesk.inbound import customer_tickets
 from sirene.helpdesk.models import CustomerReply, DelayState, ReplyAttempt, ReplyKind, ReplyStatus
+from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident, IncidentStatus
-from sirene.integrations.base import IntegrationError
-from sirene.integrations.helpdesk import Helpdesk, helpdesk_client
+from sirene.integrations.base import Helpdesk, IntegrationError
+from sirene.integrations.models import OutboxMessage
+from sirene.integrations.registry import chat_transport, helpdesk_client
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +42,8 @@ RETRY_BASE_SECONDS = 60.0
 CLAIM_SECONDS = 120.0
 
 
-class ReplyError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class ReplyError(FieldError):
+    """Bad input for this domain; `field` names the offending field."""
 
 
 def delay_notice_hours() -> float:
@@ -108,10 +110,10 @@ def queue_reply(
     return reply, True
 
 
-# -- hooks called by other domains -----------------------------------------------------------------
+# -- called by the flows (sirene.flows.cases / sirene.flows.incidents) ------------------------------
 
 
-def on_case_status_changed(case: Case, old: str, new: str) -> None:
+def queue_holding_reply_if_entered(case: Case, old: str, new: str) -> None:
     """Called after a case's status changed (inside its transaction).
 
     Entering "open question" queues the holding reply, once per case however often the status flips.
@@ -119,8 +121,6 @@ def on_case_status_changed(case: Case, old: str, new: str) -> None:
     if new == Status.OPEN_QUESTION and old != Status.OPEN_QUESTION:
         reply, created = queue_reply(ReplyKind.HOLDING, case)
         if created and reply is not None:
-            from sirene.cases import services as cases
-
             cases.record(
                 case,
                 CaseEvent.Kind.SYSTEM,
@@ -130,10 +130,8 @@ def on_case_status_changed(case: Case, old: str, new: str) -> None:
             )
 
 
-def on_incident_resolved(incident: Incident) -> None:
+def queue_resolution_replies(incident: Incident) -> None:
     """Queue the resolution reply to every linked customer's ticket (exactly once per ticket)."""
-    from sirene.incidents import services as incidents
-
     queued = without_ticket = 0
     for case in incidents.linked_cases(incident):
         reply, created = queue_reply(ReplyKind.RESOLUTION, case, incident=incident)
@@ -199,8 +197,6 @@ def send_delay_notice(
     if incident is not None:
         if incident.status == IncidentStatus.RESOLVED:
             raise ReplyError("incident", "is already resolved")
-        from sirene.incidents import services as incidents
-
         targets = list(incidents.linked_cases(incident))
     else:
         assert case is not None
@@ -215,14 +211,10 @@ def send_delay_notice(
     if state.notified_at is None:
         DelayState.objects.filter(pk=state.pk).update(notified_at=clock.now())
     if incident is not None:
-        from sirene.incidents import services as incidents
-
         incidents.add_event(
             incident, "delay_notice", f"Delay notice queued for {queued} ticket(s)", actor=user
         )
     elif case is not None:
-        from sirene.cases import services as cases
-
         cases.record(case, CaseEvent.Kind.SYSTEM, actor=user, message="Delay notice queued for the customer")
     return queued
 
@@ -315,8 +307,6 @@ def _send_one(reply: CustomerReply, client: Helpdesk) -> None:
 
 
 def _after_sent(reply: CustomerReply, client: Helpdesk) -> None:
-    from sirene.cases import services as cases
-
     where = (
         f"Groove #{reply.ticket_number}" if client.configured else f"outbox (Groove #{reply.ticket_number})"
     )
@@ -371,8 +361,6 @@ def remind_delays(limit: int = 50) -> int:
                 f"{settings.PUBLIC_URL}{incident.get_absolute_url()}",
             )
             DelayState.objects.filter(incident=incident).update(reminded_via=via)
-            from sirene.incidents import services as incidents
-
             incidents.add_event(
                 incident,
                 "delay_reminder",
@@ -391,8 +379,6 @@ def remind_delays(limit: int = 50) -> int:
             continue
         via = _remind(case.owner, f"#{case.pk} „{case.subject}“", case_url(case))
         DelayState.objects.filter(case=case).update(reminded_via=via)
-        from sirene.cases import services as cases
-
         cases.record(
             case,
             CaseEvent.Kind.SYSTEM,
@@ -418,16 +404,10 @@ def _remind(owner: User | None, what: str, url: str) -> str:
     slack_id = getattr(owner, "slack_user_id", "") if owner is not None else ""
     if slack_id:
         try:
-            from sirene.integrations import slack
-
-            slack.chat_transport().send_dm(slack_id, text)
+            chat_transport().send_dm(slack_id, text)
             return "slack"
-        except (ImportError, AttributeError):
-            pass  # Slack DMs are not available in this build: the outbox below shows the reminder.
         except IntegrationError as exc:
             log.warning("delay reminder DM failed: %s", exc)
-    from sirene.integrations.models import OutboxMessage
-
     OutboxMessage.objects.create(
         channel=OutboxMessage.Channel.SLACK,
         kind="dm",
@@ -442,8 +422,6 @@ def open_tickets_for(customer: Customer) -> list[dict[str, Any]]:
     """The customer's open helpdesk tickets from the cache (the troubleshooting workspace's joint view)."""
     if not customer.email:
         return []
-    from sirene.helpdesk.inbound import customer_tickets
-
     return [
         {"number": t.number, "title": t.title, "state": t.state, "url": t.url, "updated_at": t.remote_updated_at}
         for t in customer_tickets(customer.email)

@@ -8,10 +8,11 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja import Status as HttpStatus
-from ninja.errors import HttpError
 
 from sirene.accounts.models import User
 from sirene.cases.models import Case
+from sirene.core.errors import FieldError
+from sirene.flows import incidents as incident_flows
 from sirene.incidents import services
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
 
@@ -47,11 +48,8 @@ class SplitIn(Schema):
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a service; its IncidentError becomes a 422 that names the field."""
-    try:
-        return fn(*args, **kwargs)
-    except services.IncidentError as exc:
-        raise HttpError(422, f"{exc.field}: {exc.message}") from None
+    """Run a service (its IncidentError is a FieldError: the API answers 422 naming the field)."""
+    return fn(*args, **kwargs)
 
 
 def _user(request: HttpRequest) -> User | None:
@@ -130,7 +128,7 @@ def list_incidents(request: HttpRequest, status: str | None = None, limit: int =
     qs = Incident.objects.all()
     if status:
         if status not in IncidentStatus.values:
-            raise HttpError(422, f"status: {status!r} is not one of: {', '.join(IncidentStatus.values)}")
+            raise FieldError("status", f"{status!r} is not one of: {', '.join(IncidentStatus.values)}")
         qs = qs.filter(status=status)
     limit = max(1, min(limit, 500))
     return {"count": qs.count(), "results": [incident_to_dict(i) for i in qs[:limit]]}
@@ -141,9 +139,9 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
     cases = list(Case.objects.filter(pk__in=payload.case_ids))
     missing = set(payload.case_ids) - {c.pk for c in cases}
     if missing:
-        raise HttpError(422, f"case_ids: unknown case ids {sorted(missing)}")
+        raise FieldError("case_ids", f"unknown case ids {sorted(missing)}")
     incident = _call(
-        services.open_incident,
+        incident_flows.open_incident,
         title=payload.title,
         description=payload.description,
         category=payload.category,
@@ -164,15 +162,15 @@ def merge_group(request: HttpRequest, group_id: int, payload: MergeIn) -> dict[s
     source = get_object_or_404(ProblemGroup, pk=group_id)
     target = ProblemGroup.objects.filter(pk=payload.into).first()
     if target is None:
-        raise HttpError(422, f"into: unknown group {payload.into}")
-    return group_to_dict(_call(services.merge_groups, source, target, user=_user(request)))
+        raise FieldError("into", f"unknown group {payload.into}")
+    return group_to_dict(_call(incident_flows.merge_groups, source, target, user=_user(request)))
 
 
 @router.post("/groups/{group_id}/split")
 def split_group(request: HttpRequest, group_id: int, payload: SplitIn) -> dict[str, Any]:
     group = get_object_or_404(ProblemGroup, pk=group_id)
     cases = list(Case.objects.filter(pk__in=payload.case_ids))
-    return group_to_dict(_call(services.split_group, group, cases, user=_user(request)))
+    return group_to_dict(_call(incident_flows.split_group, group, cases, user=_user(request)))
 
 
 @router.post("/cases/{case_id}/group")
@@ -180,8 +178,8 @@ def move_case(request: HttpRequest, case_id: int, payload: MoveIn) -> dict[str, 
     case = get_object_or_404(Case, pk=case_id)
     target = ProblemGroup.objects.filter(pk=payload.group_id).first()
     if target is None:
-        raise HttpError(422, f"group_id: unknown group {payload.group_id}")
-    membership = _call(services.move_case, case, target, user=_user(request))
+        raise FieldError("group_id", f"unknown group {payload.group_id}")
+    membership = _call(incident_flows.move_case, case, target, user=_user(request))
     return group_to_dict(membership.group)
 
 
@@ -193,7 +191,7 @@ def get_incident(request: HttpRequest, incident_id: int) -> dict[str, Any]:
 @router.post("/{incident_id}/ack")
 def ack_incident(request: HttpRequest, incident_id: int) -> Any:
     incident = get_object_or_404(Incident, pk=incident_id)
-    changed = services.acknowledge(incident, user=_user(request), via="api")
+    changed = incident_flows.acknowledge(incident, user=_user(request), via="api")
     body = incident_to_dict(incident, detail=True)
     body["changed"] = changed
     return body
@@ -202,7 +200,7 @@ def ack_incident(request: HttpRequest, incident_id: int) -> Any:
 @router.post("/{incident_id}/resolve", response={200: dict, 409: dict})
 def resolve_incident(request: HttpRequest, incident_id: int, payload: ResolveIn) -> Any:
     incident = get_object_or_404(Incident, pk=incident_id)
-    if not _call(services.resolve, incident, resolution=payload.resolution, user=_user(request)):
+    if not _call(incident_flows.resolve, incident, resolution=payload.resolution, user=_user(request)):
         return HttpStatus(409, {"detail": "already resolved", **incident_to_dict(incident, detail=True)})
     return incident_to_dict(incident, detail=True)
 

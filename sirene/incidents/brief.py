@@ -30,8 +30,8 @@ import numpy as np
 from scipy.stats import fisher_exact
 
 from sirene.cases.attributes import extract_attributes, extract_error_codes
+from sirene.cases.embedding import case_vector
 from sirene.cases.models import Case
-from sirene.cases.pipeline import case_vector
 from sirene.core import clock
 
 MIN_SUPPORT = 3

@@ -9,6 +9,7 @@ from typing import Any
 
 from sirene.cases.models import Case, Category
 from sirene.core import clock
+from sirene.flows import incidents as incident_flows
 from sirene.incidents import services
 from sirene.incidents.models import Incident
 
@@ -22,17 +23,17 @@ def load(stdout: Any = None) -> None:
         clock.set_now(now - timedelta(days=6))
         try:
             cases = list(Case.objects.filter(category=Category.CHECKOUT).order_by("received_at")[:3])
-            incident = services.open_incident(
+            incident = incident_flows.open_incident(
                 title=PAST_TITLE,
                 description="Von Hand eröffnet: mehrere Kundinnen meldeten abgebrochene PayPal-Zahlungen.",
                 category=Category.CHECKOUT,
                 cases=cases,
             )
             clock.set_now(now - timedelta(days=6) + timedelta(minutes=12))
-            services.acknowledge(incident, label="Tara", via="demo")
+            incident_flows.acknowledge(incident, label="Tara", via="demo")
             services.set_test_check(incident, "yes", "Im Testkonto mit PayPal-Sandbox nachgestellt.")
             clock.set_now(now - timedelta(days=6) + timedelta(hours=2))
-            services.resolve(
+            incident_flows.resolve(
                 incident, resolution="Zahlungsanbieter hatte eine Störung; seit 14:10 Uhr behoben."
             )
         finally:

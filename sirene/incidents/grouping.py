@@ -6,7 +6,8 @@ module feeds it from the database and writes the result back:
 * candidates: live groups active within CANDIDATE_DAYS; their raw-mean centroids and up to
   `max_members` recent member vectors are stored on the group row as float32 bytes;
 * a confirmed known problem (knowledge base) is the strongest signal: the case joins the group
-  anchored to that known problem, whatever the wording;
+  anchored to that known problem, whatever the wording (the caller passes its key: the intake flow
+  asks `knowledge.services.match`, so this module never imports the knowledge base);
 * the category is a softer one: customers describe one login failure in very different words,
   so a group of the same (non-"other") category is accepted with a threshold lowered by
   CATEGORY_BONUS; only if no such group fits are groups of other categories considered.
@@ -26,11 +27,10 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from django.db import transaction
 
 from sirene.cases.attributes import extract_error_codes
+from sirene.cases.embedding import case_vector
 from sirene.cases.models import Case, Category
-from sirene.cases.pipeline import case_vector
 from sirene.core import clock
 from sirene.incidents.models import GroupMembership, ProblemGroup
 from sirene.similarity import (
@@ -51,8 +51,6 @@ CATEGORY_BONUS = float(os.environ.get("SIRENE_GROUP_CATEGORY_BONUS", "0.10"))
 CODE_BONUS = 0.08
 MAX_BONUS = max(0.12, CATEGORY_BONUS)
 MAX_CODES = 10
-# A knowledge-base match this sure counts like an agent's confirmation.
-KNOWN_PROBLEM_CONFIDENCE = 0.9
 
 
 def _vec(blob: Any) -> np.ndarray | None:
@@ -71,28 +69,6 @@ def _rows(blob: Any, dim: int) -> np.ndarray | None:
 def group_title(case: Case) -> str:
     title = (case.subject or case.clean_text or case.body).strip().splitlines()
     return (title[0] if title else "")[:300] or f"#{case.pk}"
-
-
-def confirmed_known_problem(case: Case) -> str:
-    """Key of the known problem this case is confirmed (or matched with high confidence) to, else ""."""
-    try:
-        from sirene.knowledge import services as knowledge
-
-        # A savepoint: a failing knowledge query must not poison the intake transaction.
-        with transaction.atomic():
-            suggestions = knowledge.suggestions_for(case)
-    except Exception:  # the knowledge base must never stop grouping
-        log.exception("knowledge suggestions failed for case %s", case.pk)
-        return ""
-    for s in suggestions or []:
-        if not isinstance(s, dict):
-            continue
-        confirmed = s.get("state") == "confirmed" or s.get("confirmed") is True
-        confident = float(s.get("confidence") or 0.0) >= KNOWN_PROBLEM_CONFIDENCE
-        key = s.get("known_problem_id")
-        if key is not None and (confirmed or confident):
-            return str(key)[:100]
-    return ""
 
 
 def _centroids(groups: list[tuple[Any, ...]], dim: int) -> np.ndarray:
@@ -126,10 +102,8 @@ def choose(
 ) -> tuple[int | None, float, str]:
     """(group id or None, score, how) for a new case, without writing anything.
 
-    `known`: the case's confirmed known problem when the caller already asked the knowledge base.
+    `known`: the key of the case's confirmed (or surely matched) known problem, "" / None for none.
     """
-    if known is None:
-        known = confirmed_known_problem(case)
     if known:
         gid = (
             ProblemGroup.objects.filter(known_problem_key=known, merged_into__isnull=True)
@@ -221,16 +195,17 @@ def _push_member(group: ProblemGroup, vector: np.ndarray, params: GroupingParams
     group.recent_vectors = stacked[-params.max_members :].astype(np.float32).tobytes()
 
 
-def assign(case: Case, params: GroupingParams = DEFAULT_GROUPING) -> GroupMembership:
-    """Put a new case into its problem group (caller holds a transaction). Idempotent per case."""
+def assign(case: Case, params: GroupingParams = DEFAULT_GROUPING, *, known: str = "") -> GroupMembership:
+    """Put a new case into its problem group (caller holds a transaction). Idempotent per case.
+
+    `known`: the key of the known problem the knowledge base is sure of ("" for none)."""
     existing = GroupMembership.objects.filter(case=case).select_related("group").first()
     if existing is not None:
         return existing
     vector = case_vector(case)
     if vector is None:
         vector = np.zeros(0, dtype=np.float32)
-    # Asked once: the knowledge lookup is a good part of the per-case cost.
-    known = confirmed_known_problem(case) if len(vector) else ""
+    known = known if len(vector) else ""
     gid, score, how = (
         choose(case, vector, params, known=known) if len(vector) else (None, 0.0, GroupMembership.How.NEW)
     )

@@ -1,7 +1,7 @@
 """Critical incidents: grouping every new case, the detection rule, the brief, and the lifecycle
 (open → acknowledged → resolved) with its timeline.
 
-`on_new_case` (intake pipeline, inside its transaction) puts the case into a problem group
+`assign_and_evaluate` (the intake flow, inside its transaction) puts the case into a problem group
 (`grouping.assign`), then `evaluate` locks the group row and either links the case to the group's
 live incident (timeline: "case joined") or checks the rule of `rules.py` (more than N distinct
 customers in the window AND well above the group's usual rate) and opens one. For a new report in
@@ -12,14 +12,16 @@ the grouping keeps apart. Holding the group's
 row lock while counting and opening, plus the unique constraint "one live incident per group",
 is what keeps two workers from opening two incidents for the same group.
 
-`open_incident` is the ONE place an incident starts, and it emits the "incident opened" event
-as a plain service call to escalation (no signals), in the same transaction.
+`open_incident` is the ONE place an incident starts. This module never calls escalation or the
+helpdesk: `evaluate` returns an `Evaluation` saying whether it opened one, and `sirene.flows.incidents`
+starts the escalation run in the same transaction (while the group row lock is still held).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -28,11 +30,16 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 
 from sirene.accounts.models import User
-from sirene.cases.models import Case, Category
+from sirene.cases.models import Case, Category, Reproduced
+from sirene.cases.services import record
 from sirene.core import clock
-from sirene.incidents import brief as _brief  # noqa: F401  (loads scipy with this module, see brief.py)
-from sirene.incidents import rules as _rules  # noqa: F401
+from sirene.core.errors import FieldError
+from sirene.incidents import (
+    brief,  # (loads scipy with this module, see brief.py)
+    grouping,
+)
 from sirene.incidents.models import GroupMembership, Incident, IncidentEvent, IncidentStatus, ProblemGroup
+from sirene.incidents.rules import BASELINE_DAYS, decide, rule_for
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +48,16 @@ log = logging.getLogger(__name__)
 BRIEF_EVERY = 10
 
 
-class IncidentError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+@dataclass(frozen=True)
+class Evaluation:
+    """What `evaluate` did: the group's live incident (if any) and whether this call opened it."""
+
+    incident: Incident | None
+    opened: bool = False
+
+
+class IncidentError(FieldError):
+    """Bad input for this domain; `field` names the offending field."""
 
 
 def add_event(
@@ -97,9 +109,6 @@ def open_incident(
         incident.cases.add(*cases)
     add_event(incident, "opened", title, actor=opened_by, data={"origin": origin})
     refresh_brief(incident)
-    from sirene.escalation import services as escalation
-
-    escalation.on_incident_opened(incident)
     return incident
 
 
@@ -119,9 +128,6 @@ def acknowledge(incident: Incident, *, user: User | None = None, label: str = ""
         add_event(
             incident, "acknowledged", f"{incident.acknowledged_label} ({via})", actor=user, actor_label=label
         )
-        from sirene.escalation import services as escalation
-
-        escalation.on_incident_acknowledged(incident)
     return True
 
 
@@ -148,11 +154,6 @@ def resolve(incident: Incident, *, resolution: str, user: User | None = None) ->
                 acknowledged_at=incident.resolved_at, acknowledged_by=user, acknowledged_via="resolve"
             )
         add_event(incident, "resolved", incident.resolution, actor=user)
-        from sirene.escalation import services as escalation
-        from sirene.helpdesk import services as helpdesk
-
-        escalation.on_incident_resolved(incident)
-        helpdesk.on_incident_resolved(incident)
     return True
 
 
@@ -160,12 +161,14 @@ def linked_cases(incident: Incident) -> QuerySet[Case]:
     return incident.cases.select_related("customer").order_by("received_at", "id")
 
 
-def on_new_case(case: Case) -> None:
-    """Called by the intake pipeline for every new case (inside its transaction)."""
-    from sirene.incidents import grouping
+def assign_and_evaluate(case: Case, *, known_problem: str = "") -> Evaluation:
+    """Put a new case into its problem group and check the rule (the intake flow, inside its transaction).
 
-    membership = grouping.assign(case)
-    evaluate(membership.group, trigger=case, neighbourhood=True)
+    `known_problem`: the key of the known problem the knowledge base is sure of (see
+    `knowledge.services.match`), the strongest grouping signal; "" when there is none.
+    """
+    membership = grouping.assign(case, known=known_problem)
+    return evaluate(membership.group, trigger=case, neighbourhood=True)
 
 
 def incident_summary_for(case: Case) -> dict[str, Any] | None:
@@ -197,8 +200,6 @@ def _window_start(group: ProblemGroup, window_hours: float) -> Any:
 
 def usual_rate(group: ProblemGroup, window_start: Any, window_hours: float) -> float | None:
     """Distinct customers per window before the current one; None without a full window of history."""
-    from sirene.incidents.rules import BASELINE_DAYS
-
     window = timedelta(hours=window_hours)
     plain_start = clock.now() - window
     history_start = max(group.first_seen_at, plain_start - timedelta(days=BASELINE_DAYS))
@@ -216,8 +217,6 @@ def usual_rate(group: ProblemGroup, window_start: Any, window_hours: float) -> f
 
 def rate_facts(group: ProblemGroup) -> dict[str, Any]:
     """Counts and the rule decision for a group right now (shown in the brief and group page)."""
-    from sirene.incidents.rules import decide, rule_for
-
     rule = rule_for(group.category)
     start = _window_start(group, rule.window_hours)
     in_window = group.memberships.filter(received_at__gte=start, received_at__lte=clock.now())
@@ -240,8 +239,6 @@ def rate_facts(group: ProblemGroup) -> dict[str, Any]:
 
 
 def refresh_brief(incident: Incident) -> Incident:
-    from sirene.incidents import brief
-
     cases = list(linked_cases(incident))
     rate = rate_facts(incident.group) if incident.group_id else None  # type: ignore[arg-type]
     data = brief.build(cases, rate=rate)
@@ -375,7 +372,6 @@ def _young_neighbourhood(group: ProblemGroup, trigger: Case | None, since: Any) 
 
 def _absorb(group: ProblemGroup, sibling_ids: list[int]) -> None:
     """Merge young sibling groups into `group` (skipping any another worker holds right now)."""
-    from sirene.incidents import grouping
 
     locked = list(ProblemGroup.objects.select_for_update(skip_locked=True).filter(pk__in=sibling_ids))
     for sibling in locked:
@@ -388,9 +384,7 @@ def _absorb(group: ProblemGroup, sibling_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def evaluate(
-    group: ProblemGroup, trigger: Case | None = None, *, neighbourhood: bool = False
-) -> Incident | None:
+def evaluate(group: ProblemGroup, trigger: Case | None = None, *, neighbourhood: bool = False) -> Evaluation:
     """Link the trigger to the group's live incident, or open one when the rule fires.
 
     `neighbourhood`: also count the young groups linked to the trigger's report (new reports at
@@ -401,8 +395,7 @@ def evaluate(
     if live is not None:
         if trigger is not None:
             _link(live, trigger, "group")
-        return live
-    from sirene.incidents.rules import rule_for
+        return Evaluation(live)
 
     # Cheap pre-check (one count over the plain window, a superset of the real one): most cases
     # join quiet groups, and those need neither the baseline nor the resolved-incident lookups.
@@ -423,12 +416,12 @@ def evaluate(
             .count(),
         )
     if customers <= rule.threshold:
-        return None
+        return Evaluation(None)
     if siblings:
         _absorb(group, siblings)
     facts = rate_facts(group)
     if not facts["fire"]:
-        return None
+        return Evaluation(None)
     cases = list(
         Case.objects.filter(problem_membership__group=group, received_at__gte=facts["window_start"]).order_by(
             "received_at", "id"
@@ -444,13 +437,12 @@ def evaluate(
     )
     add_event(incident, "rule", facts["reason"], data={k: v for k, v in facts.items() if k != "window_start"})
     log.info("incident %s opened for group %s: %s", incident.pk, group.pk, facts["reason"])
-    return incident
+    return Evaluation(incident, opened=True)
 
 
 @transaction.atomic
 def set_test_check(incident: Incident, value: str, note: str = "", *, user: User | None = None) -> Incident:
     """The test-account check: reproduced yes / no / not tried, with a note."""
-    from sirene.cases.models import Reproduced
 
     if value not in Reproduced.values:
         raise IncidentError("reproduced", f"{value!r} is not one of: {', '.join(Reproduced.values)}")
@@ -469,20 +461,23 @@ def set_test_check(incident: Incident, value: str, note: str = "", *, user: User
 
 def _after_membership_change(
     group: ProblemGroup, case: Case | None, removed_from: ProblemGroup | None
-) -> None:
+) -> Evaluation:
     if removed_from is not None and case is not None:
         old_live = live_incident(removed_from)
         if old_live is not None and old_live.cases.filter(pk=case.pk).exists():
             old_live.cases.remove(case)
             add_event(old_live, "case_removed", f"#{case.pk} → G-{group.pk}", data={"case_id": case.pk})
             refresh_brief(old_live)
-    evaluate(group, trigger=case)
+    return evaluate(group, trigger=case)
 
 
 @transaction.atomic
-def move_case(case: Case, target: ProblemGroup, *, user: User | None = None) -> GroupMembership:
-    """Move a case to another problem group (the agent knows better than the similarity score)."""
-    from sirene.incidents import grouping
+def move_case(
+    case: Case, target: ProblemGroup, *, user: User | None = None
+) -> tuple[GroupMembership, Evaluation]:
+    """Move a case to another problem group (the agent knows better than the similarity score).
+
+    Returns the membership and the target's evaluation (the flow starts a run when it opened one)."""
 
     target = ProblemGroup.objects.select_for_update().get(pk=target.pk)
     if target.merged_into_id is not None:
@@ -492,23 +487,21 @@ def move_case(case: Case, target: ProblemGroup, *, user: User | None = None) -> 
         membership = grouping.assign(case)
     source = ProblemGroup.objects.select_for_update().get(pk=membership.group_id)
     if source.pk == target.pk:
-        return membership
+        return membership, Evaluation(live_incident(target))
     membership.group = target
     membership.how = GroupMembership.How.MOVED
     membership.save(update_fields=["group", "how"])
     grouping.rebuild(source)
     grouping.rebuild(target)
-    from sirene.cases.services import record
-
     record(case, "system", actor=user, message=f"problem group G-{source.pk} → G-{target.pk}")
-    _after_membership_change(target, case, source)
-    return membership
+    return membership, _after_membership_change(target, case, source)
 
 
 @transaction.atomic
-def merge_groups(source: ProblemGroup, target: ProblemGroup, *, user: User | None = None) -> ProblemGroup:
+def merge_groups(
+    source: ProblemGroup, target: ProblemGroup, *, user: User | None = None
+) -> tuple[ProblemGroup, Evaluation]:
     """Everything of `source` goes to `target`; a live incident of either carries on for both."""
-    from sirene.incidents import grouping
 
     if source.pk == target.pk:
         raise IncidentError("target", "cannot merge a group into itself")
@@ -536,15 +529,15 @@ def merge_groups(source: ProblemGroup, target: ProblemGroup, *, user: User | Non
         for case in moved_cases:
             _link(dst_live, case, "merged")
         refresh_brief(dst_live)
-    else:
-        evaluate(target)
-    return target
+        return target, Evaluation(dst_live)
+    return target, evaluate(target)
 
 
 @transaction.atomic
-def split_group(group: ProblemGroup, cases: list[Case], *, user: User | None = None) -> ProblemGroup:
+def split_group(
+    group: ProblemGroup, cases: list[Case], *, user: User | None = None
+) -> tuple[ProblemGroup, Evaluation]:
     """Take the given cases out of `group` into a new group (a different problem after all)."""
-    from sirene.incidents import grouping
 
     group = ProblemGroup.objects.select_for_update().get(pk=group.pk)
     ids = {c.pk for c in cases}
@@ -573,5 +566,4 @@ def split_group(group: ProblemGroup, cases: list[Case], *, user: User | None = N
                 live.cases.remove(m.case)
         add_event(live, "group_split", f"{len(members)} cases → G-{new.pk}", actor=user)
         refresh_brief(live)
-    evaluate(new)
-    return new
+    return new, evaluate(new)

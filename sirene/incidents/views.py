@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from sirene.accounts.models import User
 from sirene.cases.models import Case, Reproduced
 from sirene.core import clock
+from sirene.flows import incidents as incident_flows
 from sirene.incidents import charts, services
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
 
@@ -64,9 +65,6 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.select_related("group"), pk=incident_id)
-    from sirene.escalation.panels import incident_panel_context as escalation_panel
-    from sirene.helpdesk.panels import incident_panel_context as helpdesk_panel
-
     brief = incident.brief or {}
     thread = [
         {
@@ -91,8 +89,6 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
             "cases": services.linked_cases(incident)[:200],
             "chart": charts.incident_sparkline(times, clock.now(), label=incident.title),
             "reproduced_choices": Reproduced.choices,
-            "escalation_panel": escalation_panel(request, incident),
-            "helpdesk_panel": helpdesk_panel(request, incident),
         },
     )
 
@@ -101,7 +97,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_POST
 def incident_ack(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
-    if services.acknowledge(incident, user=_user(request), via="web"):
+    if incident_flows.acknowledge(incident, user=_user(request), via="web"):
         messages.success(request, _("Incident acknowledged."))
     else:
         messages.info(request, _("The incident was already acknowledged."))
@@ -113,7 +109,7 @@ def incident_ack(request: HttpRequest, incident_id: int) -> HttpResponse:
 def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     try:
-        done = services.resolve(incident, resolution=request.POST.get("resolution", ""), user=_user(request))
+        done = incident_flows.resolve(incident, resolution=request.POST.get("resolution", ""), user=_user(request))
     except services.IncidentError:
         messages.error(request, _("Please describe the resolution."))
         return _back(incident)
@@ -171,7 +167,7 @@ def group_merge(request: HttpRequest, group_id: int) -> HttpResponse:
     if target is None:
         return redirect(group)
     try:
-        services.merge_groups(group, target, user=_user(request))
+        incident_flows.merge_groups(group, target, user=_user(request))
     except services.IncidentError as exc:
         messages.error(request, str(exc))
         return redirect(group)
@@ -185,7 +181,7 @@ def group_split(request: HttpRequest, group_id: int) -> HttpResponse:
     group = get_object_or_404(ProblemGroup, pk=group_id)
     ids = [int(x) for x in request.POST.getlist("case") if x.isdigit()]
     try:
-        new = services.split_group(group, list(Case.objects.filter(pk__in=ids)), user=_user(request))
+        new = incident_flows.split_group(group, list(Case.objects.filter(pk__in=ids)), user=_user(request))
     except services.IncidentError as exc:
         messages.error(request, str(exc))
         return redirect(group)
@@ -200,7 +196,7 @@ def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
     target = _group_or_error(request, "group")
     if target is not None:
         try:
-            services.move_case(case, target, user=_user(request))
+            incident_flows.move_case(case, target, user=_user(request))
             messages.success(request, _("Case moved to another problem group."))
         except services.IncidentError as exc:
             messages.error(request, str(exc))

@@ -1,12 +1,13 @@
 """Known problems: every write to the knowledge base, matching new cases, and articles a customer read.
 
-Called by the intake pipeline (`on_new_case`), the cases API (`suggestions_for`, `similar_cases_for`)
+Called by the intake flow (`match`), the cases API (`suggestions_for`, `similar_cases_for`)
 and the troubleshooting workspace (`record_article_view`, `articles_read_by`,
 `create_from_documentation`).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,9 +20,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from sirene.accounts.models import User
+from sirene.cases import services as cases
+from sirene.cases.embedding import case_vector
 from sirene.cases.models import Case, CaseEvent, Category, Customer
-from sirene.cases.services import IntakeError
 from sirene.core import clock
+from sirene.core.errors import FieldError
 from sirene.knowledge import matching, neighbours
 from sirene.knowledge.models import (
     ArticleView,
@@ -33,6 +36,9 @@ from sirene.knowledge.models import (
     Suggestion,
     SuggestionState,
 )
+from sirene.similarity import clean_text
+
+log = logging.getLogger(__name__)
 
 MAX_TITLE = 300
 MAX_TEXT = 20_000
@@ -42,7 +48,7 @@ MAX_ARTICLES = 50
 MAX_ARTICLE = 500
 
 
-class KnowledgeError(IntakeError):
+class KnowledgeError(FieldError):
     """Bad input for the knowledge base; names the field (the API answers 422)."""
 
 
@@ -251,8 +257,6 @@ def create_from_documentation(
     created_by: User | None,
 ) -> KnownProblem:
     """One click in the troubleshooting workspace: a case's final documentation becomes a known problem."""
-    from sirene.similarity import clean_text
-
     phrasing = (
         clean_text(example_phrasing or "")[:MAX_PHRASING] or (example_phrasing or "").strip()[:MAX_PHRASING]
     )
@@ -278,16 +282,48 @@ def notify_changed() -> None:
 
 
 def _case_text(case: Case) -> tuple[str, Any]:
-    from sirene.cases.pipeline import case_vector
-    from sirene.similarity import clean_text
-
     clean = case.clean_text or clean_text(case.text)
     return clean, case_vector(case)
 
 
-def on_new_case(case: Case) -> None:
-    """Called by the intake pipeline for every new case (inside its transaction)."""
-    compute_suggestions(case)
+# A knowledge-base match this sure counts like an agent's confirmation (for grouping).
+KNOWN_PROBLEM_CONFIDENCE = 0.9
+
+
+@dataclass(frozen=True)
+class KnowledgeMatch:
+    """What the knowledge base knows about a new case: the stored match, and the key of the known
+    problem it is sure of ("" for none) — confirmed by an agent or matched with high confidence."""
+
+    case_match: CaseMatch
+    confident_key: str = ""
+
+
+def match(case: Case) -> KnowledgeMatch:
+    """The intake flow, for every new case (inside its transaction): store the suggestions and say
+    which known problem, if any, is sure enough to steer the grouping."""
+    stored = compute_suggestions(case)
+    return KnowledgeMatch(case_match=stored, confident_key=confident_known_problem(case))
+
+
+def confident_known_problem(case: Case) -> str:
+    """Key of the known problem this case is confirmed (or matched with high confidence) to, else ""."""
+    try:
+        # A savepoint: a failing knowledge query must not poison the intake transaction.
+        with transaction.atomic():
+            rows = list(
+                Suggestion.objects.filter(case=case)
+                .order_by("rank", "-confidence")
+                .values_list("known_problem_id", "state", "confidence")
+            )
+    except Exception:  # the knowledge base must never stop grouping
+        log.exception("knowledge suggestions failed for case %s", case.pk)
+        return ""
+    for known_problem_id, state, confidence in rows:
+        confirmed = state == SuggestionState.CONFIRMED
+        if known_problem_id is not None and (confirmed or float(confidence or 0.0) >= KNOWN_PROBLEM_CONFIDENCE):
+            return str(known_problem_id)[:100]
+    return ""
 
 
 @transaction.atomic
@@ -426,8 +462,6 @@ def suggestions_for(case: Case) -> list[dict[str, Any]]:
 
 def similar_cases_for(case: Case) -> list[dict[str, Any]]:
     """Similar past cases and how they were solved."""
-    from sirene.cases.pipeline import case_vector
-
     vector = case_vector(case)
     if vector is None:
         return []
@@ -457,8 +491,6 @@ def similar_cases_for(case: Case) -> list[dict[str, Any]]:
 @transaction.atomic
 def confirm_suggestion(suggestion: Suggestion, *, actor: User | None, actor_label: str = "") -> Suggestion:
     """The agent says "yes, it is this problem": the case's text becomes a new example phrasing."""
-    from sirene.cases import services as cases
-
     suggestion = (
         Suggestion.objects.select_for_update().select_related("case", "known_problem").get(pk=suggestion.pk)
     )
@@ -491,8 +523,6 @@ def confirm_suggestion(suggestion: Suggestion, *, actor: User | None, actor_labe
 @transaction.atomic
 def reject_suggestion(suggestion: Suggestion, *, actor: User | None, actor_label: str = "") -> Suggestion:
     """The agent says "not this problem"; a phrasing learnt from an earlier confirmation is taken back."""
-    from sirene.cases import services as cases
-
     suggestion = (
         Suggestion.objects.select_for_update().select_related("case", "known_problem").get(pk=suggestion.pk)
     )
@@ -537,8 +567,6 @@ _STOPWORDS = frozenset(
 
 def search(q: str, limit: int = 10) -> list[dict[str, Any]]:
     """Known problems for an agent's own query: the matcher's ranking plus plain text matches."""
-    from sirene.similarity import clean_text
-
     query = (q or "").replace("\x00", "").strip()[:2000]
     if not query:
         return []

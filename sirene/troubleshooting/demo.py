@@ -10,6 +10,7 @@ from sirene.accounts.models import User
 from sirene.cases import services as cases
 from sirene.cases.models import Case, Status
 from sirene.core import clock
+from sirene.flows import cases as case_flows
 from sirene.troubleshooting import services
 from sirene.troubleshooting.models import Workspace
 
@@ -55,7 +56,7 @@ def load(stdout: Any) -> None:
                 case, clock.now() + dt.timedelta(days=1), actor=agent, note="Kundin meldet sich nach dem Test"
             )
         if index == 1:
-            cases.change_status(case, Status.OPEN_QUESTION, actor=agent, note="Wartet auf Technik")
+            case_flows.change_status(case, Status.OPEN_QUESTION, actor=agent, note="Wartet auf Technik")
             services.forward_to_tech(case, actor=agent, note="Sync-Logs prüfen")
         made += 1
     stdout.write(f"troubleshooting: {made} demo workspaces\n")

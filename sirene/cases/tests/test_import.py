@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from sirene.cases.importer import import_csv
 from sirene.cases.models import Case, Status
+from sirene.flows.intake import import_csv
 
 pytestmark = pytest.mark.django_db
 

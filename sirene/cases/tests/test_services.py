@@ -6,12 +6,14 @@ import pytest
 
 from sirene.cases import services
 from sirene.cases.models import Case, CaseEvent, Status
+from sirene.flows import cases as case_flows
+from sirene.flows.intake import report_case
 
 pytestmark = pytest.mark.django_db
 
 
 def new_case(external_id: str = "1", **customer: Any) -> Case:
-    result = services.intake(
+    result = report_case(
         services.IntakeData(
             source="test",
             external_id=external_id,
@@ -27,7 +29,7 @@ def new_case(external_id: str = "1", **customer: Any) -> Case:
 def test_every_change_is_recorded_with_who_what_and_when(agent: Any, lead: Any) -> None:
     case = new_case()
     services.take_ownership(case, agent)
-    services.change_status(case, Status.OPEN_QUESTION, actor=agent, note="an Technik")
+    case_flows.change_status(case, Status.OPEN_QUESTION, actor=agent, note="an Technik")
     services.assign(case, lead, actor=lead)
     changes = list(
         CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.CHANGED).values_list(
@@ -45,19 +47,19 @@ def test_every_change_is_recorded_with_who_what_and_when(agent: Any, lead: Any) 
 
 def test_moving_an_unowned_case_forward_makes_the_actor_its_owner(agent: Any) -> None:
     case = new_case()
-    case = services.change_status(case, Status.WAITING, actor=agent)
+    case = case_flows.change_status(case, Status.WAITING, actor=agent)
     assert case.owner == agent
 
 
 def test_solving_stores_the_solution_and_time(agent: Any) -> None:
-    case = services.change_status(new_case(), Status.SOLVED, actor=agent, note="App neu installiert")
+    case = case_flows.change_status(new_case(), Status.SOLVED, actor=agent, note="App neu installiert")
     assert case.solution == "App neu installiert" and case.solved_at is not None
 
 
 def test_an_unknown_status_is_refused_and_nothing_changes(agent: Any) -> None:
     case = new_case()
     with pytest.raises(services.IntakeError) as err:
-        services.change_status(case, "vanished", actor=agent)
+        case_flows.change_status(case, "vanished", actor=agent)
     assert err.value.field == "status"
     case.refresh_from_db()
     assert case.status == Status.NEW

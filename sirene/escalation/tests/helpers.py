@@ -7,13 +7,13 @@ from typing import Any
 from sirene.core import clock
 from sirene.escalation import tasks
 from sirene.escalation.models import Attempt
-from sirene.incidents import services as incidents
+from sirene.flows import incidents as incident_flows
 from sirene.integrations import slack, twilio
 from sirene.integrations.fakes.twilio import FakeTwilio
 
 
 def open_incident(title: str = "Videos laden nicht") -> Any:
-    return incidents.open_incident(title=title, description="Seit 02:50 melden 7 Kunden schwarze Videos.")
+    return incident_flows.open_incident(title=title, description="Seit 02:50 melden 7 Kunden schwarze Videos.")
 
 
 def work() -> int:

@@ -11,6 +11,7 @@ import pytest
 from sirene.core import clock
 from sirene.escalation.models import Absence, Attempt, AttemptStatus, Run, RunStatus, Task
 from sirene.escalation.tests.helpers import call_status, calls, open_incident, press, run_until, work
+from sirene.flows import incidents as incident_flows
 from sirene.incidents.models import IncidentStatus
 
 pytestmark = pytest.mark.django_db
@@ -187,7 +188,7 @@ def test_a_bad_twilio_signature_is_refused_and_changes_nothing(
 def test_a_worker_killed_between_call_placed_and_recorded_does_not_call_twice(
     fake_slack: Any, fake_twilio: Any, team: Any, start: Any
 ) -> None:
-    from sirene.integrations import twilio
+    from sirene.integrations.registry import phone_transport
 
     open_incident()
     run_until(14.5)
@@ -202,7 +203,7 @@ def test_a_worker_killed_between_call_placed_and_recorded_does_not_call_twice(
     worker._decide_and_record(run, owner)
     attempt = Attempt.objects.get(kind="call")
     Attempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.SENDING, sending_at=clock.now())
-    twilio.phone_transport().place_call(attempt.target, twiml="<Response/>", status_callback="https://x/cb")
+    phone_transport().place_call(attempt.target, twiml="<Response/>", status_callback="https://x/cb")
     Run.objects.filter(pk=run_id).update(next_action_at=clock.now())
     clock.advance(seconds=31)  # lease (30 s) expired
     work()
@@ -233,7 +234,7 @@ def test_a_slack_post_interrupted_mid_call_is_found_by_its_metadata(
     fake_slack: Any, fake_twilio: Any, team: Any, start: Any
 ) -> None:
     from sirene.escalation import worker
-    from sirene.integrations.slack import chat_transport
+    from sirene.integrations.registry import chat_transport
 
     open_incident()
     [run_id] = worker.claim_due("dead-worker")
@@ -283,12 +284,11 @@ def test_channel_not_found_is_a_permanent_error_shown_to_admins_and_calls_still_
 def test_an_ack_while_the_siren_is_rate_limited_updates_it_once_it_is_posted(
     fake_slack: Any, fake_twilio: Any, team: Any, start: Any
 ) -> None:
-    from sirene.incidents import services as incidents
 
     fake_slack.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=30)
     incident = open_incident()
     work()
-    incidents.acknowledge(incident, label="Lea", via="web")
+    incident_flows.acknowledge(incident, label="Lea", via="web")
     run_until(2)
     assert len(fake_slack.messages) == 1
     assert "Übernommen von Lea" in fake_slack.messages[0]["text"]
@@ -311,7 +311,7 @@ def test_a_task_dm_interrupted_mid_send_is_found_by_its_metadata_and_not_sent_tw
     fake_slack: Any, fake_twilio: Any, team: Any, start: Any
 ) -> None:
     from sirene.escalation.models import AttemptKind
-    from sirene.integrations.slack import chat_transport
+    from sirene.integrations.registry import chat_transport
 
     open_incident()
     work()

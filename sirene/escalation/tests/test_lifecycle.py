@@ -8,7 +8,7 @@ import pytest
 from sirene.escalation import services
 from sirene.escalation.models import Attempt, AttemptStatus, Policy, Run, Step, StepKind
 from sirene.escalation.tests.helpers import calls, open_incident, run_until, work
-from sirene.incidents import services as incidents
+from sirene.flows import incidents as incident_flows
 from sirene.incidents.models import IncidentEvent
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_resolution_posts_a_final_update_and_stops_the_calls(
 ) -> None:
     incident = open_incident()
     run_until(5)
-    incidents.resolve(incident, resolution="CDN-Konfiguration korrigiert.", user=lead)
+    incident_flows.resolve(incident, resolution="CDN-Konfiguration korrigiert.", user=lead)
     run_until(30)
     assert fake_twilio.calls == []
     [final] = fake_slack.posted_to("#customer-success-intern")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sirene.flows.intake import report_case
 from sirene.integrations.fakes.groove import FakeGroove
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -64,7 +65,7 @@ def quick_client(groove: FakeGroove) -> Any:
 def make_groove_case(number: int, email: str, *, name: str = "", subject: str = "Video lädt nicht") -> Any:
     from sirene.cases import services as cases
 
-    result = cases.intake(
+    result = report_case(
         cases.IntakeData(
             source="groove",
             external_id=str(number),

@@ -9,17 +9,19 @@ import pytest
 from sirene.cases import services as cases
 from sirene.cases.models import Status
 from sirene.core import clock
+from sirene.flows import cases as case_flows
+from sirene.flows import incidents as incident_flows
+from sirene.flows.intake import report_case
 from sirene.helpdesk import replies, services, tasks
 from sirene.helpdesk.models import CustomerReply, ReplyAttempt, ReplyKind, ReplyStatus
 from sirene.helpdesk.tests.conftest import make_groove_case
-from sirene.incidents import services as incidents
 from sirene.integrations.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
 
 def _open_question(case: Any, user: Any) -> Any:
-    return cases.change_status(case, Status.OPEN_QUESTION, actor=user)
+    return case_flows.change_status(case, Status.OPEN_QUESTION, actor=user)
 
 
 def test_the_holding_reply_is_sent_once_when_a_case_becomes_an_open_question(groove: Any, agent: Any) -> None:
@@ -41,7 +43,7 @@ def test_the_holding_reply_is_sent_once_when_a_case_becomes_an_open_question(gro
     case.refresh_from_db()
     assert case.last_customer_contact_at is not None
 
-    cases.change_status(case, Status.IN_PROGRESS, actor=agent)
+    case_flows.change_status(case, Status.IN_PROGRESS, actor=agent)
     _open_question(case, agent)
     tasks.tick()
     assert len(groove.posted(101)) == 1
@@ -58,9 +60,9 @@ def test_resolution_to_50_customers_with_3_failures_sends_47_once_and_retries_th
     broken = {1007, 1023, 1042}
     for number in broken:
         groove.broken_tickets[number] = 500
-    incident = incidents.open_incident(title="Videos laden nicht", cases=linked)
+    incident = incident_flows.open_incident(title="Videos laden nicht", cases=linked)
 
-    assert incidents.resolve(incident, resolution="Der Videoserver läuft wieder.", user=agent)
+    assert incident_flows.resolve(incident, resolution="Der Videoserver läuft wieder.", user=agent)
     services.send_due(limit=100, client=quick_client)
 
     sent = CustomerReply.objects.filter(incident=incident, status=ReplyStatus.SENT)
@@ -88,11 +90,11 @@ def test_a_second_resolve_click_sends_nothing_more(groove: Any, agent: Any, lead
     groove.add_ticket(201, email="a@example.com", tags=["technik"])
     groove.add_ticket(202, email="b@example.com", tags=["technik"])
     linked = [make_groove_case(201, "a@example.com"), make_groove_case(202, "b@example.com")]
-    incident = incidents.open_incident(title="Login", cases=linked)
-    assert incidents.resolve(incident, resolution="Behoben.", user=agent)
+    incident = incident_flows.open_incident(title="Login", cases=linked)
+    assert incident_flows.resolve(incident, resolution="Behoben.", user=agent)
     tasks.tick()
-    assert not incidents.resolve(incident, resolution="Behoben!", user=lead)
-    services.on_incident_resolved(incident)  # even a repeated hook queues nothing new
+    assert not incident_flows.resolve(incident, resolution="Behoben!", user=lead)
+    services.queue_resolution_replies(incident)  # even a repeated hook queues nothing new
     tasks.tick()
     assert len(groove.posted()) == 2
     assert CustomerReply.objects.filter(incident=incident).count() == 2
@@ -103,9 +105,9 @@ def test_a_permanent_failure_waits_for_the_retry_button_then_sends(
 ) -> None:
     groove.add_ticket(301, email="c@example.com", tags=["technik"])
     case = make_groove_case(301, "c@example.com")
-    incident = incidents.open_incident(title="Checkout", cases=[case])
+    incident = incident_flows.open_incident(title="Checkout", cases=[case])
     groove.broken_tickets[301] = 422
-    incidents.resolve(incident, resolution="Zahlungen gehen wieder.", user=agent)
+    incident_flows.resolve(incident, resolution="Zahlungen gehen wieder.", user=agent)
     tasks.tick()
     reply = CustomerReply.objects.get(incident=incident)
     assert reply.status == ReplyStatus.FAILED and "422" in reply.last_error
@@ -126,7 +128,7 @@ def test_a_permanent_failure_waits_for_the_retry_button_then_sends(
 
 
 def test_cases_without_a_helpdesk_ticket_are_reported_not_replied_to(groove: Any, agent: Any) -> None:
-    other = cases.intake(
+    other = report_case(
         cases.IntakeData(
             source="api",
             external_id="x1",
@@ -136,8 +138,8 @@ def test_cases_without_a_helpdesk_ticket_are_reported_not_replied_to(groove: Any
         ),
     ).case
     assert other is not None
-    incident = incidents.open_incident(title="Login", cases=[other])
-    incidents.resolve(incident, resolution="ok", user=agent)
+    incident = incident_flows.open_incident(title="Login", cases=[other])
+    incident_flows.resolve(incident, resolution="ok", user=agent)
     assert not CustomerReply.objects.exists()
     assert incident.events.filter(kind="customer_replies", data__without_ticket=1).exists()
 
@@ -160,7 +162,7 @@ def test_an_unsolved_incident_reminds_its_owner_and_the_delay_notice_reaches_eve
     groove.add_ticket(501, email="f@example.com", tags=["technik"])
     groove.add_ticket(502, email="g@example.com", tags=["technik"])
     linked = [make_groove_case(501, "f@example.com"), make_groove_case(502, "g@example.com")]
-    incident = incidents.open_incident(title="Sync hängt", cases=linked, opened_by=agent)
+    incident = incident_flows.open_incident(title="Sync hängt", cases=linked, opened_by=agent)
     tasks.tick()
     assert not OutboxMessage.objects.filter(kind="dm").exists()
 
@@ -247,14 +249,23 @@ def test_the_outbox_lists_all_channels_newest_first_and_filters(agent: Any, clie
 def test_the_api_reports_replies_and_retries_only_failed_ones(groove: Any, agent: Any, api: Any) -> None:
     groove.add_ticket(901, email="k@example.com", tags=["technik"])
     case = make_groove_case(901, "k@example.com")
-    incident = incidents.open_incident(title="API", cases=[case])
-    incidents.resolve(incident, resolution="ok", user=agent)
+    incident = incident_flows.open_incident(title="API", cases=[case])
+    incident_flows.resolve(incident, resolution="ok", user=agent)
     tasks.tick()
     body = api.get("/api/v1/helpdesk/replies", incident=incident.pk).json()
     assert body["counts"]["sent"] == 1
     reply_id = body["items"][0]["id"]
     assert api.post(f"/api/v1/helpdesk/replies/{reply_id}/retry").status_code == 409
-    assert api.get("/api/v1/helpdesk/replies").status_code == 422
+    missing = api.get("/api/v1/helpdesk/replies")
+    assert missing.status_code == 422 and missing.json()["field"] == "incident"
+    # A resolved incident gets no delay notice: the 422 names the field, like every other one.
+    refused = api.post(f"/api/v1/helpdesk/incidents/{incident.pk}/delay-notice")
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "error": "incident: is already resolved",
+        "field": "incident",
+        "errors": [{"field": "incident", "message": "is already resolved"}],
+    }
 
 
 def test_the_incident_panel_reports_sent_and_failed_with_a_retry_button(
@@ -267,9 +278,9 @@ def test_the_incident_panel_reports_sent_and_failed_with_a_retry_button(
     groove.add_ticket(951, email="l@example.com", tags=["technik"])
     groove.add_ticket(952, email="m@example.com", tags=["technik"])
     linked = [make_groove_case(951, "l@example.com"), make_groove_case(952, "m@example.com")]
-    incident = incidents.open_incident(title="Panel", cases=linked)
+    incident = incident_flows.open_incident(title="Panel", cases=linked)
     groove.broken_tickets[952] = 422
-    incidents.resolve(incident, resolution="ok", user=agent)
+    incident_flows.resolve(incident, resolution="ok", user=agent)
     tasks.tick()
     request = rf.get("/")
     request.user = agent
@@ -289,7 +300,7 @@ def test_the_demo_loads_twice_without_duplicating_anything(agent: Any, settings:
 
     settings.GROOVE_TOKEN = ""
     case = make_groove_case(990, "demo@example.com")
-    cases.change_status(case, Status.OPEN_QUESTION, actor=agent)
+    case_flows.change_status(case, Status.OPEN_QUESTION, actor=agent)
     demo.load(StringIO())
     demo.load(StringIO())
     assert ReplyTemplate.objects.count() == len(ReplyKind.values)

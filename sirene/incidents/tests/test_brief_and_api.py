@@ -5,7 +5,9 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 
-from sirene.incidents import brief, services
+from sirene.flows import incidents as incident_flows
+from sirene.flows import intake as intake_flow
+from sirene.incidents import brief
 from sirene.incidents.models import Incident, ProblemGroup
 from sirene.incidents.tests.conftest import make_case
 
@@ -13,7 +15,7 @@ from sirene.incidents.tests.conftest import make_case
 def _report(email: str, text: str = "Video startet nicht, Fehler 500", **kw: Any) -> Any:
     with transaction.atomic():
         case = make_case(email, text, category="content", **kw)
-        services.on_new_case(case)
+        intake_flow.group_and_escalate(case)
     return case
 
 
@@ -112,7 +114,7 @@ def test_opening_by_hand_answers_201_and_links_the_cases(db: None, api: Any) -> 
 
 
 def test_test_account_check_is_stored_and_validated(db: None, api: Any) -> None:
-    incident = services.open_incident(title="Login", category="login")
+    incident = incident_flows.open_incident(title="Login", category="login")
     ok = api.post(
         f"/api/v1/incidents/{incident.pk}/test-check", {"reproduced": "yes", "note": "auch im Testkonto"}
     )

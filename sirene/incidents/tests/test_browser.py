@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from conftest import login
-from sirene.incidents import services
+from sirene.flows import intake as intake_flow
 from sirene.incidents.models import Incident
 from sirene.incidents.tests.conftest import make_case
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_an_agent_reads_the_brief_and_acknowledges_the_incident(browser_page: Any, agent: Any) -> None:
     for i in range(6):
         with transaction.atomic():
-            services.on_new_case(make_case(f"k{i}@gmx.de", "Login geht nicht, Fehler 502"))
+            intake_flow.group_and_escalate(make_case(f"k{i}@gmx.de", "Login geht nicht, Fehler 502"))
     incident = Incident.objects.get()
     page = browser_page
     login(page, "anna", "agent-pass-123")

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 
-from sirene.incidents import services
+from sirene.flows import incidents as incident_flows
+from sirene.flows import intake as intake_flow
 from sirene.incidents.models import GroupMembership, Incident, ProblemGroup
 from sirene.incidents.tests.conftest import make_case
 
@@ -23,7 +24,7 @@ def _unit(*axes: int) -> np.ndarray:
 def _report(email: str, vector: np.ndarray, category: str = "login") -> Any:
     with transaction.atomic():
         case = make_case(email, "Login geht nicht", category=category, vector=vector)
-        services.on_new_case(case)
+        intake_flow.group_and_escalate(case)
     return case
 
 
@@ -69,7 +70,7 @@ def test_a_group_an_agent_split_off_is_not_merged_back_by_similar_reports(db: No
     cases = [_report(f"a{i}@web.de", _unit(0)) for i in range(3)]
     group = ProblemGroup.objects.get(memberships__case=cases[0])
     # The agent says: the last two are a different problem.
-    services.split_group(group, cases[1:])
+    incident_flows.split_group(group, cases[1:])
     _report("b0@web.de", _unit(0, 1))
     _report("b1@web.de", _unit(0, 1))
     _report("b2@web.de", _unit(0, 1))

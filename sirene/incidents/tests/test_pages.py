@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.test import Client
 
-from sirene.incidents import services
+from sirene.flows import intake as intake_flow
 from sirene.incidents.models import Incident, ProblemGroup
 from sirene.incidents.tests.conftest import make_case
 
@@ -17,7 +17,7 @@ def _burst(n: int = 6) -> list[Any]:
             case = make_case(
                 f"k{i}@gmx.de", "Login geht nicht auf dem iPhone, Fehler 502", attributes={"plan": "pro"}
             )
-            services.on_new_case(case)
+            intake_flow.group_and_escalate(case)
         cases.append(case)
     return cases
 
@@ -58,7 +58,7 @@ def test_a_single_case_shows_a_ready_german_reply_and_a_case_in_an_incident_show
 ) -> None:
     with transaction.atomic():
         lonely = make_case("solo@web.de", "Video ruckelt in Chrome", category="content")
-        services.on_new_case(lonely)
+        intake_flow.group_and_escalate(lonely)
     c = _client(agent)
     page = c.get(lonely.get_absolute_url()).content.decode()
     assert 'id="hints-reply"' in page
@@ -76,7 +76,7 @@ def test_an_agent_moves_a_case_from_the_case_page(agent: Any) -> None:
     other[2] = 1
     with transaction.atomic():
         a = make_case("a@web.de", "Checkout bricht ab", category="checkout", vector=other)
-        services.on_new_case(a)
+        intake_flow.group_and_escalate(a)
     cases = _burst(2)
     target = ProblemGroup.objects.get(memberships__case=cases[0])
     _client(agent).post(f"/incidents/cases/{a.pk}/move/", {"group": target.pk})

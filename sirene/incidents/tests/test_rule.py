@@ -7,14 +7,16 @@ import pytest
 from django.db import transaction
 
 from sirene.core import clock
-from sirene.incidents import rules, services
+from sirene.flows import incidents as incident_flows
+from sirene.flows import intake as intake_flow
+from sirene.incidents import rules
 from sirene.incidents.models import Incident, IncidentRule, ProblemGroup
 from sirene.incidents.tests.conftest import make_case
 
 
 def _report(email: str | None, **kw: object) -> None:
     with transaction.atomic():
-        services.on_new_case(make_case(email, "Login geht nicht, Fehler 502", **kw))  # type: ignore[arg-type]
+        intake_flow.group_and_escalate(make_case(email, "Login geht nicht, Fehler 502", **kw))  # type: ignore[arg-type]
 
 
 def test_one_customer_writing_four_times_counts_once(db: None) -> None:
@@ -78,7 +80,7 @@ def test_a_known_daily_problem_does_not_open_an_incident_every_day(db: None) -> 
         for i in range(8):
             _report(f"d{day}-{i}@example.org")
         for incident in Incident.objects.exclude(status="resolved"):
-            services.resolve(incident, resolution="known: password reset mail is slow")
+            incident_flows.resolve(incident, resolution="known: password reset mail is slow")
     clock.set_now(start)
     opened_before = Incident.objects.count()
     for i in range(8):
@@ -135,7 +137,7 @@ def test_two_workers_never_open_two_incidents_for_the_same_group() -> None:
         try:
             barrier.wait()
             with transaction.atomic():
-                services.on_new_case(case)  # type: ignore[arg-type]
+                intake_flow.group_and_escalate(case)  # type: ignore[arg-type]
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:

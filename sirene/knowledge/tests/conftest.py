@@ -4,6 +4,8 @@ from typing import Any
 
 import pytest
 
+from sirene.flows.intake import report_case
+
 
 @pytest.fixture
 def starter_kb(db: Any) -> Any:
@@ -16,7 +18,7 @@ def starter_kb(db: Any) -> Any:
 def report(
     external_id: str, subject: str, body: str = "", email: str = "kundin@example.de", **extra: Any
 ) -> Any:
-    """Intake one case through the real intake service (pipeline included)."""
+    """Intake one case through the real intake service (analysis included)."""
     from sirene.cases import services
 
     data = services.IntakeData(
@@ -27,6 +29,6 @@ def report(
         customer=services.CustomerData(email=email),
         **extra,
     )
-    result = services.intake(data, actor_label="test")
+    result = report_case(data, actor_label="test")
     assert result.case is not None
     return result.case

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from sirene.cases import services as cases
 from sirene.cases.models import Customer
+from sirene.flows import cases as case_flows
 from sirene.knowledge.models import ArticleView, KnownProblem, Phrasing
 from sirene.knowledge.tests.conftest import report
 
@@ -34,7 +34,7 @@ def test_the_case_api_carries_suggestions_and_similar_solved_cases_with_all_fiel
     old = report(
         "1", "Video", "Das Video in Lektion 3 lädt nicht, nur schwarzer Bildschirm.", email="a@example.de"
     )
-    cases.change_status(old, "solved", actor=agent, note="Adblocker deaktiviert, danach lief das Video.")
+    case_flows.change_status(old, "solved", actor=agent, note="Adblocker deaktiviert, danach lief das Video.")
     new = report(
         "2", "Video", "Das Video in Lektion 4 lädt nicht, ich sehe nur Schwarz.", email="b@example.de"
     )
@@ -59,7 +59,7 @@ def test_a_solved_case_with_a_solution_is_preferred_over_an_equally_close_open_o
     from sirene.knowledge import services
 
     solved = report("1", "", "Die App stürzt beim Öffnen sofort ab.", email="a@example.de")
-    cases.change_status(solved, "solved", actor=agent, note="Neuinstallation half.")
+    case_flows.change_status(solved, "solved", actor=agent, note="Neuinstallation half.")
     open_one = report("2", "", "Die App stürzt beim Öffnen sofort ab!", email="b@example.de")
     new = report("3", "", "Die App stürzt beim Öffnen sofort ab", email="c@example.de")
     ids = [s["case_id"] for s in services.similar_cases_for(new)]

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from sirene.flows import cases as case_flows
 from sirene.knowledge.models import KnownProblem, Phrasing, Suggestion
 from sirene.knowledge.tests.conftest import report
 
@@ -22,12 +23,11 @@ def logged_in(client: Any, agent: Any) -> Any:
 def test_the_case_page_shows_suggestions_and_similar_cases(
     starter_kb: Any, logged_in: Any, agent: Any
 ) -> None:
-    from sirene.cases import services as cases
 
     old = report(
         "1", "Video", "Das Video in Lektion 3 lädt nicht, nur schwarzer Bildschirm.", email="a@example.de"
     )
-    cases.change_status(old, "solved", actor=agent, note="Werbeblocker war schuld.")
+    case_flows.change_status(old, "solved", actor=agent, note="Werbeblocker war schuld.")
     new = report(
         "2", "Video", "Das Video in Lektion 4 lädt nicht, ich sehe nur Schwarz.", email="b@example.de"
     )

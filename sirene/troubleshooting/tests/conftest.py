@@ -7,12 +7,13 @@ import pytest
 
 from sirene.cases import services as cases
 from sirene.core import clock
+from sirene.flows.intake import report_case
 
 T0 = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
 
 
 def make_case(external_id: str = "T-1", email: str = "kunde@example.com", **extra: Any) -> Any:
-    result = cases.intake(
+    result = report_case(
         cases.IntakeData(
             source="test",
             external_id=external_id,

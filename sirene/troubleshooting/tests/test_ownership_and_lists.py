@@ -8,6 +8,7 @@ from django.test import override_settings
 from sirene.cases import services as cases
 from sirene.cases.models import CaseEvent, Status
 from sirene.core import clock
+from sirene.flows import cases as case_flows
 from sirene.troubleshooting import queries, services
 
 from .conftest import make_case
@@ -61,7 +62,7 @@ def test_overdue_cases_show_to_their_owner_and_to_leads_but_not_to_other_agents(
 
 def test_a_solved_case_is_never_overdue(case: Any, agent: Any) -> None:
     cases.take_ownership(case, agent)
-    cases.change_status(case, Status.SOLVED, actor=agent, note="Cache geleert")
+    case_flows.change_status(case, Status.SOLVED, actor=agent, note="Cache geleert")
     clock.advance(days=3)
     assert list(queries.overdue_cases(agent)) == []
 
@@ -83,9 +84,9 @@ def test_open_questions_leads_see_all_agents_see_theirs_and_unowned(
     theirs = make_case("Q-2", email="b@example.com")
     unowned = make_case("Q-3", email="c@example.com")
     make_case("Q-4", email="d@example.com")  # in progress, not an open question
-    cases.change_status(mine, Status.OPEN_QUESTION, actor=agent)
-    cases.change_status(theirs, Status.OPEN_QUESTION, actor=other)
-    cases.change_status(unowned, Status.OPEN_QUESTION, actor=None)
+    case_flows.change_status(mine, Status.OPEN_QUESTION, actor=agent)
+    case_flows.change_status(theirs, Status.OPEN_QUESTION, actor=other)
+    case_flows.change_status(unowned, Status.OPEN_QUESTION, actor=None)
     assert {c.pk for c in queries.open_questions(lead)} == {mine.pk, theirs.pk, unowned.pk}
     assert {c.pk for c in queries.open_questions(agent)} == {mine.pk, unowned.pk}
 
@@ -93,7 +94,7 @@ def test_open_questions_leads_see_all_agents_see_theirs_and_unowned(
 def test_the_open_questions_api_gives_age_owner_and_holding_reply_state(
     api: Any, case: Any, agent: Any
 ) -> None:
-    cases.change_status(case, Status.OPEN_QUESTION, actor=agent)
+    case_flows.change_status(case, Status.OPEN_QUESTION, actor=agent)
     clock.advance(hours=5)
     rows = api.get("/api/v1/workspace/open-questions").json()
     assert rows[0]["id"] == case.pk

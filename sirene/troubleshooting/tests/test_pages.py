@@ -5,6 +5,7 @@ from typing import Any
 from sirene.cases import services as cases
 from sirene.cases.models import Status
 from sirene.core import clock
+from sirene.flows import cases as case_flows
 
 from .conftest import make_case
 
@@ -31,7 +32,7 @@ def test_my_cases_open_questions_and_overdue_pages_render(
     client: Any, case: Any, agent: Any, lead: Any
 ) -> None:
     cases.take_ownership(case, agent)
-    cases.change_status(case, Status.OPEN_QUESTION, actor=agent)
+    case_flows.change_status(case, Status.OPEN_QUESTION, actor=agent)
     clock.advance(hours=30)
     client.force_login(agent)
     assert f"#{case.pk}" in client.get("/troubleshooting/my-cases/").content.decode()

@@ -6,12 +6,13 @@ import pytest
 
 from sirene.cases import services
 from sirene.cases.models import Case, Status
+from sirene.flows.intake import report_case
 
 pytestmark = pytest.mark.django_db
 
 
 def make(n: int, **kw: Any) -> Case:
-    result = services.intake(
+    result = report_case(
         services.IntakeData(
             source="t",
             external_id=str(n),

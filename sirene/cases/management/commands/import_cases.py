@@ -9,7 +9,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sirene.cases.importer import import_csv, iter_rows
+from sirene.cases.importer import iter_rows
+from sirene.flows.intake import import_csv
 
 
 class Command(BaseCommand):

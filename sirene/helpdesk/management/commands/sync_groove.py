@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import get_current_timezone, is_naive, make_aware
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sirene.flows import intake
 from sirene.helpdesk import inbound
 from sirene.integrations.base import IntegrationError
 
@@ -62,6 +63,8 @@ class Command(BaseCommand):
                 )
             except IntegrationError as exc:
                 raise CommandError(f"Groove: {exc} (run again to resume)") from None
+        while intake.analyse_pending():  # the new cases are analysed like any report
+            pass
         state = "complete" if result.completed else "stopped early; run again to resume"
         self.stdout.write(
             f"sync-groove: {result.pages} page(s) from page {result.resumed_from}, {result.tickets} ticket(s), "

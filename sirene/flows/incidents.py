@@ -1,0 +1,89 @@
+"""The incident lifecycle across domains: each verb is the incident change (incidents), then the
+escalation run's reaction (escalation), then the customers' replies (helpdesk), in one transaction.
+
+- open: `incidents.open_incident` + `escalation.start_run` (every incident has a run);
+- acknowledge (web, API, Slack button/reaction/thread reply, phone keypress 1): first one wins,
+  then `escalation.stop_run`;
+- resolve: `escalation.finish_run` + `helpdesk.queue_resolution_replies` (one reply per ticket);
+- move / merge / split (agents correcting the grouping) may open an incident: its run starts here.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from sirene.accounts.models import User
+from sirene.cases.models import Case, Category
+from sirene.escalation import services as escalation
+from sirene.helpdesk import services as helpdesk
+from sirene.incidents import services as incidents
+from sirene.incidents.models import GroupMembership, Incident, ProblemGroup
+
+
+def _started(evaluation: incidents.Evaluation) -> None:
+    if evaluation.opened and evaluation.incident is not None:
+        escalation.start_run(evaluation.incident)
+
+
+@transaction.atomic
+def open_incident(
+    *,
+    title: str,
+    description: str = "",
+    category: str = Category.OTHER,
+    opened_by: User | None = None,
+    origin: str = "manual",
+    cases: list[Case] | None = None,
+    group: ProblemGroup | None = None,
+) -> Incident:
+    incident = incidents.open_incident(
+        title=title,
+        description=description,
+        category=category,
+        opened_by=opened_by,
+        origin=origin,
+        cases=cases,
+        group=group,
+    )
+    escalation.start_run(incident)
+    return incident
+
+
+def acknowledge(incident: Incident, *, user: User | None = None, label: str = "", via: str = "web") -> bool:
+    """First acknowledgement wins; returns False when it was already acknowledged (or resolved)."""
+    with transaction.atomic():
+        if not incidents.acknowledge(incident, user=user, label=label, via=via):
+            return False
+        escalation.stop_run(incident)
+    return True
+
+
+def resolve(incident: Incident, *, resolution: str, user: User | None = None) -> bool:
+    """Resolve once; returns False when it was already resolved (a second click changes nothing)."""
+    with transaction.atomic():
+        if not incidents.resolve(incident, resolution=resolution, user=user):
+            return False
+        escalation.finish_run(incident)
+        helpdesk.queue_resolution_replies(incident)
+    return True
+
+
+@transaction.atomic
+def move_case(case: Case, target: ProblemGroup, *, user: User | None = None) -> GroupMembership:
+    membership, evaluation = incidents.move_case(case, target, user=user)
+    _started(evaluation)
+    return membership
+
+
+@transaction.atomic
+def merge_groups(source: ProblemGroup, target: ProblemGroup, *, user: User | None = None) -> ProblemGroup:
+    group, evaluation = incidents.merge_groups(source, target, user=user)
+    _started(evaluation)
+    return group
+
+
+@transaction.atomic
+def split_group(group: ProblemGroup, cases: list[Case], *, user: User | None = None) -> ProblemGroup:
+    new, evaluation = incidents.split_group(group, cases, user=user)
+    _started(evaluation)
+    return new

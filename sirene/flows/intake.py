@@ -1,0 +1,101 @@
+"""A new report: store it (cases), then analyse it — clean + embed its text, match it against known
+problems (knowledge), put it into a problem group and check the rule (incidents), and start the
+escalation run when that opened an incident (escalation).
+
+`report_case` is what every entry point calls (API, web form, CSV import, Groove inbound, demo,
+bench). Storing is its own transaction; a failure in the analysis never loses the case: it stays
+with `analysed_at` unset and the worker's `analyse_pending` retries it. The analysis itself is one
+transaction (the case row lock, the knowledge match, the group row lock, the incident and its run).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from django.db import transaction
+
+from sirene.accounts.models import User
+from sirene.cases import importer
+from sirene.cases import services as cases
+from sirene.cases.embedding import embed
+from sirene.cases.models import Case, CaseEvent
+from sirene.core import clock
+from sirene.escalation import services as escalation
+from sirene.flows import cases as case_flows
+from sirene.incidents import services as incidents
+from sirene.knowledge import services as knowledge
+
+log = logging.getLogger(__name__)
+
+
+def report_case(
+    data: cases.IntakeData, *, actor: User | None = None, actor_label: str = "api"
+) -> cases.IntakeResult:
+    """Store one report (idempotent on source + external id, see `cases.services.intake`) and
+    analyse it when it is new."""
+    result = cases.intake(data, actor=actor, actor_label=actor_label)
+    if result.created and result.case is not None:
+        analyse(result.case)
+    return result
+
+
+def analyse(case: Case) -> bool:
+    """Returns True when the case was analysed (now or before)."""
+    if case.analysed_at is not None:
+        return True
+    try:
+        with transaction.atomic():
+            locked = Case.objects.select_for_update().get(pk=case.pk)
+            if locked.analysed_at is not None:
+                return True
+            cleaned, vector = embed(locked.text)
+            locked.clean_text = cleaned
+            locked.embedding = vector.tobytes()
+            locked.save(update_fields=["clean_text", "embedding"])
+            matched = knowledge.match(locked)
+            group_and_escalate(locked, known_problem=matched.confident_key)
+            locked.analysed_at = clock.now()
+            locked.save(update_fields=["analysed_at"])
+    except Exception as exc:
+        log.exception("analysis of case %s failed; the worker will retry", case.pk)
+        CaseEvent.objects.create(
+            case=case, kind=CaseEvent.Kind.SYSTEM, message=f"analysis failed: {exc!r}"[:500]
+        )
+        return False
+    case.refresh_from_db()
+    return True
+
+
+def group_and_escalate(case: Case, *, known_problem: str = "") -> incidents.Evaluation:
+    """An embedded case joins its problem group; when that opens an incident, its escalation run
+    starts in the same transaction (the group row is still locked). Also the detection bench's step."""
+    with transaction.atomic():
+        evaluation = incidents.assign_and_evaluate(case, known_problem=known_problem)
+        if evaluation.opened and evaluation.incident is not None:
+            escalation.start_run(evaluation.incident)
+    return evaluation
+
+
+def analyse_pending(limit: int = 50) -> int:
+    """Worker step: analyse cases that arrived but were not analysed (e.g. after a crash)."""
+    done = 0
+    for case in Case.objects.filter(analysed_at__isnull=True).order_by("id")[:limit]:
+        if analyse(case):
+            done += 1
+    return done
+
+
+def import_csv(
+    path: Path, *, actor: User | None = None, progress: Callable[[int], None] | None = None
+) -> importer.ImportReport:
+    """The spreadsheet import: every row is reported (and analysed) like any other case, and a row's
+    status change queues the customer's holding reply like the web's."""
+    return importer.import_csv(
+        path,
+        report_case=report_case,
+        change_status=case_flows.change_status,
+        actor=actor,
+        progress=progress,
+    )
