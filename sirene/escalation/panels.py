@@ -1,4 +1,4 @@
-"""Context for this domain's panels (templates/<app>/case_panel.html, incident_panel.html)."""
+"""Context for this domain's incident panel (templates/escalation/incident_panel.html)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from sirene.accounts.models import User
-from sirene.cases.models import Case
 from sirene.escalation.models import AttemptKind, Run
 from sirene.incidents.models import Incident, IncidentStatus
-
-
-def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any]:
-    return {}
 
 
 def _label(step: dict[str, Any], people: dict[str, Any]) -> str:

@@ -3,7 +3,6 @@ claiming rows atomically so several workers can run side by side."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -11,31 +10,34 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import close_old_connections
 
+from sirene.escalation import tasks as escalation_tasks
+from sirene.flows import intake
+from sirene.helpdesk import tasks as helpdesk_tasks
+from sirene.incidents import tasks as incidents_tasks
+from sirene.troubleshooting import tasks as troubleshooting_tasks
+
 log = logging.getLogger("sirene.worker")
 
-# Order matters a little: analyse new cases first (may open incidents), then escalate, then reply.
-STEPS = [
-    "sirene.cases.pipeline:analyse_pending",
-    "sirene.incidents.tasks:tick",
-    "sirene.escalation.tasks:tick",
-    "sirene.helpdesk.tasks:tick",
-    "sirene.troubleshooting.tasks:tick",
+# The worker steps, registered here (the composition root) and nowhere else. Order matters a little:
+# analyse new cases first (may open incidents), then escalate, then reply. Cases the helpdesk step
+# creates from Groove tickets are analysed by the first step of the next loop.
+STEPS: list[tuple[str, Callable[[], int]]] = [
+    ("intake.analyse_pending", intake.analyse_pending),
+    ("incidents.tick", incidents_tasks.tick),
+    ("escalation.tick", escalation_tasks.tick),
+    ("helpdesk.tick", helpdesk_tasks.tick),
+    ("troubleshooting.tick", troubleshooting_tasks.tick),
 ]
-
-
-def _resolve(spec: str) -> Callable[[], int]:
-    module, name = spec.split(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 def run_once() -> int:
     done = 0
-    for spec in STEPS:
+    for name, step in STEPS:
         try:
-            done += int(_resolve(spec)() or 0)
+            done += int(step() or 0)
         except Exception:
             # One failing domain must not stop the others; the failed work stays due and is retried.
-            log.exception("worker step %s failed", spec)
+            log.exception("worker step %s failed", name)
         finally:
             close_old_connections()
     return done

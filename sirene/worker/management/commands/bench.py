@@ -1,17 +1,21 @@
+"""`sirene bench NAME …`: the benchmarks, registered here (each module's `run(argv) -> int`)."""
+
 from __future__ import annotations
 
-import importlib
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-BENCHES = {
-    "grouping": "sirene.bench.grouping",
-    "kb": "sirene.bench.kb",
-    "detect": "sirene.bench.detect",
-    "escalation": "sirene.bench.escalation",
-    "list": "sirene.bench.tracking_list",
+from sirene.bench import detect, escalation, grouping, kb, tracking_list
+
+BENCHES: dict[str, Callable[[list[str]], int | None]] = {
+    "grouping": grouping.run,
+    "kb": kb.run,
+    "detect": detect.run,
+    "escalation": escalation.run,
+    "list": tracking_list.run,
 }
 
 
@@ -36,10 +40,6 @@ class Command(BaseCommand):
         import django
 
         django.setup()
-        try:
-            module = importlib.import_module(BENCHES[name])
-        except ModuleNotFoundError as exc:
-            raise CommandError(f"benchmark {name!r} is not available: {exc}") from None
-        code = int(module.run(rest) or 0)
+        code = int(BENCHES[name](rest) or 0)
         if code:
             sys.exit(code)

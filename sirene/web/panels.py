@@ -1,0 +1,52 @@
+"""Page composition: which app contributes which panel to the case page and the incident page.
+
+`web/` is the composition root, the one layer allowed to know every app. The panels themselves stay
+in each app (`<app>/panels.py` for the context, `templates/<app>/case_panel.html` and
+`incident_panel.html` for the markup); the case and incident templates place them with the
+`{% case_panels %}` / `{% incident_panel %}` tags (`web/templatetags/panels.py`), so `cases/` and
+`incidents/` never import the apps that sit above them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest
+
+from sirene.cases.models import Case
+from sirene.escalation import panels as escalation_panels
+from sirene.helpdesk import panels as helpdesk_panels
+from sirene.incidents import panels as incidents_panels
+from sirene.incidents.models import Incident
+from sirene.knowledge import panels as knowledge_panels
+from sirene.troubleshooting import panels as troubleshooting_panels
+
+CasePanel = Callable[[HttpRequest, Case], "dict[str, Any] | None"]
+IncidentPanel = Callable[[HttpRequest, Incident], "dict[str, Any] | None"]
+
+# In page order. A context of None hides the panel for that case.
+CASE_PANELS: list[tuple[str, CasePanel]] = [
+    ("incidents/case_panel.html", incidents_panels.case_panel_context),
+    ("knowledge/case_panel.html", knowledge_panels.case_panel_context),
+    ("troubleshooting/case_panel.html", troubleshooting_panels.case_panel_context),
+    ("helpdesk/case_panel.html", helpdesk_panels.case_panel_context),
+]
+INCIDENT_PANELS: dict[str, tuple[str, IncidentPanel]] = {
+    "escalation": ("escalation/incident_panel.html", escalation_panels.incident_panel_context),
+    "helpdesk": ("helpdesk/incident_panel.html", helpdesk_panels.incident_panel_context),
+}
+
+
+def case_panels(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
+    panels = []
+    for template, context_of in CASE_PANELS:
+        context = context_of(request, case)
+        if context is not None:
+            panels.append({"template": template, "context": context})
+    return panels
+
+
+def incident_panel(request: HttpRequest, incident: Incident, name: str) -> dict[str, Any]:
+    template, context_of = INCIDENT_PANELS[name]
+    return {"template": template, "context": context_of(request, incident)}
