@@ -37,6 +37,7 @@ run: install
 
 lint: dev
 	$(BIN)/ruff check sirene conftest.py
+	$(BIN)/lint-imports
 
 typecheck: dev
 	$(BIN)/mypy sirene
