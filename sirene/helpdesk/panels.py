@@ -12,6 +12,7 @@ from sirene.cases.models import Case, Status
 from sirene.core import clock
 from sirene.helpdesk import inbound, services
 from sirene.helpdesk.models import CustomerReply, CustomerTicketsFetch, DelayState, ReplyKind, ReplyStatus
+from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident, IncidentStatus
 
 MAX_LISTED = 10
@@ -50,8 +51,6 @@ def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any] | Non
 
 
 def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any] | None:
-    from sirene.incidents import services as incidents
-
     linked = list(incidents.linked_cases(incident))
     replies: dict[tuple[int, str], CustomerReply] = {
         (r.case_id, r.kind): r for r in CustomerReply.objects.filter(incident=incident)

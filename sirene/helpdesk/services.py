@@ -9,7 +9,6 @@ never sent again. Inbound (webhooks, polling) lives in `inbound.py`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -332,14 +331,6 @@ def open_question_since(case: Case) -> datetime | None:
         .first()
     )
     return event.at if event is not None else None
-
-
-@dataclass
-class Reminder:
-    target: str
-    owner: User | None
-    via: str
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 def remind_delays(limit: int = 50) -> int:

@@ -9,7 +9,6 @@ the Retry-After of a 429), never as slack_sdk types, so callers never reach into
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from django.conf import settings
@@ -173,10 +172,3 @@ class _SlackClock(Clock):
 
     def now(self) -> float:
         return clock.now().timestamp()
-
-
-def parse_json(body: bytes) -> dict[str, Any]:
-    data = json.loads(body.decode("utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError("body must be a JSON object")
-    return data

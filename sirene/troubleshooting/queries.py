@@ -13,6 +13,8 @@ from django.db.models.functions import Coalesce
 from sirene.accounts.models import User
 from sirene.cases.models import OPEN_STATUSES, Case, Status
 from sirene.core import clock
+from sirene.helpdesk import services as helpdesk
+from sirene.knowledge import services as knowledge
 from sirene.troubleshooting import questions, services
 from sirene.troubleshooting.models import (
     Backup,
@@ -80,8 +82,6 @@ def open_questions(user: User) -> QuerySet[Case]:
 def holding_reply(case: Case) -> tuple[str, dt.datetime | None]:
     """The helpdesk's view of the holding reply ("sent"|"queued"|"failed"|"none"); "none" without one."""
     try:
-        from sirene.helpdesk import services as helpdesk
-
         status_of = getattr(helpdesk, "holding_reply_status", None)
         if status_of is None:
             return "none", None
@@ -122,8 +122,6 @@ def _user_name(user: User | None) -> str:
 
 def _customer_context(case: Case) -> dict[str, Any]:
     """Pre-filled history and the customer's other open cases/tickets."""
-    from sirene.knowledge import services as knowledge
-
     earlier = Case.objects.filter(customer_id=case.customer_id, received_at__lt=case.received_at).exclude(
         pk=case.pk
     )
@@ -171,8 +169,6 @@ def _customer_context(case: Case) -> dict[str, Any]:
 
 def _helpdesk_tickets(case: Case) -> list[dict[str, Any]]:
     try:
-        from sirene.helpdesk import services as helpdesk
-
         return helpdesk.open_tickets_for(case.customer)
     except Exception:
         log.exception("helpdesk tickets unavailable for customer %s", case.customer_id)

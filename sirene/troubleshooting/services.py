@@ -19,6 +19,7 @@ from sirene.cases import services as cases
 from sirene.cases.models import Case, CaseEvent, Customer
 from sirene.core import clock
 from sirene.core.errors import FieldError
+from sirene.knowledge import services as knowledge
 from sirene.troubleshooting import documentation, questions, snapshots
 from sirene.troubleshooting.models import (
     CHANGES_CUSTOMER_DATA,
@@ -448,18 +449,13 @@ def save_documentation(
 
 def make_known_problem(case: Case, *, actor: User | None) -> int:
     """One click: the final documentation becomes a known problem (once; a second click returns it)."""
-    from sirene.knowledge import services as knowledge
-
-    create = getattr(knowledge, "create_from_documentation", None)
-    if create is None:
-        raise WorkspaceError("known_problem", "the knowledge base cannot take documentation yet")
     with transaction.atomic():
         workspace = Workspace.objects.select_for_update().get(pk=workspace_for(case).pk)
         if workspace.known_problem_id is not None:
             return workspace.known_problem_id
         if not workspace.doc_title or not workspace.doc_solution_steps:
             raise WorkspaceError("documentation", "needs a title and solution steps first")
-        problem = create(
+        problem = knowledge.create_from_documentation(
             title=workspace.doc_title,
             category=case.category,
             symptoms=workspace.doc_symptoms,
@@ -567,16 +563,11 @@ def record_article_view(
     case: Case, article: str, *, title: str = "", viewed_at: dt.datetime | None = None, actor: User | None
 ) -> None:
     """Manual entry from the workspace: the agent learnt the customer already read this article."""
-    from sirene.knowledge import services as knowledge
-
     article_text = _text(article, "article", limit=500)
     if not article_text:
         raise WorkspaceError("article", "must name the article (URL or title)")
-    record = getattr(knowledge, "record_article_view", None)
-    if record is None:
-        raise WorkspaceError("article", "the knowledge base cannot record article views yet")
     with transaction.atomic():
-        record(
+        knowledge.record_article_view(
             case.customer,
             article_text,
             title=_text(title, "title", limit=300),

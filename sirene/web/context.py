@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-# (url name, label); entries whose view does not exist (yet) are left out.
+# (url name, label). A renamed URL fails loudly here (NoReverseMatch) instead of vanishing from the menu.
 NAV = [
     ("web:dashboard", _("Dashboard")),
     ("cases:list", _("Tech cases")),
@@ -22,9 +22,6 @@ NAV = [
 def navigation(request: HttpRequest) -> dict[str, Any]:
     items = []
     for name, label in NAV:
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
+        url = reverse(name)
         items.append({"url": url, "label": label, "active": request.path.startswith(url) and url != "/"})
     return {"nav_items": items}
