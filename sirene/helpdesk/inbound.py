@@ -2,9 +2,10 @@
 
 Nothing in a webhook body is trusted: it only says which ticket (or message) to look at, and the API's
 version of that ticket decides. A ticket tagged with settings.TECH_TAG becomes a case through
-`cases.services.intake` (idempotent on the ticket number; the application-error tag is refused there).
-The case is stored only; the worker's next `flows.intake.analyse_pending` analyses it (and `sync-groove`
-runs that itself when it is done).
+the `report` function the caller passes in (idempotent on the ticket number; the application-error tag is
+refused there). The worker passes `flows.intake.report_case`, so a case a stored delivery creates is analysed
+in the same step; `cases.services.intake` (the default) only stores it, and `sync-groove` runs
+`flows.intake.analyse_pending` itself when it is done.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -37,6 +38,13 @@ DELIVERY_CLAIM_SECONDS = 60.0
 TICKET_EVENTS = frozenset(
     {"ticket_started", "ticket_opened", "ticket_tagged", "ticket_closed", "ticket_state_changed"}
 )
+
+
+class Report(Protocol):
+    """Stores one report as a case: `cases.services.intake` (store only) or `flows.intake.report_case`
+    (store, then analyse)."""
+
+    def __call__(self, data: cases.IntakeData, *, actor_label: str) -> cases.IntakeResult: ...
 
 
 def is_tech(ticket: Ticket) -> bool:
@@ -102,7 +110,9 @@ def customer_tickets(email: str) -> list[CachedTicket]:
 # -- turning tickets into cases --------------------------------------------------------------------
 
 
-def ingest_ticket(ticket: Ticket, *, actor_label: str = "groove") -> tuple[Case | None, bool]:
+def ingest_ticket(
+    ticket: Ticket, *, actor_label: str = "groove", report: Report = cases.intake
+) -> tuple[Case | None, bool]:
     """A tech-tagged ticket becomes a case (once). Returns (case, created)."""
     if not is_tech(ticket):
         return find_case(ticket.number), False
@@ -110,7 +120,7 @@ def ingest_ticket(ticket: Ticket, *, actor_label: str = "groove") -> tuple[Case 
         raise IntegrationError(
             f"Groove ticket #{ticket.number}: no customer e-mail", permanent=True, provider=PROVIDER
         )
-    result = cases.intake(
+    result = report(
         cases.IntakeData(
             source=PROVIDER,
             external_id=str(ticket.number),
@@ -171,21 +181,21 @@ def reflect_closed(ticket: Ticket) -> bool:
 # -- webhook deliveries (stored by sirene.hooks.groove, processed here by the worker) ---------
 
 
-def process_delivery(delivery: WebhookDelivery, client: Helpdesk) -> str:
+def process_delivery(delivery: WebhookDelivery, client: Helpdesk, *, report: Report = cases.intake) -> str:
     """Act on one stored delivery. Raises IntegrationError (transient → retried) or ValueError (bad shape)."""
     data = json.loads(delivery.body)
     if not isinstance(data, dict):
         raise ValueError("body: must be a JSON object")
     event = delivery.event
     if event == "customer_replied":
-        return _on_customer_replied(data, client)
+        return _on_customer_replied(data, client, report)
     if event in TICKET_EVENTS:
         wrapped = data.get("ticket")
         payload: dict[str, Any] = wrapped if isinstance(wrapped, dict) else data
         number = groove.ticket_from_json(payload).number
         ticket = client.fetch_ticket(number)  # the API's version wins over the payload
         cache_ticket(ticket)
-        case, created = ingest_ticket(ticket)
+        case, created = ingest_ticket(ticket, report=report)
         if created and case is not None:
             refresh_customer_tickets(ticket.customer_email, client)
         closed = reflect_closed(ticket) if ticket.is_closed else False
@@ -197,7 +207,7 @@ def process_delivery(delivery: WebhookDelivery, client: Helpdesk) -> str:
     return f"ignored event {event!r}"
 
 
-def _on_customer_replied(data: dict[str, object], client: Helpdesk) -> str:
+def _on_customer_replied(data: dict[str, object], client: Helpdesk, report: Report) -> str:
     claimed = groove.message_from_json(data)  # type: ignore[arg-type]
     message = client.fetch_message(claimed.id)
     number = message.ticket_number or claimed.ticket_number
@@ -205,7 +215,7 @@ def _on_customer_replied(data: dict[str, object], client: Helpdesk) -> str:
         raise ValueError("links.ticket.href: names no ticket")
     ticket = client.fetch_ticket(number)
     cache_ticket(ticket)
-    case, created = ingest_ticket(ticket)
+    case, created = ingest_ticket(ticket, report=report)
     if case is None:
         return f"ticket #{number}: not a tech case"
     if created:
@@ -215,7 +225,9 @@ def _on_customer_replied(data: dict[str, object], client: Helpdesk) -> str:
     return f"ticket #{number}: " + ("message added" if added else "message already known")
 
 
-def process_pending(limit: int = 20, client: Helpdesk | None = None) -> int:
+def process_pending(
+    limit: int = 20, client: Helpdesk | None = None, *, report: Report = cases.intake
+) -> int:
     now = clock.now()
     candidates = list(
         WebhookDelivery.objects.filter(source=PROVIDER, processed_at__isnull=True)
@@ -239,7 +251,7 @@ def process_pending(limit: int = 20, client: Helpdesk | None = None) -> int:
         client = client or helpdesk_client()
         done += 1
         try:
-            outcome = process_delivery(delivery, client)
+            outcome = process_delivery(delivery, client, report=report)
         except IntegrationError as exc:
             attempts = progress.attempts + 1
             if exc.permanent or attempts >= MAX_DELIVERY_ATTEMPTS:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from sirene.cases import services as cases
 from sirene.helpdesk import inbound, services
 
 
-def tick() -> int:
+def tick(report: inbound.Report = cases.intake) -> int:
+    """`report` stores a case a Groove delivery creates; the worker passes `flows.intake.report_case`,
+    which analyses it in the same step."""
     # Inbound first, so a case that just arrived can get its replies queued in the same loop.
-    done = inbound.process_pending()
+    done = inbound.process_pending(report=report)
     done += services.send_due()
     done += services.remind_delays()
     return done

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -19,13 +20,13 @@ from sirene.troubleshooting import tasks as troubleshooting_tasks
 log = logging.getLogger("sirene.worker")
 
 # The worker steps, registered here (the composition root) and nowhere else. Order matters a little:
-# analyse new cases first (may open incidents), then escalate, then reply. Cases the helpdesk step
-# creates from Groove tickets are analysed by the first step of the next loop.
+# analyse new cases first (may open incidents), then escalate, then reply. A case the helpdesk step
+# creates from a Groove delivery is stored and analysed in that step (flows.intake.report_case).
 STEPS: list[tuple[str, Callable[[], int]]] = [
     ("intake.analyse_pending", intake.analyse_pending),
     ("incidents.tick", incidents_tasks.tick),
     ("escalation.tick", escalation_tasks.tick),
-    ("helpdesk.tick", helpdesk_tasks.tick),
+    ("helpdesk.tick", partial(helpdesk_tasks.tick, report=intake.report_case)),
     ("troubleshooting.tick", troubleshooting_tasks.tick),
 ]
 

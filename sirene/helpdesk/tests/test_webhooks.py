@@ -13,6 +13,8 @@ from sirene.helpdesk import tasks
 from sirene.helpdesk.models import CachedTicket
 from sirene.helpdesk.tests.conftest import fixture_body, fixture_json, make_groove_case
 from sirene.integrations.models import WebhookDelivery
+from sirene.knowledge.models import CaseMatch
+from sirene.worker.loop import STEPS
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +101,23 @@ def test_the_apis_version_of_the_ticket_wins_over_the_payload(groove: Any, post_
     case = Case.objects.get(external_id="12")
     assert case.subject == "Login schlägt fehl"
     assert case.customer.email == "echte@example.com"
+
+
+def test_the_worker_step_that_stores_a_case_from_a_delivery_analyses_it_in_the_same_step(
+    groove: Any, post_hook: Any
+) -> None:
+    groove.add_ticket(9, email="customer@example.lcom", text="Login geht nicht: Fehler 502.", tags=["technik"])
+    assert post_hook("ticket_started", fixture_body("ticket_started")).status_code == 202
+    assert not Case.objects.exists()
+
+    helpdesk_step = dict(STEPS)["helpdesk.tick"]
+    assert helpdesk_step() >= 1
+
+    case = Case.objects.get(source="groove", external_id="9")
+    assert case.analysed_at is not None and case.embedding and case.clean_text
+    assert case.problem_membership is not None
+    assert CaseMatch.objects.filter(case=case).exists()
+    assert WebhookDelivery.objects.get().processed_at is not None
 
 
 def test_ticket_started_without_the_tech_tag_is_cached_but_not_a_case(groove: Any, post_hook: Any) -> None:
