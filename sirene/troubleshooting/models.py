@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sirene.cases.models import Case
 from sirene.core import clock
+from sirene.knowledge.models import KnownProblem
 
 
 class Stage(models.TextChoices):
@@ -50,8 +51,10 @@ class Workspace(models.Model):
     doc_solution_steps = models.TextField(_("solution steps"), blank=True, default="")
     doc_text = models.TextField(_("documentation"), blank=True, default="")
     doc_updated_at = models.DateTimeField(null=True, blank=True)
-    # The knowledge entry made from this documentation (an id, so troubleshooting does not own its schema).
-    known_problem_id = models.IntegerField(null=True, blank=True)
+    # The knowledge entry made from this documentation; deleting that entry keeps the documentation.
+    known_problem = models.ForeignKey(
+        KnownProblem, on_delete=models.SET_NULL, null=True, blank=True, related_name="workspaces"
+    )
     forwarded_to_tech_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

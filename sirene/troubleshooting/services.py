@@ -463,8 +463,8 @@ def make_known_problem(case: Case, *, actor: User | None) -> int:
             example_phrasing=case.text[:2000],
             created_by=actor,
         )
-        workspace.known_problem_id = problem.pk
-        workspace.save(update_fields=["known_problem_id"])
+        workspace.known_problem = problem
+        workspace.save(update_fields=["known_problem"])
         _event(
             case,
             actor,

@@ -173,3 +173,23 @@ def test_one_click_turns_the_documentation_into_a_known_problem_once(api: Any, c
     problem = KnownProblem.objects.get(pk=first["known_problem_id"])
     assert problem.title == "App-Absturz nach Update"
     assert KnownProblem.objects.filter(title="App-Absturz nach Update").count() == 1
+
+
+def test_deleting_the_known_problem_keeps_the_documentation_and_a_new_click_makes_a_new_one(
+    api: Any, case: Any
+) -> None:
+    from sirene.knowledge import services as knowledge
+    from sirene.knowledge.models import KnownProblem
+    from sirene.troubleshooting.models import Workspace
+
+    api.post(
+        f"/api/v1/workspace/{case.pk}/documentation",
+        {"title": "Export bricht ab", "symptoms": "PDF leer", "solution_steps": "Cache leeren", "text": "…"},
+    )
+    first = api.post(f"/api/v1/workspace/{case.pk}/documentation/known-problem").json()["known_problem_id"]
+    knowledge.delete_known_problem(KnownProblem.objects.get(pk=first))
+
+    workspace = Workspace.objects.get(case=case)
+    assert workspace.known_problem is None and workspace.doc_title == "Export bricht ab"
+    again = api.post(f"/api/v1/workspace/{case.pk}/documentation/known-problem").json()["known_problem_id"]
+    assert again != first and KnownProblem.objects.get(pk=again).title == "Export bricht ab"
