@@ -1,4 +1,12 @@
+"""The Django admin shows cases read-only: every change to a case goes through `cases.services` (or a flow),
+which write the audit trail and queue the customer's holding reply. The admin would skip both."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from sirene.cases.models import Case, CaseEvent, Customer
 
@@ -15,12 +23,25 @@ class CaseEventInline(admin.TabularInline):
     readonly_fields = ("at", "actor", "actor_label", "kind", "field", "old_value", "new_value", "message")
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     list_display = ("id", "subject", "customer", "category", "status", "owner", "received_at")
     list_filter = ("status", "category", "source")
     search_fields = ("subject", "external_id", "customer__email")
-    raw_id_fields = ("customer", "owner")
-    readonly_fields = ("raw_payload", "clean_text", "analysed_at", "created_at", "updated_at")
     inlines = [CaseEventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
+        return False
