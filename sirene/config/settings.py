@@ -127,6 +127,10 @@ INCIDENT_WINDOW_HOURS = env_float("SIRENE_INCIDENT_WINDOW_HOURS", 24.0)
 
 # A case whose customer has not heard from us for longer than this is overdue.
 CUSTOMER_REPLY_DUE_HOURS = env_float("SIRENE_CUSTOMER_REPLY_DUE_HOURS", 24.0)
+# After this long unsolved, the owner of an incident or open question is reminded to update the customers.
+DELAY_NOTICE_HOURS = env_float("SIRENE_DELAY_NOTICE_HOURS", 24.0)
+# A 5 MB project export is an ordinary case; the limit stops accidental dumps of whole databases.
+SNAPSHOT_MAX_BYTES = env_int("SIRENE_SNAPSHOT_MAX_BYTES", 10 * 1024 * 1024)
 
 # Integrations: unconfigured means the outbox transport records what would have been sent.
 SLACK_TOKEN = env_secret("SIRENE_SLACK_TOKEN")

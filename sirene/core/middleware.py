@@ -30,6 +30,6 @@ class RequestSizeLimitMiddleware:
 
 def _large_upload_allowed(request: HttpRequest) -> bool:
     """File uploads (multipart) to the paths in LARGE_UPLOAD_PATHS get MAX_UPLOAD_BYTES instead."""
-    prefixes = tuple(getattr(settings, "LARGE_UPLOAD_PATHS", ()))
+    prefixes = tuple(settings.LARGE_UPLOAD_PATHS)
     content_type = request.META.get("CONTENT_TYPE", "")
     return bool(prefixes) and content_type.startswith("multipart/form-data") and request.path.startswith(prefixes)

@@ -20,7 +20,6 @@ from sirene.accounts.models import User
 from sirene.cases import services as cases
 from sirene.cases.models import Case, CaseEvent, Customer, Status
 from sirene.core import clock
-from sirene.core.env import env_float
 from sirene.core.errors import FieldError
 from sirene.helpdesk import replies
 from sirene.helpdesk.inbound import customer_tickets
@@ -46,8 +45,8 @@ class ReplyError(FieldError):
 
 
 def delay_notice_hours() -> float:
-    """SIRENE_DELAY_NOTICE_HOURS: after this long unsolved, the owner is reminded to update customers."""
-    return env_float("SIRENE_DELAY_NOTICE_HOURS", 24.0)
+    """settings.DELAY_NOTICE_HOURS: after this long unsolved, the owner is reminded to update customers."""
+    return float(settings.DELAY_NOTICE_HOURS)
 
 
 def ticket_number(case: Case) -> int | None:

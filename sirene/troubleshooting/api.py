@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Router, Schema
@@ -182,9 +183,10 @@ def upload_snapshot(
 
 
 def _read_upload(file: UploadedFile) -> bytes:
-    if file.size is not None and file.size > services.SNAPSHOT_MAX_BYTES:
-        raise services.WorkspaceError("file", f"is larger than {services.SNAPSHOT_MAX_BYTES} bytes")
-    return file.read(services.SNAPSHOT_MAX_BYTES + 1)
+    limit = settings.SNAPSHOT_MAX_BYTES
+    if file.size is not None and file.size > limit:
+        raise services.WorkspaceError("file", f"is larger than {limit} bytes")
+    return file.read(limit + 1)
 
 
 def _snapshot_meta(snapshot: Snapshot) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from sirene.accounts.models import User
@@ -16,7 +17,6 @@ from sirene.troubleshooting.models import (
     SnapshotKind,
     StageState,
 )
-from sirene.troubleshooting.services import SNAPSHOT_MAX_BYTES
 
 # Rows of the diff shown on the page; the API gives more on request.
 PAGE_DIFF_ROWS = 200
@@ -43,6 +43,6 @@ def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "backup_kinds": BackupKind.choices,
         "conversion_results": ConversionResult.choices,
         "reproduced_choices": Reproduced.choices,
-        "max_mb": SNAPSHOT_MAX_BYTES // (1024 * 1024),
+        "max_mb": settings.SNAPSHOT_MAX_BYTES // (1024 * 1024),
         "reminders": reminders,
     }

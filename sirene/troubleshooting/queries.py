@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def overdue_cutoff(now: dt.datetime | None = None) -> dt.datetime:
-    hours = float(getattr(settings, "CUSTOMER_REPLY_DUE_HOURS", 24.0))
+    hours = float(settings.CUSTOMER_REPLY_DUE_HOURS)
     return (now or clock.now()) - dt.timedelta(hours=hours)
 
 

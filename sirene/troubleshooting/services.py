@@ -38,8 +38,6 @@ from sirene.troubleshooting.models import (
     Workspace,
 )
 
-# A 5 MB project export is an ordinary case; the limit stops accidental dumps of whole databases.
-SNAPSHOT_MAX_BYTES: int = getattr(settings, "SNAPSHOT_MAX_BYTES", 10 * 1024 * 1024)
 MAX_NOTES = 20_000
 MAX_TEXT = 50_000
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -223,7 +221,7 @@ def forward_to_tech(case: Case, *, actor: User, note: str = "") -> Case:
 
 def _parse(raw: Any, field: str) -> tuple[Any, bytes]:
     try:
-        return snapshots.parse(raw, max_bytes=SNAPSHOT_MAX_BYTES, field_name=field)
+        return snapshots.parse(raw, max_bytes=settings.SNAPSHOT_MAX_BYTES, field_name=field)
     except snapshots.SnapshotError as exc:
         raise WorkspaceError(exc.field, exc.message) from None
 

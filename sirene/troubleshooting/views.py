@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -86,9 +87,10 @@ def download_backup(request: HttpRequest, case_id: int, backup_id: int) -> HttpR
 def _raw_json(request: HttpRequest) -> str | bytes:
     upload = request.FILES.get("file")
     if upload is not None:
-        if upload.size is not None and upload.size > services.SNAPSHOT_MAX_BYTES:
-            raise services.WorkspaceError("file", f"is larger than {services.SNAPSHOT_MAX_BYTES} bytes")
-        return upload.read(services.SNAPSHOT_MAX_BYTES + 1)
+        limit = settings.SNAPSHOT_MAX_BYTES
+        if upload.size is not None and upload.size > limit:
+            raise services.WorkspaceError("file", f"is larger than {limit} bytes")
+        return upload.read(limit + 1)
     return request.POST.get("data", "")
 
 

@@ -155,9 +155,9 @@ def test_without_groove_configured_replies_land_in_the_outbox(agent: Any, settin
 
 
 def test_an_unsolved_incident_reminds_its_owner_and_the_delay_notice_reaches_every_customer_once(
-    groove: Any, agent: Any, client: Any, monkeypatch: Any
+    groove: Any, agent: Any, client: Any, settings: Any
 ) -> None:
-    monkeypatch.setenv("SIRENE_DELAY_NOTICE_HOURS", "12")
+    settings.DELAY_NOTICE_HOURS = 12.0
     clock.set_now(clock.now())
     groove.add_ticket(501, email="f@example.com", tags=["technik"])
     groove.add_ticket(502, email="g@example.com", tags=["technik"])

@@ -56,10 +56,8 @@ def test_malformed_json_in_an_upload_is_refused_naming_the_position(
     assert "line 1 column" in response.json()["error"]
 
 
-def test_an_oversized_snapshot_is_refused(settings: Any, api: Any, case: Any, monkeypatch: Any) -> None:
-    from sirene.troubleshooting import services
-
-    monkeypatch.setattr(services, "SNAPSHOT_MAX_BYTES", 1000)
+def test_an_oversized_snapshot_is_refused(settings: Any, api: Any, case: Any) -> None:
+    settings.SNAPSHOT_MAX_BYTES = 1000
     response = api.post(
         f"/api/v1/workspace/{case.pk}/snapshots", {"kind": "original", "data": {"x": "y" * 2000}}
     )
