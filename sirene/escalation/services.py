@@ -388,20 +388,6 @@ def integration_problems(limit: int = 20) -> list[Attempt]:
     )
 
 
-def lateness_seconds(attempt: Attempt) -> float | None:
-    if attempt.sending_at is None:
-        return None
-    return max(0.0, (attempt.sending_at - attempt.due_at).total_seconds())
-
-
-def upcoming(limit: int = 50) -> list[Run]:
-    return list(
-        Run.objects.filter(status=RunStatus.ACTIVE)
-        .select_related("incident")
-        .order_by("next_action_at")[:limit]
-    )
-
-
 def now_plus(minutes: float) -> dt.datetime:
     return clock.now() + dt.timedelta(minutes=minutes)
 
@@ -444,7 +430,3 @@ def add_absence(
 
 def delete_absence(absence: Absence) -> None:
     absence.delete()
-
-
-def is_absent(person: Person, at: dt.datetime) -> bool:
-    return Absence.objects.filter(person=person, starts_at__lte=at, ends_at__gt=at).exists()

@@ -81,16 +81,7 @@ def open_questions(user: User) -> QuerySet[Case]:
 
 def holding_reply(case: Case) -> tuple[str, dt.datetime | None]:
     """The helpdesk's view of the holding reply ("sent"|"queued"|"failed"|"none"); "none" without one."""
-    try:
-        status_of = getattr(helpdesk, "holding_reply_status", None)
-        if status_of is None:
-            return "none", None
-        state, at = status_of(case)
-        return str(state), at
-    except Exception:
-        # A helpdesk hiccup must not take the open-questions list down with it.
-        log.exception("holding_reply_status failed for case %s", case.pk)
-        return "none", None
+    return helpdesk.holding_reply_status(case)
 
 
 def case_row(case: Case) -> dict[str, Any]:
@@ -143,19 +134,15 @@ def _customer_context(case: Case) -> dict[str, Any]:
         }
 
     linked_rows = [row(c) for c in Case.objects.filter(pk__in=linked).order_by("-received_at")]
-    read = []
-    reader = getattr(knowledge, "articles_read_by", None)
-    if reader is not None:
-        for view in reader(case.customer):
-            viewed = getattr(view, "viewed_at", None)
-            read.append(
-                {
-                    "article": str(getattr(view, "article", "")),
-                    "title": getattr(view, "title", ""),
-                    "viewed_at": viewed.isoformat() if viewed else None,
-                    "source": getattr(view, "source", ""),
-                }
-            )
+    read = [
+        {
+            "article": view.article,
+            "title": view.title,
+            "viewed_at": view.viewed_at.isoformat(),
+            "source": view.source,
+        }
+        for view in knowledge.articles_read_by(case.customer)
+    ]
     return {
         "similar_cases": knowledge.similar_cases_for(case),
         "earlier_cases": [row(c) for c in earlier.order_by("-received_at")[:20]],
