@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -49,9 +52,14 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     incidents = list(qs[:100])
     now = clock.now()
+    # Every listed incident's report times in one read (not one per incident).
+    times_of: dict[int, list[Any]] = defaultdict(list)
+    links = Incident.cases.through.objects.filter(incident_id__in=[i.pk for i in incidents])
+    for incident_id, received_at in links.values_list("incident_id", "case__received_at"):
+        times_of[incident_id].append(received_at)
     rows = []
     for incident in incidents:
-        times = list(incident.cases.values_list("received_at", flat=True))
+        times = times_of[incident.pk]
         rows.append(
             {"incident": incident, "chart": charts.incident_sparkline(times, now, label=incident.title)}
         )
