@@ -121,24 +121,24 @@ class IncidentDetailOut(IncidentOut):
     timeline: list[TimelineEntryOut]
 
     @staticmethod
-    def resolve_examples(obj: Incident) -> list[Any]:
-        return list((obj.brief or {}).get("examples", []))
+    def resolve_examples(obj: Incident) -> list[dict[str, Any]]:
+        return [e.model_dump() for e in obj.brief_data.examples]
 
     @staticmethod
     def resolve_what(obj: Incident) -> dict[str, Any]:
-        return dict((obj.brief or {}).get("what", {}))
+        return obj.brief_data.what.model_dump()
 
     @staticmethod
-    def resolve_common_thread(obj: Incident) -> list[Any]:
-        return list((obj.brief or {}).get("common_thread", []))
+    def resolve_common_thread(obj: Incident) -> list[dict[str, Any]]:
+        return [f.model_dump() for f in obj.brief_data.common_thread]
 
     @staticmethod
     def resolve_common_thread_visible(obj: Incident) -> bool:
-        return bool((obj.brief or {}).get("common_thread"))
+        return bool(obj.brief_data.common_thread)
 
     @staticmethod
     def resolve_rate(obj: Incident) -> dict[str, Any]:
-        return dict((obj.brief or {}).get("rate", {}))
+        return obj.brief_data.rate_dict()
 
     @staticmethod
     def resolve_test_account(obj: Incident) -> dict[str, str]:
