@@ -15,9 +15,12 @@ from ninja import Status as HttpStatus
 from sirene.accounts.models import User
 from sirene.cases import services
 from sirene.cases.models import Case, Category, Customer, Status
+from sirene.cases.schemas import CasePageOut, NotTrackedOut
 from sirene.core.errors import FieldError
+from sirene.core.schemas import responses
 from sirene.flows import cases as case_flows
 from sirene.flows import intake as intake_flow
+from sirene.flows.schemas import CaseDetailOut, CaseIntakeOut
 
 router = Router(tags=["cases"])
 
@@ -41,57 +44,17 @@ class CaseIn(Schema):
     received_at: dt.datetime | None = None
 
 
-def customer_to_dict(customer: Customer) -> dict[str, Any]:
-    return {
-        "id": customer.pk,
-        "email": customer.email,
-        "external_id": customer.external_id,
-        "name": customer.name,
-        "attributes": customer.attributes,
-    }
-
-
-def case_to_dict(case: Case, *, detail: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": case.pk,
-        "source": case.source,
-        "external_id": case.external_id,
-        "subject": case.subject,
-        "status": case.status,
-        "category": case.category,
-        "tags": case.tags,
-        "channel": case.channel,
-        "customer": customer_to_dict(case.customer),
-        "owner": case.owner.username if case.owner else None,
-        "reproduced": case.reproduced,
-        "received_at": case.received_at.isoformat(),
-        "created_at": case.created_at.isoformat(),
-        "updated_at": case.updated_at.isoformat(),
-        "url": case.get_absolute_url(),
-    }
-    if detail:
-        data.update(
-            {
-                "body": case.body,
-                "reproduced_note": case.reproduced_note,
-                "solution": case.solution,
-                "solved_at": case.solved_at.isoformat() if case.solved_at else None,
-                **case_flows.related(case),
-                "history": [event.as_dict() for event in case.events.select_related("actor")],
-            }
-        )
-    return data
-
-
 def _actor(request: HttpRequest) -> User | None:
     user = getattr(request, "auth", None) or getattr(request, "user", None)
     return user if isinstance(user, User) else None
 
 
 @router.post(
-    "", response={200: dict, 201: dict}, summary="Report a tech case (idempotent on source + external_id)"
+    "",
+    response={**responses(NotTrackedOut | CaseIntakeOut, 413), 201: CaseIntakeOut},
+    summary="Report a tech case (idempotent on source + external_id)",
 )
-def create_case(request: HttpRequest, payload: CaseIn) -> HttpStatus[dict[str, Any]]:
+def create_case(request: HttpRequest, payload: CaseIn) -> HttpStatus[Case | dict[str, Any]]:
     received = payload.received_at
     if received is not None and timezone.is_naive(received):
         received = timezone.make_aware(received)
@@ -117,8 +80,9 @@ def create_case(request: HttpRequest, payload: CaseIn) -> HttpStatus[dict[str, A
         return HttpStatus(200, {"tracked": False, "reason": result.reason})
     assert result.case is not None
     case = Case.objects.select_related("customer", "owner").get(pk=result.case.pk)
-    body = {"tracked": True, "created": result.created, **case_to_dict(case, detail=True)}
-    return HttpStatus(201 if result.created else 200, body)
+    case.tracked = True  # type: ignore[attr-defined]
+    case.created = result.created  # type: ignore[attr-defined]
+    return HttpStatus(201 if result.created else 200, case)
 
 
 def _raw_json(request: HttpRequest) -> dict[str, Any]:
@@ -163,7 +127,9 @@ def filter_cases(
     return qs
 
 
-@router.get("", response=dict, summary="List cases (filters: status, category, owner, tag, q)")
+@router.get(
+    "", response=responses(CasePageOut), summary="List cases (filters: status, category, owner, tag, q)"
+)
 def list_cases(
     request: HttpRequest,
     status: str | None = None,
@@ -188,7 +154,7 @@ def list_cases(
     ).order_by("-received_at", "-id")
     total = qs.count()
     start = (page - 1) * per_page
-    items = [case_to_dict(case) for case in qs[start : start + per_page]]
+    items = list(qs[start : start + per_page])
     return {
         "items": items,
         "page": page,
@@ -198,10 +164,13 @@ def list_cases(
     }
 
 
-@router.get("/{case_id}", response=dict, summary="One case with suggestions, similar cases and history")
-def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
-    case = get_object_or_404(Case.objects.select_related("customer", "owner"), pk=case_id)
-    return case_to_dict(case, detail=True)
+@router.get(
+    "/{case_id}",
+    response=responses(CaseDetailOut, 404),
+    summary="One case with suggestions, similar cases and history",
+)
+def get_case(request: HttpRequest, case_id: int) -> Case:
+    return get_object_or_404(Case.objects.select_related("customer", "owner"), pk=case_id)
 
 
 class StatusIn(Schema):
@@ -209,21 +178,27 @@ class StatusIn(Schema):
     note: str = ""
 
 
-@router.post("/{case_id}/status", response=dict, summary="Change a case's status")
-def post_status(request: HttpRequest, case_id: int, payload: StatusIn) -> dict[str, Any]:
+@router.post(
+    "/{case_id}/status", response=responses(CaseDetailOut, 404, 413), summary="Change a case's status"
+)
+def post_status(request: HttpRequest, case_id: int, payload: StatusIn) -> Case:
     case = get_object_or_404(Case, pk=case_id)
     case = case_flows.change_status(
         case, payload.status, actor=_actor(request), actor_label="api", note=payload.note
     )
-    return case_to_dict(Case.objects.select_related("customer", "owner").get(pk=case.pk), detail=True)
+    return Case.objects.select_related("customer", "owner").get(pk=case.pk)
 
 
 class AssignIn(Schema):
     owner: str | None = None
 
 
-@router.post("/{case_id}/assign", response=dict, summary="Assign a case (owner: username, or null)")
-def post_assign(request: HttpRequest, case_id: int, payload: AssignIn) -> dict[str, Any]:
+@router.post(
+    "/{case_id}/assign",
+    response=responses(CaseDetailOut, 404, 413),
+    summary="Assign a case (owner: username, or null)",
+)
+def post_assign(request: HttpRequest, case_id: int, payload: AssignIn) -> Case:
     case = get_object_or_404(Case, pk=case_id)
     owner = None
     if payload.owner:
@@ -231,4 +206,4 @@ def post_assign(request: HttpRequest, case_id: int, payload: AssignIn) -> dict[s
         if owner is None:
             raise FieldError("owner", f"no active user {payload.owner!r}")
     case = services.assign(case, owner, actor=_actor(request), actor_label="api")
-    return case_to_dict(Case.objects.select_related("customer", "owner").get(pk=case.pk), detail=True)
+    return Case.objects.select_related("customer", "owner").get(pk=case.pk)

@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
-from sirene.cases import services
+from sirene.cases import history, services
 from sirene.cases.api import filter_cases
 from sirene.cases.models import Case, Category, Customer, Reproduced, Status
+from sirene.core.memo import page_scope
 from sirene.flows import cases as case_flows
 from sirene.flows import intake as intake_flow
 
@@ -87,22 +88,21 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case.objects.select_related("customer", "owner"), pk=case_id)
-    other_cases = (
-        Case.objects.filter(customer=case.customer).exclude(pk=case.pk).order_by("-received_at")[:20]
-    )
-    return render(
-        request,
-        "cases/detail.html",
-        {
-            "case": case,
-            "events": case.events.select_related("actor"),
-            "statuses": Status.choices,
-            "categories": Category.choices,
-            "reproduced_choices": Reproduced.choices,
-            "users": User.objects.filter(is_active=True).order_by("username"),
-            "other_cases": other_cases,
-        },
-    )
+    # The panels share their reads (suggestions, similar cases, tickets...) for this one render.
+    with page_scope():
+        return render(
+            request,
+            "cases/detail.html",
+            {
+                "case": case,
+                "events": history.events(case),
+                "statuses": Status.choices,
+                "categories": Category.choices,
+                "reproduced_choices": Reproduced.choices,
+                "users": User.objects.filter(is_active=True).order_by("username"),
+                "other_cases": history.other_cases(case)[:20],
+            },
+        )
 
 
 def _fail(request: HttpRequest, exc: services.IntakeError) -> None:

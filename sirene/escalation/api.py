@@ -9,12 +9,24 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
+from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 
 from sirene.accounts.models import User
 from sirene.core.errors import FieldError
+from sirene.core.schemas import responses
 from sirene.escalation import services
 from sirene.escalation.models import Absence, Person, PersonRole, Policy, Run
+from sirene.escalation.schemas import (
+    AbsenceCreatedOut,
+    AbsenceOut,
+    PersonOut,
+    PolicyOut,
+    PreviewLineOut,
+    RunDetailOut,
+    RunOut,
+    StatusUpdateOut,
+)
 from sirene.incidents.models import Incident
 
 router = Router(tags=["escalation"])
@@ -55,103 +67,43 @@ class PreviewQuery(Schema):
     ack_at: float | None = Field(None, ge=0)
 
 
-def _person(p: Person) -> dict[str, Any]:
-    return {
-        "id": p.pk,
-        "name": p.name,
-        "slack_user_id": p.slack_user_id,
-        "phone": p.phone,
-        "time_zone": p.time_zone,
-        "role": p.role,
-    }
-
-
-def _run(run: Run, *, full: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": run.pk,
-        "incident_id": run.incident_id,
-        "policy": run.snapshot.get("name"),
-        "status": run.status,
-        "step_index": run.step_index,
-        "cycle": run.cycle,
-        "next_action_at": run.next_action_at,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "slack_ts": run.slack_ts,
-    }
-    if full:
-        data["snapshot"] = run.snapshot
-        data["attempts"] = [
-            {
-                "id": a.pk,
-                "kind": a.kind,
-                "step_index": a.step_index,
-                "number": a.number,
-                "person": a.person_name or None,
-                "target": a.target,
-                "status": a.status,
-                "provider": a.provider,
-                "provider_id": a.provider_id,
-                "provider_status": a.provider_status,
-                "error": a.error,
-                "due_at": a.due_at,
-                "sending_at": a.sending_at,
-                "finished_at": a.finished_at,
-            }
-            for a in run.attempts.all()
-        ]
-    return data
-
-
-@router.get("/runs")
-def list_runs(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
+@router.get("/runs", response=responses(list[RunOut]))
+def list_runs(request: HttpRequest, status: str = "") -> list[Run]:
     qs = Run.objects.all()
     if status:
         qs = qs.filter(status=status)
-    return [_run(r) for r in qs[:200]]
+    return list(qs[:200])
 
 
-@router.get("/runs/{run_id}")
-def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
-    return _run(get_object_or_404(Run, pk=run_id), full=True)
+@router.get("/runs/{run_id}", response=responses(RunDetailOut, 404), exclude_unset=True)
+def get_run(request: HttpRequest, run_id: int) -> Run:
+    return get_object_or_404(Run, pk=run_id)
 
 
-@router.get("/people")
-def list_people(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_person(p) for p in Person.objects.all()]
+@router.get("/people", response=responses(list[PersonOut]))
+def list_people(request: HttpRequest) -> list[Person]:
+    return list(Person.objects.all())
 
 
-@router.post("/people", response={201: dict})
-def create_person(request: HttpRequest, payload: PersonIn) -> tuple[int, dict[str, Any]]:
+@router.post("/people", response=responses(PersonOut, 403, 413, status=201))
+def create_person(request: HttpRequest, payload: PersonIn) -> HttpStatus[Person]:
     _require_lead(request)
     if payload.role not in PersonRole.values:
         raise FieldError("role", f"must be one of {', '.join(PersonRole.values)}")
     person = services.save_person(**payload.dict())
-    return 201, _person(person)
+    return HttpStatus(201, person)
 
 
-@router.get("/absences")
-def list_absences(request: HttpRequest, person_id: int | None = None) -> list[dict[str, Any]]:
+@router.get("/absences", response=responses(list[AbsenceOut]))
+def list_absences(request: HttpRequest, person_id: int | None = None) -> list[Absence]:
     qs = Absence.objects.select_related("person")
     if person_id is not None:
         qs = qs.filter(person_id=person_id)
-    return [
-        {
-            "id": a.pk,
-            "person_id": a.person_id,
-            "person": a.person.name,
-            "starts_at": a.starts_at,
-            "ends_at": a.ends_at,
-            "kind": a.kind,
-            "note": a.note,
-            "source": a.source,
-        }
-        for a in qs[:500]
-    ]
+    return list(qs[:500])
 
 
-@router.post("/absences", response={201: dict})
-def create_absence(request: HttpRequest, payload: AbsenceIn) -> tuple[int, dict[str, Any]]:
+@router.post("/absences", response=responses(AbsenceCreatedOut, 403, 413, status=201))
+def create_absence(request: HttpRequest, payload: AbsenceIn) -> HttpStatus[Absence]:
     _require_lead(request)
     person = Person.objects.filter(pk=payload.person_id).first()
     if person is None:
@@ -159,15 +111,10 @@ def create_absence(request: HttpRequest, payload: AbsenceIn) -> tuple[int, dict[
     absence = services.add_absence(
         person, starts_at=payload.starts_at, ends_at=payload.ends_at, kind=payload.kind, note=payload.note
     )
-    return 201, {
-        "id": absence.pk,
-        "person_id": person.pk,
-        "starts_at": absence.starts_at,
-        "ends_at": absence.ends_at,
-    }
+    return HttpStatus(201, absence)
 
 
-@router.get("/policies")
+@router.get("/policies", response=responses(list[PolicyOut]), exclude_unset=True)
 def list_policies(request: HttpRequest) -> list[dict[str, Any]]:
     return [
         {"id": p.pk, "name": p.name, "is_default": p.is_default, **services.snapshot_of(p)}
@@ -175,7 +122,7 @@ def list_policies(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/policies/{policy_id}/preview")
+@router.get("/policies/{policy_id}/preview", response=responses(list[PreviewLineOut], 404))
 def preview_policy(request: HttpRequest, policy_id: int, query: Query[PreviewQuery]) -> list[dict[str, Any]]:
     policy = get_object_or_404(Policy, pk=policy_id)
     lines = services.preview(
@@ -192,10 +139,12 @@ def preview_policy(request: HttpRequest, policy_id: int, query: Query[PreviewQue
     ]
 
 
-@router.post("/incidents/{incident_id}/status-updates", response={201: dict})
+@router.post(
+    "/incidents/{incident_id}/status-updates", response=responses(StatusUpdateOut, 404, 413, status=201)
+)
 def status_update(
     request: HttpRequest, incident_id: int, payload: StatusUpdateIn
-) -> tuple[int, dict[str, Any]]:
+) -> HttpStatus[dict[str, Any]]:
     incident = get_object_or_404(Incident, pk=incident_id)
     attempt = services.post_status_update(incident, payload.text, user=_user(request))
-    return 201, {"id": attempt.pk, "status": attempt.status, "channel": attempt.target}
+    return HttpStatus(201, {"id": attempt.pk, "status": attempt.status, "channel": attempt.target})

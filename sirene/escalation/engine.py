@@ -3,13 +3,7 @@
 No Django, no I/O. The worker (services/tasks) and `sirene escalation preview` both call `decide`, so
 the preview shows exactly what the worker will do.
 
-Snapshot shape (frozen into the run at start):
-    {"name": str, "people": {key: {"name", "slack_user_id", "phone"}},
-     "steps": [{"kind": "slack_post", "channel", "mentions": [key]},
-               {"kind": "wait_ack", "minutes"},
-               {"kind": "call", "person": key, "attempts", "gap_minutes", "ring_seconds"},
-               {"kind": "task", "person": key, "title", "text"},
-               {"kind": "repeat", "times", "from_step"}]}
+The frozen policy comes typed (`snapshot.PolicySnapshot`, parsed and checked from the run's JSON).
 """
 
 from __future__ import annotations
@@ -17,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+
+from sirene.escalation.snapshot import PolicySnapshot, SnapshotStep
 
 # A call with no final status this long after it was placed (beyond ringing) counts as unanswered:
 # time for the message, the keypress prompt and Twilio's callback.
@@ -75,12 +71,12 @@ class Decision:
     next_action_at: dt.datetime | None
 
 
-def _call_deadline(step: dict[str, Any], now: dt.datetime) -> dt.datetime:
-    return now + dt.timedelta(seconds=int(step.get("ring_seconds") or 30) + ANSWER_GRACE_SECONDS)
+def _call_deadline(step: SnapshotStep, now: dt.datetime) -> dt.datetime:
+    return now + dt.timedelta(seconds=step.ring_seconds + ANSWER_GRACE_SECONDS)
 
 
-def decide(run: RunView, snapshot: dict[str, Any], facts: Facts, now: dt.datetime) -> Decision:
-    steps: list[dict[str, Any]] = list(snapshot.get("steps") or [])
+def decide(run: RunView, snapshot: PolicySnapshot, facts: Facts, now: dt.datetime) -> Decision:
+    steps = snapshot.steps
     idx, cycle, entered = run.step_index, run.cycle, run.step_started_at
     attempts = run.attempts
     actions: list[Action] = []
@@ -106,12 +102,12 @@ def decide(run: RunView, snapshot: dict[str, Any], facts: Facts, now: dt.datetim
         attempts = ()
 
     # Bounded: every pass either returns or advances; a repeat loops back at most `times` per cycle.
-    for _ in range(4 * (len(steps) + 1) * (1 + sum(int(s.get("times") or 0) for s in steps))):
+    for _ in range(4 * (len(steps) + 1) * (1 + sum(s.times for s in steps))):
         if idx >= len(steps):
             actions.append(Action("stop", idx, cycle, detail={"reason": "exhausted"}))
             return result("exhausted", None)
         step = steps[idx]
-        kind = step.get("kind")
+        kind = step.kind
         if kind == "slack_post":
             if not attempts:
                 actions.append(
@@ -119,21 +115,18 @@ def decide(run: RunView, snapshot: dict[str, Any], facts: Facts, now: dt.datetim
                         "slack_post",
                         idx,
                         cycle,
-                        detail={
-                            "channel": step.get("channel") or "",
-                            "mentions": list(step.get("mentions") or []),
-                        },
+                        detail={"channel": step.channel, "mentions": list(step.mentions)},
                     )
                 )
             advance()
         elif kind == "wait_ack":
-            due = entered + dt.timedelta(minutes=float(step.get("minutes") or 0))
+            due = entered + dt.timedelta(minutes=step.minutes)
             if now < due:
                 return result("active", due)
             advance()
         elif kind == "call":
-            person = str(step.get("person") or "")
-            total = max(1, int(step.get("attempts") or 1))
+            person = step.person
+            total = max(1, step.attempts)
             last = attempts[-1] if attempts else None
             if last is not None and last.status in OPEN_CALL_STATUSES:
                 if last.deadline is None or now < last.deadline:
@@ -152,7 +145,7 @@ def decide(run: RunView, snapshot: dict[str, Any], facts: Facts, now: dt.datetim
                 continue
             if last is not None:
                 ended = last.finished_at or last.deadline or last.created_at
-                ready = ended + dt.timedelta(minutes=float(step.get("gap_minutes") or 0))
+                ready = ended + dt.timedelta(minutes=step.gap_minutes)
                 if now < ready:
                     return result("active", ready)
             deadline = _call_deadline(step, now)
@@ -169,15 +162,15 @@ def decide(run: RunView, snapshot: dict[str, Any], facts: Facts, now: dt.datetim
                         "task",
                         idx,
                         cycle,
-                        person=str(step.get("person") or "") or None,
-                        detail={"title": step.get("title") or "", "text": step.get("text") or ""},
+                        person=step.person or None,
+                        detail={"title": step.title, "text": step.text},
                     )
                 )
             advance()
         elif kind == "repeat":
-            if cycle < int(step.get("times") or 0):
+            if cycle < step.times:
                 cycle += 1
-                advance(to=min(max(0, int(step.get("from_step") or 0)), idx))
+                advance(to=min(max(0, step.from_step), idx))
             else:
                 advance()
         else:
@@ -199,7 +192,7 @@ class PreviewLine:
 
 
 def simulate(
-    snapshot: dict[str, Any],
+    snapshot: PolicySnapshot,
     *,
     absent: frozenset[str] = frozenset(),
     no_answer: frozenset[str] = frozenset(),
@@ -210,10 +203,7 @@ def simulate(
     """The timeline the worker would produce. People not in `no_answer` answer their first call
     (pressing 1) after ringing; an ack at `ack_at_minutes` comes from Slack."""
     start = start or dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    people = snapshot.get("people") or {}
-
-    def name(key: str | None) -> str | None:
-        return str(people.get(key, {}).get("name", key)) if key else None
+    name = snapshot.person_name
 
     state = RunView("active", 0, 0, start)
     ack_at = start + dt.timedelta(minutes=ack_at_minutes) if ack_at_minutes is not None else None
@@ -244,7 +234,7 @@ def simulate(
                     PreviewLine(secs, "call", name(who), f"call {name(who)} ({action.number}/{action.of})")
                 )
                 answers = who not in no_answer
-                ring_end = now + dt.timedelta(seconds=_ring_seconds(snapshot, action.step_index))
+                ring_end = now + dt.timedelta(seconds=snapshot.ring_seconds(action.step_index))
                 attempts.append(AttemptView(action.number, "sent", now, None, action.deadline))
                 pending.append((ring_end, answers))
             elif action.kind == "slack_post":
@@ -305,11 +295,6 @@ def simulate(
                 still.append((t, answers))
         pending = still
     return lines
-
-
-def _ring_seconds(snapshot: dict[str, Any], index: int) -> int:
-    steps = snapshot.get("steps") or []
-    return int(steps[index].get("ring_seconds") or 30) if 0 <= index < len(steps) else 30
 
 
 def format_lines(lines: list[PreviewLine]) -> list[str]:

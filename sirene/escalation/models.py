@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sirene.core import clock
+from sirene.escalation.snapshot import PolicySnapshot
 from sirene.incidents.models import Incident
 
 e164 = RegexValidator(r"^\+[1-9]\d{6,14}$", _("Enter the number in E.164 format, e.g. +4930123456."))
@@ -146,6 +147,11 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} for {self.incident_id}"
+
+    @property
+    def policy_snapshot(self) -> PolicySnapshot:
+        """The frozen policy, typed and checked (SnapshotError names a malformed field)."""
+        return PolicySnapshot.parse(self.snapshot)
 
 
 class AttemptKind(models.TextChoices):

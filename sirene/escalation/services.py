@@ -29,6 +29,7 @@ from sirene.escalation.models import (
     StepKind,
     Task,
 )
+from sirene.escalation.snapshot import PolicySnapshot, SnapshotError
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident
 
@@ -176,7 +177,11 @@ def preview(
     ack_at: float | None = None,
 ) -> list[engine.PreviewLine]:
     """The timeline the worker would produce; people are given by name (case-insensitive)."""
-    by_name = {str(v.get("name", "")).lower(): k for k, v in (snapshot.get("people") or {}).items()}
+    try:
+        policy = PolicySnapshot.parse(snapshot)
+    except SnapshotError as exc:
+        raise EscalationError(exc.field, exc.message) from None
+    by_name = {(p.name or "").lower(): k for k, p in policy.people.items()}
 
     def keys(names: list[str], field: str) -> frozenset[str]:
         out = set()
@@ -190,7 +195,7 @@ def preview(
         return frozenset(out)
 
     return engine.simulate(
-        snapshot, absent=keys(absent, "absent"), no_answer=keys(no_answer, "no_answer"), ack_at_minutes=ack_at
+        policy, absent=keys(absent, "absent"), no_answer=keys(no_answer, "no_answer"), ack_at_minutes=ack_at
     )
 
 
@@ -203,6 +208,7 @@ def start_run(incident: Incident) -> None:
         return
     policy = default_policy()
     snapshot = snapshot_of(policy) if policy is not None else fallback_snapshot()
+    PolicySnapshot.parse(snapshot)  # what the engine will read: checked before it is frozen
     now = clock.now()
     Run.objects.create(
         incident=incident,

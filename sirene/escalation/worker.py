@@ -184,7 +184,7 @@ def _decide_and_record(
         resolved=incident.status == IncidentStatus.RESOLVED,
         absent=absent_keys(run.snapshot, now),
     )
-    decision = engine.decide(run_view(run), run.snapshot, facts, now)
+    decision = engine.decide(run_view(run), run.policy_snapshot, facts, now)
     people = run.snapshot.get("people") or {}
     with transaction.atomic():
         updated = Run.objects.filter(pk=run.pk, lease_owner=owner, status=RunStatus.ACTIVE).update(
@@ -337,7 +337,7 @@ def _perform(attempt: Attempt) -> tuple[str, str, str]:
             attempt.target,
             twiml=twiml,
             status_callback=f"{base}/hooks/twilio/status?attempt={attempt.pk}",
-            ring_seconds=_ring_seconds(run.snapshot, attempt.step_index),
+            ring_seconds=run.policy_snapshot.ring_seconds(attempt.step_index),
         )
         return phone.name, placed.sid, placed.status
     chat = chat_transport()
@@ -374,11 +374,6 @@ def _perform(attempt: Attempt) -> tuple[str, str, str]:
         return chat.name, sent.ts, "dm"
     posted = chat.post_message(attempt.target, attempt.text, metadata={"attempt_id": str(attempt.pk)})
     return chat.name, posted.ts, "posted"
-
-
-def _ring_seconds(snapshot: dict[str, Any], index: int) -> int:
-    steps = snapshot.get("steps") or []
-    return int(steps[index].get("ring_seconds") or 30) if 0 <= index < len(steps) else 30
 
 
 def _record_sent(attempt: Attempt, provider: str, provider_id: str, provider_status: str) -> None:

@@ -10,28 +10,16 @@ from ninja import Router
 from ninja.errors import HttpError
 
 from sirene.core.errors import FieldError
+from sirene.core.schemas import responses
 from sirene.helpdesk import services
 from sirene.helpdesk.models import CustomerReply
+from sirene.helpdesk.schemas import DelayNoticeOut, ReplyListOut, ReplyOut
 from sirene.incidents.models import Incident
 
 router = Router(tags=["helpdesk"])
 
 
-def reply_to_dict(reply: CustomerReply) -> dict[str, Any]:
-    return {
-        "id": reply.pk,
-        "kind": reply.kind,
-        "case": reply.case_id,
-        "incident": reply.incident_id,
-        "ticket": reply.ticket_number,
-        "status": reply.status,
-        "attempts": reply.attempts,
-        "sent_at": reply.sent_at.isoformat() if reply.sent_at else None,
-        "last_error": reply.last_error,
-    }
-
-
-@router.get("/replies")
+@router.get("/replies", response=responses(ReplyListOut))
 def list_replies(
     request: HttpRequest, incident: int | None = None, case: int | None = None
 ) -> dict[str, Any]:
@@ -42,21 +30,21 @@ def list_replies(
         rows = rows.filter(incident_id=incident)
     if case is not None:
         rows = rows.filter(case_id=case)
-    items = [reply_to_dict(r) for r in rows[:1000]]
-    counts = {s: sum(1 for i in items if i["status"] == s) for s in ("queued", "sending", "sent", "failed")}
+    items = list(rows[:1000])
+    counts = {s: sum(1 for i in items if i.status == s) for s in ("queued", "sending", "sent", "failed")}
     return {"items": items, "counts": counts}
 
 
-@router.post("/replies/{reply_id}/retry")
-def retry_reply(request: HttpRequest, reply_id: int) -> dict[str, Any]:
+@router.post("/replies/{reply_id}/retry", response=responses(ReplyOut, 404, 409))
+def retry_reply(request: HttpRequest, reply_id: int) -> CustomerReply:
     reply = get_object_or_404(CustomerReply, pk=reply_id)
     if not services.retry_reply(reply):
         raise HttpError(409, f"status: the reply is {reply.status}; only failed replies can be retried")
     reply.refresh_from_db()
-    return reply_to_dict(reply)
+    return reply
 
 
-@router.post("/incidents/{incident_id}/delay-notice")
+@router.post("/incidents/{incident_id}/delay-notice", response=responses(DelayNoticeOut, 404))
 def delay_notice(request: HttpRequest, incident_id: int) -> dict[str, Any]:
     incident = get_object_or_404(Incident, pk=incident_id)
     queued = services.send_delay_notice(incident=incident)

@@ -24,6 +24,7 @@ from django.db.models import Q
 from sirene.cases import services as cases
 from sirene.cases.models import Case, CaseEvent
 from sirene.core import clock
+from sirene.core.memo import per_page
 from sirene.helpdesk.models import CachedTicket, CustomerTicketsFetch, DeliveryProgress, SyncCursor
 from sirene.integrations import groove
 from sirene.integrations.base import Helpdesk, IntegrationError, Message, Ticket
@@ -103,6 +104,7 @@ def refresh_customer_tickets(email: str, client: Helpdesk | None = None) -> int:
     return len(tickets)
 
 
+@per_page
 def customer_tickets(email: str) -> list[CachedTicket]:
     return list(CachedTicket.objects.filter(provider=PROVIDER, customer_email=email.strip().lower()))
 

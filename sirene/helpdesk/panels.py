@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from sirene.cases import history
 from sirene.cases.models import Case, Status
 from sirene.core import clock
 from sirene.helpdesk import inbound, services
@@ -26,9 +27,15 @@ def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any] | Non
         return None
     this = next((t for t in tickets if t.number == number), None)
     others = [t for t in tickets if t.number != number]
-    status, when = services.holding_reply_status(case)
-    delay_state = DelayState.objects.filter(case=case).first()
-    since = services.open_question_since(case) if case.status == Status.OPEN_QUESTION else None
+    replies = list(CustomerReply.objects.filter(case=case).select_related("incident"))
+    status, when = services.holding_reply_status(case, replies=replies)
+    since = (
+        services.open_question_since(case, events=history.events(case))
+        if case.status == Status.OPEN_QUESTION
+        else None
+    )
+    # The delay notice is offered for open questions only.
+    delay_state = DelayState.objects.filter(case=case).first() if since is not None else None
     hours = services.delay_notice_hours()
     return {
         "case": case,
@@ -40,8 +47,8 @@ def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any] | Non
         "fetch": CustomerTicketsFetch.objects.filter(customer_email=email).first() if email else None,
         "holding_status": status,
         "holding_at": when,
-        "replies": list(CustomerReply.objects.filter(case=case).select_related("incident")),
-        "note": CustomerReply.objects.filter(case=case, kind=ReplyKind.NOTE, incident__isnull=True).first(),
+        "replies": replies,
+        "note": next((r for r in replies if r.kind == ReplyKind.NOTE and r.incident_id is None), None),
         "open_question_since": since,
         "delay_due": since is not None and since <= clock.now() - timedelta(hours=hours),
         "delay_state": delay_state,

@@ -74,8 +74,9 @@ def template_text(kind: str) -> str:
     return row.body if row is not None else DEFAULTS[kind]
 
 
-def render(kind: str, values: dict[str, Any]) -> str:
-    text = template_text(kind)
+def render(kind: str, values: dict[str, Any], *, text: str | None = None) -> str:
+    """The reply of `kind` for these values (`text`: the template, when the caller already read it)."""
+    text = template_text(kind) if text is None else text
     try:
         return text.format_map({name: values.get(name, "") for name in PLACEHOLDERS})
     except (KeyError, ValueError, IndexError):

@@ -108,6 +108,42 @@ def queue_reply(
     return reply, True
 
 
+def queue_replies(kind: str, cases: list[Case], *, incident: Incident) -> tuple[int, int]:
+    """`queue_reply` for many cases of one incident in a few queries (resolving an incident with
+    hundreds of cases stays one short transaction). Returns (queued, without_ticket)."""
+    numbered = [(case, ticket_number(case)) for case in cases]
+    wanted = {number: case for case, number in reversed(numbered) if number is not None}
+    without_ticket = sum(1 for _case, number in numbered if number is None)
+    existing = set(
+        CustomerReply.objects.filter(kind=kind, incident=incident, ticket_number__in=list(wanted)).values_list(
+            "ticket_number", flat=True
+        )
+    )
+    text = replies.template_text(kind)
+    now = clock.now()
+    new = [
+        CustomerReply(
+            kind=kind,
+            incident=incident,
+            case=case,
+            provider=PROVIDER,
+            ticket_number=number,
+            body=replies.render(kind, _values(case, incident), text=text),
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for number, case in wanted.items()
+        if number not in existing
+    ]
+    try:
+        with transaction.atomic():
+            CustomerReply.objects.bulk_create(new)
+    except IntegrityError:
+        # Someone queued some of them a moment ago: queue the rest one by one, theirs stand.
+        return sum(1 for c in cases if queue_reply(kind, c, incident=incident)[1]), without_ticket
+    return len(new), without_ticket
+
+
 # -- called by the flows (sirene.flows.cases / sirene.flows.incidents) ------------------------------
 
 
@@ -130,13 +166,8 @@ def queue_holding_reply_if_entered(case: Case, old: str, new: str) -> None:
 
 def queue_resolution_replies(incident: Incident) -> None:
     """Queue the resolution reply to every linked customer's ticket (exactly once per ticket)."""
-    queued = without_ticket = 0
-    for case in incidents.linked_cases(incident):
-        reply, created = queue_reply(ReplyKind.RESOLUTION, case, incident=incident)
-        if reply is None:
-            without_ticket += 1
-        elif created:
-            queued += 1
+    cases = list(incidents.linked_cases(incident))
+    queued, without_ticket = queue_replies(ReplyKind.RESOLUTION, cases, incident=incident)
     incidents.add_event(
         incident,
         "customer_replies",
@@ -146,9 +177,15 @@ def queue_resolution_replies(incident: Incident) -> None:
     )
 
 
-def holding_reply_status(case: Case) -> tuple[str, datetime | None]:
-    """("sent"|"queued"|"failed"|"none", when) for the case's holding reply."""
-    reply = CustomerReply.objects.filter(case=case, kind=ReplyKind.HOLDING, incident__isnull=True).first()
+def holding_reply_status(
+    case: Case, *, replies: list[CustomerReply] | None = None
+) -> tuple[str, datetime | None]:
+    """("sent"|"queued"|"failed"|"none", when) for the case's holding reply (`replies`: all the
+    case's replies, when the caller already read them)."""
+    if replies is not None:
+        reply = next((r for r in replies if r.kind == ReplyKind.HOLDING and r.incident_id is None), None)
+    else:
+        reply = CustomerReply.objects.filter(case=case, kind=ReplyKind.HOLDING, incident__isnull=True).first()
     if reply is None:
         return "none", None
     if reply.status == ReplyStatus.SENT:
@@ -323,7 +360,12 @@ def _after_sent(reply: CustomerReply, client: Helpdesk) -> None:
 # -- delay reminders (worker) ----------------------------------------------------------------------
 
 
-def open_question_since(case: Case) -> datetime | None:
+def open_question_since(case: Case, *, events: list[CaseEvent] | None = None) -> datetime | None:
+    """When the case last became an open question (`events`: all its events, when already read)."""
+    if events is not None:
+        entered = [e for e in events if e.field == "status" and e.new_value == Status.OPEN_QUESTION]
+        latest = max(entered, key=lambda e: (e.at, e.pk), default=None)
+        return latest.at if latest is not None else None
     event = (
         CaseEvent.objects.filter(case=case, field="status", new_value=Status.OPEN_QUESTION)
         .order_by("-at", "-id")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sirene.cases.models import Case, Category, Reproduced
 from sirene.core import clock
+from sirene.incidents.brief_shape import Brief
 
 
 class IncidentStatus(models.TextChoices):
@@ -167,6 +168,11 @@ class Incident(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("incidents:detail", args=[self.pk])
+
+    @property
+    def brief_data(self) -> Brief:
+        """The brief, typed and checked (pydantic's ValidationError names a malformed field)."""
+        return Brief.read(self.brief)
 
     @property
     def is_critical_category(self) -> bool:

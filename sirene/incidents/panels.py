@@ -63,6 +63,8 @@ def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         context["reply"] = customer_hints_reply(case)
     if membership is not None:
         context["groups"] = list(
-            ProblemGroup.objects.filter(merged_into__isnull=True).exclude(pk=membership.group_id)[:100]
+            ProblemGroup.objects.filter(merged_into__isnull=True)
+            .exclude(pk=membership.group_id)
+            .defer("centroid", "recent_vectors")[:100]
         )
     return context

@@ -38,6 +38,7 @@ from sirene.incidents import (
     brief,  # (loads scipy with this module, see brief.py)
     grouping,
 )
+from sirene.incidents.brief_shape import Brief
 from sirene.incidents.models import GroupMembership, Incident, IncidentEvent, IncidentStatus, ProblemGroup
 from sirene.incidents.rules import BASELINE_DAYS, decide, rule_for
 
@@ -242,6 +243,7 @@ def refresh_brief(incident: Incident) -> Incident:
     cases = list(linked_cases(incident))
     rate = rate_facts(incident.group) if incident.group_id else None  # type: ignore[arg-type]
     data = brief.build(cases, rate=rate)
+    Brief.read(data)  # the shape every reader expects, checked before it is stored
     old = incident.brief or {}
     if old:
         before = {(f["attribute"], f["value"]) for f in old.get("common_thread", [])}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -49,9 +52,14 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     incidents = list(qs[:100])
     now = clock.now()
+    # Every listed incident's report times in one read (not one per incident).
+    times_of: dict[int, list[Any]] = defaultdict(list)
+    links = Incident.cases.through.objects.filter(incident_id__in=[i.pk for i in incidents])
+    for incident_id, received_at in links.values_list("incident_id", "case__received_at"):
+        times_of[incident_id].append(received_at)
     rows = []
     for incident in incidents:
-        times = list(incident.cases.values_list("received_at", flat=True))
+        times = times_of[incident.pk]
         rows.append(
             {"incident": incident, "chart": charts.incident_sparkline(times, now, label=incident.title)}
         )
@@ -65,15 +73,15 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.select_related("group"), pk=incident_id)
-    brief = incident.brief or {}
+    brief = incident.brief_data
     thread = [
         {
-            **f,
-            "label": str(ATTRIBUTE_LABELS.get(f["attribute"], f["attribute"])),
-            "pct": round(f["share"] * 100),
-            "base_pct": round(f["baseline_share"] * 100),
+            **f.model_dump(),
+            "label": str(ATTRIBUTE_LABELS.get(f.attribute, f.attribute)),
+            "pct": round(f.share * 100),
+            "base_pct": round(f.baseline_share * 100),
         }
-        for f in brief.get("common_thread", [])
+        for f in brief.common_thread
     ]
     times = list(incident.cases.values_list("received_at", flat=True))
     return render(
@@ -83,8 +91,8 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
             "incident": incident,
             "brief": brief,
             "thread": thread,
-            "rate": brief.get("rate") or {},
-            "what": brief.get("what") or {},
+            "rate": brief.rate,
+            "what": brief.what,
             "events": incident.events.select_related("actor"),
             "cases": services.linked_cases(incident)[:200],
             "chart": charts.incident_sparkline(times, clock.now(), label=incident.title),
@@ -109,7 +117,9 @@ def incident_ack(request: HttpRequest, incident_id: int) -> HttpResponse:
 def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     try:
-        done = incident_flows.resolve(incident, resolution=request.POST.get("resolution", ""), user=_user(request))
+        done = incident_flows.resolve(
+            incident, resolution=request.POST.get("resolution", ""), user=_user(request)
+        )
     except services.IncidentError:
         messages.error(request, _("Please describe the resolution."))
         return _back(incident)

@@ -14,8 +14,21 @@ from ninja.errors import HttpError
 from sirene.accounts.models import User
 from sirene.cases.models import Case, Category, Customer
 from sirene.core.errors import FieldError
+from sirene.core.schemas import responses
 from sirene.knowledge import services, transfer
 from sirene.knowledge.models import ArticleView, KnownProblem, Suggestion
+from sirene.knowledge.schemas import (
+    ArticleViewCreatedOut,
+    ArticleViewsOut,
+    CaseKnowledgeOut,
+    DecisionOut,
+    ExportOut,
+    ImportOut,
+    ProblemDetailOut,
+    ProblemListOut,
+    RecomputeOut,
+    SearchOut,
+)
 
 router = Router(tags=["knowledge"])
 # Mounted at /api/v1/customers (article views a customer already read).
@@ -27,29 +40,9 @@ def _actor(request: HttpRequest) -> User | None:
     return user if isinstance(user, User) else None
 
 
-def problem_to_dict(problem: KnownProblem, *, phrasings: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": problem.pk,
-        "key": problem.key,
-        "title": problem.title,
-        "title_en": problem.title_en,
-        "category": problem.category,
-        "symptoms": problem.symptoms,
-        "solution_steps": problem.solution_steps,
-        "customer_hints": problem.customer_hints,
-        "articles": problem.articles,
-        "active": problem.active,
-        "updated_at": problem.updated_at.isoformat(),
-        "url": problem.get_absolute_url(),
-    }
-    if phrasings:
-        data["phrasings"] = [
-            {"text": p.text, "source": p.source, "case_id": p.case_id} for p in problem.phrasings.all()
-        ]
-    return data
-
-
-@router.get("/search", response=dict, summary="Search known problems (semantic ranking + text match)")
+@router.get(
+    "/search", response=responses(SearchOut), summary="Search known problems (semantic ranking + text match)"
+)
 def search(request: HttpRequest, q: str = "", limit: int = 10) -> dict[str, Any]:
     if not q.strip():
         raise FieldError("q", "must not be empty")
@@ -60,7 +53,7 @@ def search(request: HttpRequest, q: str = "", limit: int = 10) -> dict[str, Any]
     return {"q": q, "results": services.search(q, limit=limit)}
 
 
-@router.get("/problems", response=dict, summary="All known problems")
+@router.get("/problems", response=responses(ProblemListOut), summary="All known problems")
 def list_problems(
     request: HttpRequest, category: str | None = None, active: bool | None = None
 ) -> dict[str, Any]:
@@ -71,13 +64,16 @@ def list_problems(
         qs = qs.filter(category=category)
     if active is not None:
         qs = qs.filter(active=active)
-    return {"items": [problem_to_dict(p) for p in qs]}
+    return {"items": list(qs)}
 
 
-@router.get("/problems/{problem_id}", response=dict, summary="One known problem with its example phrasings")
-def get_problem(request: HttpRequest, problem_id: int) -> dict[str, Any]:
-    problem = get_object_or_404(KnownProblem, pk=problem_id)
-    return problem_to_dict(problem, phrasings=True)
+@router.get(
+    "/problems/{problem_id}",
+    response=responses(ProblemDetailOut, 404),
+    summary="One known problem with its example phrasings",
+)
+def get_problem(request: HttpRequest, problem_id: int) -> KnownProblem:
+    return get_object_or_404(KnownProblem.objects.prefetch_related("phrasings"), pk=problem_id)
 
 
 class ArticleIn(Schema):
@@ -114,32 +110,50 @@ def _data(payload: ProblemIn) -> services.ProblemData:
     )
 
 
-@router.post("/problems", response={201: dict}, summary="Create a known problem")
-def create_problem(request: HttpRequest, payload: ProblemIn) -> HttpStatus[dict[str, Any]]:
+@router.post(
+    "/problems", response=responses(ProblemDetailOut, 413, status=201), summary="Create a known problem"
+)
+def create_problem(request: HttpRequest, payload: ProblemIn) -> HttpStatus[KnownProblem]:
     problem = services.create_known_problem(_data(payload), actor=_actor(request))
-    return HttpStatus(201, problem_to_dict(problem, phrasings=True))
+    return HttpStatus(201, problem)
 
 
-@router.put("/problems/{problem_id}", response=dict, summary="Replace a known problem (phrasings included)")
-def update_problem(request: HttpRequest, problem_id: int, payload: ProblemIn) -> dict[str, Any]:
+@router.put(
+    "/problems/{problem_id}",
+    response=responses(ProblemDetailOut, 404, 413),
+    summary="Replace a known problem (phrasings included)",
+)
+def update_problem(request: HttpRequest, problem_id: int, payload: ProblemIn) -> KnownProblem:
     problem = get_object_or_404(KnownProblem, pk=problem_id)
-    problem = services.update_known_problem(problem, _data(payload), actor=_actor(request))
-    return problem_to_dict(problem, phrasings=True)
+    return services.update_known_problem(problem, _data(payload), actor=_actor(request))
 
 
-@router.get("/export", response=dict, summary="The whole knowledge base in the import format")
+@router.get(
+    "/export",
+    response=responses(ExportOut),
+    exclude_unset=True,
+    summary="The whole knowledge base in the import format",
+)
 def export(request: HttpRequest) -> dict[str, Any]:
     return transfer.export_data()
 
 
-@router.post("/import", response=dict, summary="Import known problems (same shape as the export; by key)")
-def import_(request: HttpRequest) -> dict[str, Any]:
+@router.post(
+    "/import",
+    response=responses(ImportOut, 413),
+    summary="Import known problems (same shape as the export; by key)",
+)
+def import_(request: HttpRequest) -> transfer.ImportResult:
     # The parser already turned the JSON body into a dict; validate it as one document.
     data = transfer.parse(request.body, "json")
-    return transfer.import_data(data, actor=_actor(request)).as_dict()
+    return transfer.import_data(data, actor=_actor(request))
 
 
-@router.get("/cases/{case_id}", response=dict, summary="Suggestions for a case, why, and similar past cases")
+@router.get(
+    "/cases/{case_id}",
+    response=responses(CaseKnowledgeOut, 404),
+    summary="Suggestions for a case, why, and similar past cases",
+)
 def case_knowledge(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = get_object_or_404(Case.objects.select_related("customer"), pk=case_id)
     return {
@@ -151,7 +165,9 @@ def case_knowledge(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 
 @router.post(
-    "/cases/{case_id}/recompute", response=dict, summary="Match the case again against the current KB"
+    "/cases/{case_id}/recompute",
+    response=responses(RecomputeOut, 404),
+    summary="Match the case again against the current KB",
 )
 def recompute(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = get_object_or_404(Case.objects.select_related("customer"), pk=case_id)
@@ -170,14 +186,18 @@ def _decided(suggestion: Suggestion) -> dict[str, Any]:
 
 
 @router.post(
-    "/suggestions/{suggestion_id}/confirm", response=dict, summary="Confirm a suggestion (the KB learns)"
+    "/suggestions/{suggestion_id}/confirm",
+    response=responses(DecisionOut, 404),
+    summary="Confirm a suggestion (the KB learns)",
 )
 def confirm(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
     suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
     return _decided(services.confirm_suggestion(suggestion, actor=_actor(request), actor_label="api"))
 
 
-@router.post("/suggestions/{suggestion_id}/reject", response=dict, summary="Reject a suggestion")
+@router.post(
+    "/suggestions/{suggestion_id}/reject", response=responses(DecisionOut, 404), summary="Reject a suggestion"
+)
 def reject(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
     suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
     return _decided(services.reject_suggestion(suggestion, actor=_actor(request), actor_label="api"))
@@ -190,16 +210,6 @@ class ArticleViewIn(Schema):
     source: str = Field("api", max_length=50)
 
 
-def view_to_dict(view: ArticleView) -> dict[str, Any]:
-    return {
-        "id": view.pk,
-        "article": view.article,
-        "title": view.title,
-        "viewed_at": view.viewed_at.isoformat(),
-        "source": view.source,
-    }
-
-
 def _customer(customer_id: int) -> Customer:
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
@@ -209,25 +219,28 @@ def _customer(customer_id: int) -> Customer:
 
 @customers_router.post(
     "/{customer_id}/article-views",
-    response={200: dict, 201: dict},
+    response={**responses(ArticleViewCreatedOut, 404, 413), 201: ArticleViewCreatedOut},
     summary="Record a help article the customer read (idempotent on article + viewed_at)",
 )
 def post_article_view(
     request: HttpRequest, customer_id: int, payload: ArticleViewIn
-) -> HttpStatus[dict[str, Any]]:
+) -> HttpStatus[ArticleView]:
     customer = _customer(customer_id)
     view, created = services.record_article_view_created(
         customer, payload.article, title=payload.title, viewed_at=payload.viewed_at, source=payload.source
     )
-    return HttpStatus(201 if created else 200, {"created": created, **view_to_dict(view)})
+    view.created = created  # type: ignore[attr-defined]
+    return HttpStatus(201 if created else 200, view)
 
 
 @customers_router.get(
-    "/{customer_id}/article-views", response=dict, summary="Help articles the customer read"
+    "/{customer_id}/article-views",
+    response=responses(ArticleViewsOut, 404),
+    summary="Help articles the customer read",
 )
 def get_article_views(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     customer = _customer(customer_id)
     return {
         "customer_id": customer.pk,
-        "items": [view_to_dict(v) for v in services.articles_read_by(customer)],
+        "items": services.articles_read_by(customer),
     }

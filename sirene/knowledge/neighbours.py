@@ -16,7 +16,7 @@ import threading
 from datetime import datetime
 
 import numpy as np
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from sirene.cases.models import Case, Status
 from sirene.similarity import ExactIndex
@@ -61,9 +61,13 @@ class _Window:
 
     def sync(self, dim: int) -> None:
         """Bring the index up to date with as few reads as possible (usually two tiny queries)."""
-        stats = self._embedded().aggregate(max_id=Max("id"), count=Count("id"))
+        # One read: the newest id, the count, and the created_at of the newest case we know (an
+        # embedding is never removed, so that case is still among the embedded ones unless deleted).
+        stats = self._embedded().aggregate(
+            max_id=Max("id"), count=Count("id"), known_created=Max("created_at", filter=Q(pk=self.max_id))
+        )
         max_id, count = stats["max_id"] or 0, stats["count"]
-        max_created = Case.objects.filter(pk=self.max_id).values_list("created_at", flat=True).first()
+        max_created = stats["known_created"]
         rebuild = self.index is None or self.dim != dim or max_created != self.max_created
         if not rebuild and (max_id, count) == (self.max_id, self.count):
             return
@@ -92,6 +96,15 @@ _WINDOW = _Window()
 
 def nearest_cases(case_id: int, vector: np.ndarray, k: int = SIMILAR_CASES) -> list[tuple[int, float]]:
     """Most similar other cases among the most recent :data:`CASE_WINDOW`, as (case id, cosine), best first."""
+    return [(case.pk, sim) for case, sim in nearest_case_rows(case_id, vector, k)]
+
+
+# What a similar case shows (subject, status, solution): read together with the embedding.
+ROW_FIELDS = ("id", "embedding", "subject", "status", "solution", "solved_at")
+
+
+def nearest_case_rows(case_id: int, vector: np.ndarray, k: int = SIMILAR_CASES) -> list[tuple[Case, float]]:
+    """`nearest_cases` with the cases themselves (the fields in ROW_FIELDS), best first."""
     norm = float(np.linalg.norm(vector))
     if norm == 0:
         return []
@@ -104,17 +117,16 @@ def nearest_cases(case_id: int, vector: np.ndarray, k: int = SIMILAR_CASES) -> l
     if not candidates:
         return []
     # Re-score from the database: the rows shown are always exact, whatever the cache holds.
-    scored: list[tuple[int, float, bool]] = []
-    for pk, blob, status, solution in Case.objects.filter(pk__in=candidates).values_list(
-        "id", "embedding", "status", "solution"
-    ):
+    scored: list[tuple[Case, float, bool]] = []
+    for case in Case.objects.filter(pk__in=candidates).only(*ROW_FIELDS):
+        blob = case.embedding
         if blob is None or len(blob) != query.nbytes:
             continue
         sim = float(np.frombuffer(bytes(blob), dtype=np.float32) @ query)
         if sim >= MIN_CASE_SIMILARITY:
-            scored.append((pk, sim, status == Status.SOLVED and bool(solution)))
-    scored.sort(key=lambda item: (-(item[1] + (SOLVED_BONUS if item[2] else 0.0)), -item[0]))
-    return [(pk, sim) for pk, sim, _solved in scored[:k]]
+            scored.append((case, sim, case.status == Status.SOLVED and bool(case.solution)))
+    scored.sort(key=lambda item: (-(item[1] + (SOLVED_BONUS if item[2] else 0.0)), -item[0].pk))
+    return [(case, sim) for case, sim, _solved in scored[:k]]
 
 
 def reset_cache() -> None:

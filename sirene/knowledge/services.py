@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -25,6 +25,7 @@ from sirene.cases.embedding import case_vector
 from sirene.cases.models import Case, CaseEvent, Category, Customer
 from sirene.core import clock
 from sirene.core.errors import FieldError
+from sirene.core.memo import per_page
 from sirene.knowledge import matching, neighbours
 from sirene.knowledge.models import (
     ArticleView,
@@ -363,7 +364,9 @@ def compute_suggestions(case: Case) -> CaseMatch:
 
 def match_reason(case: Case) -> dict[str, Any]:
     """Why the case has these suggestions (or none), for the case page and the API."""
-    match = CaseMatch.objects.filter(case=case).first()
+    # The knowledge base's current token comes along in the same read.
+    token = KnowledgeState.objects.filter(pk=1).values("token")[:1]
+    match = CaseMatch.objects.filter(case=case).annotate(kb_now=Subquery(token)).first()
     if match is None:
         return {"outcome": "pending", "reason": gettext("not analysed yet"), "stale": False}
     return {
@@ -372,7 +375,7 @@ def match_reason(case: Case) -> dict[str, Any]:
         "best_similarity": match.best_similarity,
         "computed_at": match.computed_at.isoformat(),
         # The KB changed since: "recompute" may find a problem added or taught since.
-        "stale": match.kb_token != matching.current_token(),
+        "stale": match.kb_token != (match.kb_now or "empty"),  # as matching.current_token()
     }
 
 
@@ -449,6 +452,7 @@ def suggestion_to_dict(s: Suggestion, views: list[ArticleView]) -> dict[str, Any
     }
 
 
+@per_page
 def suggestions_for(case: Case) -> list[dict[str, Any]]:
     """Top known problems for this case, for the API and the case page."""
     rows = list(
@@ -460,20 +464,14 @@ def suggestions_for(case: Case) -> list[dict[str, Any]]:
     return [suggestion_to_dict(s, views) for s in rows]
 
 
+@per_page
 def similar_cases_for(case: Case) -> list[dict[str, Any]]:
     """Similar past cases and how they were solved."""
     vector = case_vector(case)
     if vector is None:
         return []
-    hits = neighbours.nearest_cases(case.pk, vector)
-    if not hits:
-        return []
-    found = Case.objects.in_bulk([pk for pk, _ in hits])
     out = []
-    for pk, similarity in hits:
-        other = found.get(pk)
-        if other is None:
-            continue
+    for other, similarity in neighbours.nearest_case_rows(case.pk, vector):
         out.append(
             {
                 "case_id": other.pk,
@@ -666,6 +664,7 @@ def record_article_view_created(
         return ArticleView.objects.get(customer=customer, article=article, viewed_at=when), False
 
 
+@per_page
 def articles_read_by(customer: Customer) -> list[ArticleView]:
     """Help articles this customer already read, newest first."""
     return list(ArticleView.objects.filter(customer=customer).order_by("-viewed_at", "-id"))

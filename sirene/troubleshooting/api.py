@@ -18,8 +18,26 @@ from ninja.files import UploadedFile
 
 from sirene.accounts.models import User
 from sirene.cases.models import OPEN_STATUSES, Case, Customer
+from sirene.core.schemas import responses
 from sirene.troubleshooting import queries, services
-from sirene.troubleshooting.models import Backup, FollowUp, Snapshot
+from sirene.troubleshooting.models import Backup, Conversion, FollowUp, Snapshot
+from sirene.troubleshooting.schemas import (
+    ArticlesReadOut,
+    BackupDataOut,
+    BackupMetaOut,
+    CaseRowOut,
+    ConversionOut,
+    DocumentationOut,
+    FollowUpDoneOut,
+    FollowUpOut,
+    KnownProblemRefOut,
+    LinksOut,
+    ReplyDraftOut,
+    SnapshotDataOut,
+    SnapshotDiffOut,
+    SnapshotMetaOut,
+    WorkspaceOut,
+)
 
 router = Router(tags=["troubleshooting"])
 case_router = Router(tags=["troubleshooting"])
@@ -117,69 +135,99 @@ class ArticleViewIn(Schema):
 
 
 # Lists first: their paths must win over "/{case_id}".
-@case_router.get("/my-cases", summary="Open cases I own, least recently contacted first")
+@case_router.get(
+    "/my-cases",
+    response=responses(list[CaseRowOut]),
+    summary="Open cases I own, least recently contacted first",
+)
 def my_cases(request: HttpRequest) -> list[dict[str, Any]]:
     return [queries.case_row(c) for c in queries.my_cases(_user(request))]
 
 
-@case_router.get("/overdue", summary="Overdue cases (leads: all; agents: their own)")
+@case_router.get(
+    "/overdue", response=responses(list[CaseRowOut]), summary="Overdue cases (leads: all; agents: their own)"
+)
 def overdue(request: HttpRequest) -> list[dict[str, Any]]:
     return [queries.case_row(c) for c in queries.overdue_cases(_user(request))]
 
 
-@case_router.get("/open-questions", summary="Cases that could not be solved at once")
+@case_router.get(
+    "/open-questions", response=responses(list[CaseRowOut]), summary="Cases that could not be solved at once"
+)
 def open_questions(request: HttpRequest) -> list[dict[str, Any]]:
     return [queries.case_row(c) for c in queries.open_questions(_user(request))]
 
 
-@case_router.get("/{case_id}", summary="The whole workspace of a case, pre-filled")
+@case_router.get(
+    "/{case_id}", response=responses(WorkspaceOut, 404), summary="The whole workspace of a case, pre-filled"
+)
 def get_workspace(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return queries.workspace_data(_case(case_id), user=_actor(request))
 
 
-@case_router.post("/{case_id}/stages/{stage}", summary="Set a stage's state (open/done/not_needed) and notes")
+@case_router.post(
+    "/{case_id}/stages/{stage}",
+    response=responses(WorkspaceOut, 404, 413),
+    summary="Set a stage's state (open/done/not_needed) and notes",
+)
 def set_stage(request: HttpRequest, case_id: int, stage: str, payload: StageIn) -> dict[str, Any]:
     case = _case(case_id)
     services.set_stage(case, stage, payload.state, actor=_actor(request), notes=payload.notes)
     return _workspace(request, case)
 
 
-@case_router.get("/{case_id}/reply", summary="German reply asking exactly the unanswered questions")
+@case_router.get(
+    "/{case_id}/reply",
+    response=responses(ReplyDraftOut, 404),
+    summary="German reply asking exactly the unanswered questions",
+)
 def reply(request: HttpRequest, case_id: int) -> dict[str, Any]:
     data = queries.workspace_data(_case(case_id), user=_actor(request))
     return {"text": data["reply_text"], "questions": [q for q in data["questions"] if not q["answered"]]}
 
 
-@case_router.post("/{case_id}/answers", summary="Store the customer's answers")
+@case_router.post(
+    "/{case_id}/answers", response=responses(WorkspaceOut, 404, 413), summary="Store the customer's answers"
+)
 def answers(request: HttpRequest, case_id: int, payload: AnswersIn) -> dict[str, Any]:
     case = _case(case_id)
     services.record_answers(case, payload.answers, actor=_actor(request))
     return _workspace(request, case)
 
 
-@case_router.post("/{case_id}/forward", summary="Forward to tech; the owner stays the owner")
+@case_router.post(
+    "/{case_id}/forward",
+    response=responses(WorkspaceOut, 404, 413),
+    summary="Forward to tech; the owner stays the owner",
+)
 def forward(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
     case = services.forward_to_tech(_case(case_id), actor=_user(request), note=payload.note)
     return _workspace(request, case)
 
 
-@case_router.post("/{case_id}/snapshots", response={201: dict}, summary="Record a project/account snapshot")
-def add_snapshot(request: HttpRequest, case_id: int, payload: SnapshotIn) -> HttpStatus[dict[str, Any]]:
+@case_router.post(
+    "/{case_id}/snapshots",
+    response=responses(SnapshotMetaOut, 404, 413, status=201),
+    summary="Record a project/account snapshot",
+)
+def add_snapshot(request: HttpRequest, case_id: int, payload: SnapshotIn) -> HttpStatus[Snapshot]:
     snapshot = services.add_snapshot(
         _case(case_id), payload.data, kind=payload.kind, label=payload.label, actor=_actor(request)
     )
-    return HttpStatus(201, _snapshot_meta(snapshot))
+    return HttpStatus(201, snapshot)
 
 
 @case_router.post(
-    "/{case_id}/snapshots/upload", response={201: dict}, summary="Record a large snapshot (multipart file)"
+    "/{case_id}/snapshots/upload",
+    response=responses(SnapshotMetaOut, 404, 413, status=201),
+    summary="Record a large snapshot (multipart file)",
 )
 def upload_snapshot(
     request: HttpRequest, case_id: int, file: File[UploadedFile], kind: Form[str], label: Form[str] = ""
-) -> HttpStatus[dict[str, Any]]:
+) -> HttpStatus[Snapshot]:
     raw = _read_upload(file)
     snapshot = services.add_snapshot(_case(case_id), raw, kind=kind, label=label, actor=_actor(request))
-    return HttpStatus(201, _snapshot_meta(snapshot))
+    return HttpStatus(201, snapshot)
 
 
 def _read_upload(file: UploadedFile) -> bytes:
@@ -189,24 +237,21 @@ def _read_upload(file: UploadedFile) -> bytes:
     return file.read(limit + 1)
 
 
-def _snapshot_meta(snapshot: Snapshot) -> dict[str, Any]:
-    return {
-        "id": snapshot.pk,
-        "kind": snapshot.kind,
-        "label": snapshot.label,
-        "size_bytes": snapshot.size_bytes,
-        "checksum": snapshot.checksum,
-        "taken_at": snapshot.taken_at.isoformat(),
-    }
+@case_router.get(
+    "/{case_id}/snapshots/{snapshot_id}",
+    response=responses(SnapshotDataOut, 404),
+    summary="One snapshot with its data",
+)
+def get_snapshot(request: HttpRequest, case_id: int, snapshot_id: int) -> Snapshot:
+    return get_object_or_404(Snapshot, pk=snapshot_id, case_id=case_id)
 
 
-@case_router.get("/{case_id}/snapshots/{snapshot_id}", summary="One snapshot with its data")
-def get_snapshot(request: HttpRequest, case_id: int, snapshot_id: int) -> dict[str, Any]:
-    snapshot = get_object_or_404(Snapshot, pk=snapshot_id, case_id=case_id)
-    return {**_snapshot_meta(snapshot), "data": snapshot.data}
-
-
-@case_router.get("/{case_id}/diff", summary="Readable diff between the original and the current snapshot")
+@case_router.get(
+    "/{case_id}/diff",
+    response=responses(SnapshotDiffOut, 404),
+    exclude_unset=True,
+    summary="Readable diff between the original and the current snapshot",
+)
 def diff(request: HttpRequest, case_id: int, limit: int = 500) -> dict[str, Any]:
     result = services.snapshot_diff(_case(case_id), limit=max(1, min(limit, 5000)))
     if result is None:
@@ -214,8 +259,12 @@ def diff(request: HttpRequest, case_id: int, limit: int = 500) -> dict[str, Any]
     return {"available": True, **result.as_dict()}
 
 
-@case_router.post("/{case_id}/backups", response={201: dict}, summary="Store a backup before changing data")
-def add_backup(request: HttpRequest, case_id: int, payload: BackupIn) -> HttpStatus[dict[str, Any]]:
+@case_router.post(
+    "/{case_id}/backups",
+    response=responses(BackupMetaOut, 404, 413, status=201),
+    summary="Store a backup before changing data",
+)
+def add_backup(request: HttpRequest, case_id: int, payload: BackupIn) -> HttpStatus[Backup]:
     case = _case(case_id)
     actor = _actor(request)
     if payload.kind == "reference":
@@ -234,63 +283,57 @@ def add_backup(request: HttpRequest, case_id: int, payload: BackupIn) -> HttpSta
             backup = services.add_backup_export(case, payload.data, actor=actor, note=payload.note)
     else:
         raise services.WorkspaceError("kind", "must be export or reference")
-    return HttpStatus(201, _backup_meta(backup))
+    return HttpStatus(201, backup)
 
 
 @case_router.post(
-    "/{case_id}/backups/upload", response={201: dict}, summary="Store a large export (multipart)"
+    "/{case_id}/backups/upload",
+    response=responses(BackupMetaOut, 404, 413, status=201),
+    summary="Store a large export (multipart)",
 )
 def upload_backup(
     request: HttpRequest, case_id: int, file: File[UploadedFile], note: Form[str] = ""
-) -> HttpStatus[dict[str, Any]]:
+) -> HttpStatus[Backup]:
     backup = services.add_backup_export(_case(case_id), _read_upload(file), actor=_actor(request), note=note)
-    return HttpStatus(201, _backup_meta(backup))
+    return HttpStatus(201, backup)
 
 
-def _backup_meta(backup: Backup) -> dict[str, Any]:
-    return {
-        "id": backup.pk,
-        "kind": backup.kind,
-        "checksum": backup.checksum,
-        "size_bytes": backup.size_bytes,
-        "location": backup.location,
-        "created_at": backup.created_at.isoformat(),
-        "restored_at": backup.restored_at.isoformat() if backup.restored_at else None,
-    }
-
-
-@case_router.get("/{case_id}/backups/{backup_id}", summary="A backup, its data and whether it still verifies")
-def get_backup(request: HttpRequest, case_id: int, backup_id: int) -> dict[str, Any]:
-    backup = get_object_or_404(Backup, pk=backup_id, case_id=case_id)
-    return {**_backup_meta(backup), "verified": services.verify_backup(backup), "data": backup.data}
-
-
-@case_router.post("/{case_id}/backups/{backup_id}/restore", summary="Record that a backup was restored")
-def restore_backup(request: HttpRequest, case_id: int, backup_id: int, payload: NoteIn) -> dict[str, Any]:
-    backup = get_object_or_404(Backup, pk=backup_id, case_id=case_id)
-    return _backup_meta(services.record_restore(backup, actor=_actor(request), note=payload.note))
+@case_router.get(
+    "/{case_id}/backups/{backup_id}",
+    response=responses(BackupDataOut, 404),
+    summary="A backup, its data and whether it still verifies",
+)
+def get_backup(request: HttpRequest, case_id: int, backup_id: int) -> Backup:
+    return get_object_or_404(Backup, pk=backup_id, case_id=case_id)
 
 
 @case_router.post(
-    "/{case_id}/conversions", response={201: dict}, summary="Record a re-conversion and its result"
+    "/{case_id}/backups/{backup_id}/restore",
+    response=responses(BackupMetaOut, 404, 413),
+    summary="Record that a backup was restored",
 )
-def add_conversion(request: HttpRequest, case_id: int, payload: ConversionIn) -> HttpStatus[dict[str, Any]]:
+def restore_backup(request: HttpRequest, case_id: int, backup_id: int, payload: NoteIn) -> Backup:
+    backup = get_object_or_404(Backup, pk=backup_id, case_id=case_id)
+    return services.record_restore(backup, actor=_actor(request), note=payload.note)
+
+
+@case_router.post(
+    "/{case_id}/conversions",
+    response=responses(ConversionOut, 404, 413, status=201),
+    summary="Record a re-conversion and its result",
+)
+def add_conversion(request: HttpRequest, case_id: int, payload: ConversionIn) -> HttpStatus[Conversion]:
     conversion = services.record_conversion(
         _case(case_id), result=payload.result, action=payload.action, note=payload.note, actor=_actor(request)
     )
-    return HttpStatus(
-        201,
-        {
-            "id": conversion.pk,
-            "action": conversion.action,
-            "result": conversion.result,
-            "backup_id": conversion.backup_id,
-            "at": conversion.at.isoformat(),
-        },
-    )
+    return HttpStatus(201, conversion)
 
 
-@case_router.post("/{case_id}/reproduction", summary="Reproduced yes/no, steps, environment, test account")
+@case_router.post(
+    "/{case_id}/reproduction",
+    response=responses(WorkspaceOut, 404, 413),
+    summary="Reproduced yes/no, steps, environment, test account",
+)
 def reproduction(request: HttpRequest, case_id: int, payload: ReproductionIn) -> dict[str, Any]:
     case = _case(case_id)
     services.save_reproduction(
@@ -305,7 +348,9 @@ def reproduction(request: HttpRequest, case_id: int, payload: ReproductionIn) ->
 
 
 @case_router.post(
-    "/{case_id}/documentation/generate", summary="Draft the final documentation from the stages"
+    "/{case_id}/documentation/generate",
+    response=responses(DocumentationOut, 404),
+    summary="Draft the final documentation from the stages",
 )
 def generate_documentation(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = _case(case_id)
@@ -313,7 +358,11 @@ def generate_documentation(request: HttpRequest, case_id: int) -> dict[str, Any]
     return _workspace(request, case)["documentation"]  # type: ignore[no-any-return]
 
 
-@case_router.post("/{case_id}/documentation", summary="Save the (edited) final documentation")
+@case_router.post(
+    "/{case_id}/documentation",
+    response=responses(DocumentationOut, 404, 413),
+    summary="Save the (edited) final documentation",
+)
 def save_documentation(request: HttpRequest, case_id: int, payload: DocumentationIn) -> dict[str, Any]:
     case = _case(case_id)
     services.save_documentation(
@@ -327,46 +376,61 @@ def save_documentation(request: HttpRequest, case_id: int, payload: Documentatio
     return _workspace(request, case)["documentation"]  # type: ignore[no-any-return]
 
 
-@case_router.post("/{case_id}/documentation/known-problem", summary="Make the documentation a known problem")
+@case_router.post(
+    "/{case_id}/documentation/known-problem",
+    response=responses(KnownProblemRefOut, 404),
+    summary="Make the documentation a known problem",
+)
 def known_problem(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return {"known_problem_id": services.make_known_problem(_case(case_id), actor=_actor(request))}
 
 
 @case_router.post(
-    "/{case_id}/follow-ups", response={201: dict}, summary="Schedule a follow-up with the customer"
+    "/{case_id}/follow-ups",
+    response=responses(FollowUpOut, 404, 413, status=201),
+    summary="Schedule a follow-up with the customer",
 )
-def add_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> HttpStatus[dict[str, Any]]:
+def add_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> HttpStatus[FollowUp]:
     follow_up = services.schedule_follow_up(
         _case(case_id), payload.due_at, actor=_actor(request), note=payload.note
     )
-    return HttpStatus(
-        201, {"id": follow_up.pk, "due_at": follow_up.due_at.isoformat(), "note": follow_up.note}
-    )
+    return HttpStatus(201, follow_up)
 
 
-@case_router.post("/{case_id}/follow-ups/{follow_up_id}/done", summary="The follow-up took place")
+@case_router.post(
+    "/{case_id}/follow-ups/{follow_up_id}/done",
+    response=responses(FollowUpDoneOut, 404, 413),
+    summary="The follow-up took place",
+)
 def follow_up_done(
     request: HttpRequest, case_id: int, follow_up_id: int, payload: FollowUpDoneIn
-) -> dict[str, Any]:
+) -> FollowUp:
     follow_up = get_object_or_404(FollowUp, pk=follow_up_id, case_id=case_id)
-    follow_up = services.complete_follow_up(follow_up, actor=_actor(request), outcome=payload.outcome)
-    return {"id": follow_up.pk, "done_at": follow_up.done_at.isoformat() if follow_up.done_at else None}
+    return services.complete_follow_up(follow_up, actor=_actor(request), outcome=payload.outcome)
 
 
-@case_router.post("/{case_id}/links", response={201: dict}, summary="Link a related case")
+@case_router.post(
+    "/{case_id}/links", response=responses(LinksOut, 404, 413, status=201), summary="Link a related case"
+)
 def link(request: HttpRequest, case_id: int, payload: LinkIn) -> HttpStatus[dict[str, Any]]:
     case = _case(case_id)
     services.link_cases(case, payload.case_id, actor=_actor(request), note=payload.note)
     return HttpStatus(201, {"linked_case_ids": services.linked_case_ids(case)})
 
 
-@case_router.delete("/{case_id}/links/{other_id}", response={204: None}, summary="Remove a link")
+@case_router.delete(
+    "/{case_id}/links/{other_id}", response={**responses(None, 404, status=204)}, summary="Remove a link"
+)
 def unlink(request: HttpRequest, case_id: int, other_id: int) -> HttpResponse:
     services.unlink_cases(_case(case_id), other_id, actor=_actor(request))
     return HttpResponse(status=204)
 
 
-@case_router.post("/{case_id}/article-views", response={201: dict}, summary="Manually record an article read")
+@case_router.post(
+    "/{case_id}/article-views",
+    response=responses(ArticlesReadOut, 404, 413, status=201),
+    summary="Manually record an article read",
+)
 def article_view(request: HttpRequest, case_id: int, payload: ArticleViewIn) -> HttpStatus[dict[str, Any]]:
     case = _case(case_id)
     services.record_article_view(
@@ -375,7 +439,11 @@ def article_view(request: HttpRequest, case_id: int, payload: ArticleViewIn) -> 
     return HttpStatus(201, {"articles_read": queries.workspace_data(case)["articles_read"]})
 
 
-@router.get("/{customer_id}/open-cases", summary="The customer's open cases, for the joint view")
+@router.get(
+    "/{customer_id}/open-cases",
+    response=responses(list[CaseRowOut], 404),
+    summary="The customer's open cases, for the joint view",
+)
 def customer_open_cases(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
     customer = get_object_or_404(Customer, pk=customer_id)
     qs = queries._annotated(

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from sirene.accounts.models import User
+from sirene.cases import history
 from sirene.cases.models import OPEN_STATUSES, Case, Status
 from sirene.core import clock
 from sirene.helpdesk import services as helpdesk
@@ -47,6 +48,15 @@ def overdue_q() -> Q:
     """Open, and the customer has not heard from us for longer than the configured time, or a
     follow-up date with the customer has passed without being done."""
     return Q(status__in=OPEN_STATUSES) & (Q(last_heard__lt=overdue_cutoff()) | Q(missed_follow_up=True))
+
+
+def _overdue_with(case: Case, follow_ups: list[FollowUp]) -> bool:
+    """`is_overdue` with the case's follow-ups already loaded."""
+    if case.status not in OPEN_STATUSES:
+        return False
+    last = case.last_customer_contact_at or case.received_at
+    now = clock.now()
+    return last < overdue_cutoff() or any(f.done_at is None and f.due_at <= now for f in follow_ups)
 
 
 def is_overdue(case: Case) -> bool:
@@ -113,13 +123,24 @@ def _user_name(user: User | None) -> str:
 
 def _customer_context(case: Case) -> dict[str, Any]:
     """Pre-filled history and the customer's other open cases/tickets."""
-    earlier = Case.objects.filter(customer_id=case.customer_id, received_at__lt=case.received_at).exclude(
-        pk=case.pk
-    )
-    open_other = Case.objects.filter(customer_id=case.customer_id, status__in=OPEN_STATUSES).exclude(
-        pk=case.pk
-    )
-    linked = set(services.linked_case_ids(case))
+    linked_found = list(services.linked_cases(case).only(*history.FIELDS))
+    linked = {c.pk for c in linked_found}
+    others = history.other_cases(case)
+    complete = len(others) < history.OTHER_CASES_READ
+    earlier = [c for c in others if c.received_at < case.received_at][:20]
+    if len(earlier) < 20 and not complete:
+        earlier = list(
+            Case.objects.filter(customer_id=case.customer_id, received_at__lt=case.received_at)
+            .exclude(pk=case.pk)
+            .order_by("-received_at", "-id")[:20]
+        )
+    open_other = [c for c in others if c.status in OPEN_STATUSES][:50]
+    if len(open_other) < 50 and not complete:
+        open_other = list(
+            Case.objects.filter(customer_id=case.customer_id, status__in=OPEN_STATUSES)
+            .exclude(pk=case.pk)
+            .order_by("-received_at", "-id")[:50]
+        )
 
     def row(other: Case) -> dict[str, Any]:
         return {
@@ -133,7 +154,7 @@ def _customer_context(case: Case) -> dict[str, Any]:
             "url": other.get_absolute_url(),
         }
 
-    linked_rows = [row(c) for c in Case.objects.filter(pk__in=linked).order_by("-received_at")]
+    linked_rows = [row(c) for c in sorted(linked_found, key=lambda c: (c.received_at, c.pk), reverse=True)]
     read = [
         {
             "article": view.article,
@@ -145,8 +166,8 @@ def _customer_context(case: Case) -> dict[str, Any]:
     ]
     return {
         "similar_cases": knowledge.similar_cases_for(case),
-        "earlier_cases": [row(c) for c in earlier.order_by("-received_at")[:20]],
-        "open_cases": [row(c) for c in open_other.order_by("-received_at")[:50]],
+        "earlier_cases": [row(c) for c in earlier],
+        "open_cases": [row(c) for c in open_other],
         "linked_cases": linked_rows,
         "helpdesk_tickets": _helpdesk_tickets(case),
         "articles_read": read,
@@ -177,10 +198,18 @@ def _stage_row(entry: StageEntry) -> dict[str, Any]:
 
 
 def workspace_data(case: Case, *, user: User | None = None) -> dict[str, Any]:
-    workspace = services.workspace_for(case)
-    entries = services.stage_entries(workspace)
-    original, current = services.original_and_current(case)
-    diff = services.snapshot_diff(case)
+    # The workspace comes with its stages; a case seen for the first time gets them created.
+    rows = list(StageEntry.objects.filter(workspace__case=case).select_related("workspace", "by"))
+    if {e.stage for e in rows} >= set(Stage.values):
+        workspace = rows[0].workspace
+        entries = {e.stage: e for e in rows}
+    else:
+        workspace = services.workspace_for(case)
+        entries = services.stage_entries(workspace)
+    # Every snapshot's metadata in one read: the list, the original, the current one and the diff.
+    metas = list(Snapshot.objects.filter(case=case).defer("data").select_related("taken_by"))
+    original, current = services.original_and_current_of(metas)
+    diff = services.snapshot_diff(case, pair=(original, current))
     backups = list(Backup.objects.filter(case=case).defer("data").select_related("created_by", "restored_by"))
     follow_ups = list(FollowUp.objects.filter(case=case).select_related("created_by", "done_by"))
     agent_name = _user_name(case.owner) or _user_name(user)
@@ -202,7 +231,7 @@ def workspace_data(case: Case, *, user: User | None = None) -> dict[str, Any]:
     return {
         "case_id": case.pk,
         "owner": case.owner.username if case.owner else None,
-        "overdue": is_overdue(case),
+        "overdue": _overdue_with(case, follow_ups),
         "forwarded_to_tech_at": workspace.forwarded_to_tech_at.isoformat()
         if workspace.forwarded_to_tech_at
         else None,
@@ -211,9 +240,7 @@ def workspace_data(case: Case, *, user: User | None = None) -> dict[str, Any]:
         "questions": questions.status(case, workspace.answers),
         "reply_text": questions.reply_text(case, workspace.answers, agent_name=agent_name),
         "answers": questions.known_answers(case, workspace.answers),
-        "snapshots": [
-            snap(s) for s in Snapshot.objects.filter(case=case).defer("data").select_related("taken_by")
-        ],
+        "snapshots": [snap(s) for s in metas],
         "original": snap(original),
         "current": snap(current),
         "diff": diff.as_dict() if diff is not None else None,

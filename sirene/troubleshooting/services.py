@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sirene.accounts.models import User
@@ -258,8 +259,24 @@ def original_and_current(case: Case) -> tuple[Snapshot | None, Snapshot | None]:
     return original, current
 
 
-def snapshot_diff(case: Case, *, limit: int = snapshots.DEFAULT_LIMIT) -> snapshots.Diff | None:
-    original, current = original_and_current(case)
+def original_and_current_of(metas: list[Snapshot]) -> tuple[Snapshot | None, Snapshot | None]:
+    """`original_and_current` over a case's snapshots already loaded (any order)."""
+    ordered = sorted(metas, key=lambda s: (s.taken_at, s.pk))
+    original = next((s for s in ordered if s.kind == SnapshotKind.ORIGINAL), None)
+    current = ordered[-1] if ordered else None
+    if current is not None and original is not None and current.pk == original.pk:
+        current = None
+    return original, current
+
+
+def snapshot_diff(
+    case: Case,
+    *,
+    limit: int = snapshots.DEFAULT_LIMIT,
+    pair: tuple[Snapshot | None, Snapshot | None] | None = None,
+) -> snapshots.Diff | None:
+    """The diff between the original and the current snapshot (`pair`: those two, when loaded)."""
+    original, current = pair if pair is not None else original_and_current(case)
     if original is None or current is None:
         return None
     if original.checksum == current.checksum:
@@ -551,10 +568,17 @@ def unlink_cases(case: Case, other_id: int, *, actor: User | None) -> bool:
     return bool(deleted)
 
 
+def linked_cases(case: Case) -> QuerySet[Case]:
+    """The cases linked to this one (either side of the link), in one read."""
+    return Case.objects.filter(
+        Q(pk__in=CaseLink.objects.filter(case_a=case).values("case_b"))
+        | Q(pk__in=CaseLink.objects.filter(case_b=case).values("case_a"))
+    )
+
+
 def linked_case_ids(case: Case) -> list[int]:
-    rows = CaseLink.objects.filter(case_a=case).values_list("case_b_id", flat=True)
-    back = CaseLink.objects.filter(case_b=case).values_list("case_a_id", flat=True)
-    return sorted({*rows, *back})
+    pairs = CaseLink.objects.filter(Q(case_a=case) | Q(case_b=case)).values_list("case_a_id", "case_b_id")
+    return sorted({b if a == case.pk else a for a, b in pairs})
 
 
 def record_article_view(
