@@ -8,7 +8,6 @@ The analysis itself lives with the intake flow; this module only knows cases.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
@@ -28,15 +27,15 @@ ANALYSIS: jobs.Queue[AnalysisJob] = jobs.Queue(
     backoff=jobs.Backoff(base=30.0, cap=3600.0, max_tries=6, jitter=0.2),
     lease_seconds=300.0,  # embedding a long text on a loaded machine may take a while
 )
-# A case younger than this is still being analysed by its intake request; the worker leaves it alone.
-GRACE = dt.timedelta(seconds=10)
 
 
 def queue_unanalysed(limit: int = 50) -> int:
-    """Give every unanalysed case without one a queue row (due now); returns how many were added."""
-    cutoff = clock.now() - GRACE
+    """Give every unanalysed case without one a queue row (due now); returns how many were added.
+
+    Cases stored without analysis (Groove inbound, a crash) are picked up at once; one whose intake
+    request is still analysing it waits on the case row lock and then finds it analysed."""
     ids = list(
-        Case.objects.filter(analysed_at__isnull=True, analysis_job__isnull=True, created_at__lte=cutoff)
+        Case.objects.filter(analysed_at__isnull=True, analysis_job__isnull=True)
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )

@@ -474,9 +474,11 @@ def remind_delays(limit: int = 50) -> int:
 
 
 def _claim_reminder(*, incident: Incident | None = None, case: Case | None = None) -> bool:
+    """At most once (core.jobs.take_once): the reminder is consumed before the DM is sent, so two
+    workers never remind twice and a crash in between loses one reminder rather than repeating it."""
     state = _delay_state(incident=incident, case=case)
-    return bool(
-        DelayState.objects.filter(pk=state.pk, reminded_at__isnull=True).update(reminded_at=clock.now())
+    return jobs.take_once(
+        DelayState.objects.filter(reminded_at__isnull=True), state.pk, reminded_at=clock.now()
     )
 
 

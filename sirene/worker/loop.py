@@ -51,7 +51,8 @@ STEPS: list[Step] = [*LANES[BACKGROUND][:2], *LANES[ESCALATION], *LANES[BACKGROU
 def run_once(lane: str | None = None) -> int:
     """One pass over a lane's steps (all steps when `lane` is None or "all")."""
     done = 0
-    for name, step in STEPS if lane in (None, "all") else LANES[lane]:
+    steps = STEPS if lane is None or lane == "all" else LANES[lane]
+    for name, step in steps:
         try:
             done += int(step() or 0)
         except Exception:

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from sirene.cases import services as cases
 from sirene.cases.models import Status
 from sirene.core import clock
+from sirene.flows import cases as case_flows
 from sirene.helpdesk import services, tasks
 from sirene.helpdesk.models import CustomerReply, ReplyAttempt, ReplyStatus
 from sirene.helpdesk.tests.conftest import make_groove_case
@@ -47,7 +47,7 @@ def _queue_holding_reply(groove: Any, agent: Any, number: int = 101) -> Customer
     clock.set_now(clock.now())
     groove.add_ticket(number, email="anna.k@example.com", tags=["technik"])
     case = make_groove_case(number, "anna.k@example.com", name="Anna K.")
-    cases.change_status(case, Status.OPEN_QUESTION, actor=agent)
+    case_flows.change_status(case, Status.OPEN_QUESTION, actor=agent)
     return CustomerReply.objects.get(case=case)
 
 

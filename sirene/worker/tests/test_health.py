@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from sirene.cases import services as cases
 from sirene.cases.models import AnalysisJob, Status
 from sirene.core import clock, jobs
+from sirene.flows import cases as case_flows
 from sirene.flows import health
 from sirene.helpdesk.tests.conftest import make_groove_case
 
@@ -26,7 +26,7 @@ def lane(name: str) -> health.LaneHealth:
 def test_a_reply_waiting_over_a_minute_makes_the_background_lane_lag(agent: Any, client: Any) -> None:
     clock.set_now(T0)
     case = make_groove_case(101, "anna.k@example.com")
-    cases.change_status(case, Status.OPEN_QUESTION, actor=agent)  # queues the holding reply
+    case_flows.change_status(case, Status.OPEN_QUESTION, actor=agent)  # queues the holding reply
     jobs.Heartbeat("escalation", "host:1:1").loop(0.01, 0)
     jobs.Heartbeat("background", "host:1:2").loop(0.01, 0)
     assert not lane("background").lagging

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from sirene.cases import services as cases
 from sirene.cases.models import Status
 from sirene.core import clock
 from sirene.escalation.models import Attempt, AttemptKind, AttemptStatus
 from sirene.escalation.tests.helpers import open_incident, work
+from sirene.flows import cases as case_flows
 from sirene.helpdesk.models import CustomerReply, ReplyStatus
 from sirene.helpdesk.tests.conftest import make_groove_case
 from sirene.integrations.base import TransientError
@@ -54,7 +54,7 @@ def test_a_hung_groove_does_not_delay_a_due_call(
     clock.set_now(T0)
     hung_groove.add_ticket(101, email="anna.k@example.com", tags=["technik"])
     case = make_groove_case(101, "anna.k@example.com")
-    cases.change_status(case, Status.OPEN_QUESTION, actor=agent)  # a holding reply, due now
+    case_flows.change_status(case, Status.OPEN_QUESTION, actor=agent)  # a holding reply, due now
     open_incident()
     work()  # the siren is posted; the first call is due 15 minutes later
     assert fake_slack.messages and not fake_twilio.calls
