@@ -176,3 +176,18 @@ def _close_stray_postgres_sessions(django_db_setup: Any, django_db_blocker: Any)
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_sqlite_test_sidecars() -> Iterator[None]:
+    """The SQLite test database is a WAL file (settings): Django deletes the file, not its -wal/-shm."""
+    yield
+    import glob
+    import os
+
+    from django.conf import settings
+
+    name = str(settings.DATABASES["default"].get("TEST", {}).get("NAME") or "")
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and name:
+        for path in glob.glob(f"{glob.escape(name)}-*"):
+            os.remove(path)

@@ -77,6 +77,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register() -> None:
+    from sirene.api.health import router as health_router
     from sirene.cases.api import router as cases_router
     from sirene.escalation.api import router as escalation_router
     from sirene.helpdesk.api import router as helpdesk_router
@@ -94,6 +95,7 @@ def _register() -> None:
     api.add_router("/incidents", incidents_router)
     api.add_router("/escalation", escalation_router)
     api.add_router("/helpdesk", helpdesk_router)
+    api.add_router("/health", health_router)
 
 
 _register()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from sirene.core import clock
+from sirene.core.jobs import Job
 
 
 class Category(models.TextChoices):
@@ -210,3 +211,20 @@ class CaseEvent(models.Model):
             "new": self.new_value,
             "message": self.message,
         }
+
+
+class AnalysisJob(Job):
+    """The retry state of a case whose analysis (embed, match, group) has not succeeded yet.
+
+    Created for every case the worker finds unanalysed; failures back off (core.jobs) and end in a
+    visible dead state on the case page, with a retry button. Deleted once the analysis succeeded.
+    """
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="analysis_job")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="analysisjob_due")]
+
+    def __str__(self) -> str:
+        return f"analysis of case {self.case_id}"

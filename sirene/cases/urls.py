@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:case_id>/category/", views.case_category, name="category"),
     path("<int:case_id>/reproduced/", views.case_reproduced, name="reproduced"),
     path("<int:case_id>/note/", views.case_note, name="note"),
+    path("<int:case_id>/analysis/retry/", views.case_analysis_retry, name="analysis_retry"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer"),
 ]

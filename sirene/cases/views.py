@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
-from sirene.cases import history, services
+from sirene.cases import analysis, history, services
 from sirene.cases.api import filter_cases
 from sirene.cases.models import Case, Category, Customer, Reproduced, Status
 from sirene.core.memo import page_scope
@@ -101,8 +101,20 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                 "reproduced_choices": Reproduced.choices,
                 "users": User.objects.filter(is_active=True).order_by("username"),
                 "other_cases": history.other_cases(case)[:20],
+                "analysis_job": analysis.state(case),
             },
         )
+
+
+@login_required
+@require_POST
+def case_analysis_retry(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    if analysis.retry(case, user=_user(request)):
+        messages.success(request, _("The analysis is queued again."))
+    else:
+        messages.info(request, _("Only an analysis that gave up can be retried."))
+    return redirect(case)
 
 
 def _fail(request: HttpRequest, exc: services.IntakeError) -> None:

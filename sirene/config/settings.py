@@ -88,6 +88,13 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["TEST"] = {
         "NAME": env_str("SIRENE_TEST_DB_NAME", f"test_{DATABASES['default']['NAME']}_{os.getpid()}")
     }
+else:
+    # Tests on SQLite use a file (WAL, like production) rather than a shared-cache in-memory database,
+    # whose table locks no busy timeout waits out: the worker's lanes and concurrent claims run in
+    # threads with their own connections, as they do in `sirene run`.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env_str("SIRENE_TEST_DB_NAME", str(VAR_DIR / f"test_sirene_{os.getpid()}.sqlite3"))
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
@@ -145,6 +152,9 @@ TWILIO_API_URL = env_str("SIRENE_TWILIO_API_URL", "https://api.twilio.com")
 GROOVE_TOKEN = env_secret("SIRENE_GROOVE_TOKEN")
 GROOVE_API_URL = env_str("SIRENE_GROOVE_API_URL", "https://api.groovehq.com/v1")
 GROOVE_WEBHOOK_SECRET = env_secret("SIRENE_GROOVE_WEBHOOK_SECRET")
+
+# Every outbound HTTP call (Slack, Twilio, Groove) gives up after this many seconds (a transient error).
+OUTBOUND_TIMEOUT_SECONDS = env_float("SIRENE_OUTBOUND_TIMEOUT_SECONDS", 10.0)
 
 # Worker: how often it polls, how long a claim (lease) lasts before another worker may take over.
 WORKER_POLL_SECONDS = env_float("SIRENE_WORKER_POLL_SECONDS", 0.5)

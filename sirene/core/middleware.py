@@ -32,4 +32,8 @@ def _large_upload_allowed(request: HttpRequest) -> bool:
     """File uploads (multipart) to the paths in LARGE_UPLOAD_PATHS get MAX_UPLOAD_BYTES instead."""
     prefixes = tuple(settings.LARGE_UPLOAD_PATHS)
     content_type = request.META.get("CONTENT_TYPE", "")
-    return bool(prefixes) and content_type.startswith("multipart/form-data") and request.path.startswith(prefixes)
+    return (
+        bool(prefixes)
+        and content_type.startswith("multipart/form-data")
+        and request.path.startswith(prefixes)
+    )

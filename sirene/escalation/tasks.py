@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from sirene.escalation.worker import claim_due, process_run, worker_id
+from sirene.escalation import worker
 
 
 def tick() -> int:
-    owner = worker_id()
-    done = 0
-    for run_id in claim_due(owner):
-        done += 1 + process_run(run_id, owner)
-    return done
+    return worker.tick(worker.worker_id())

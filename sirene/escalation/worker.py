@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 
 from sirene.accounts.models import User
-from sirene.core import clock
+from sirene.core import clock, jobs
 from sirene.escalation import engine, messages
 from sirene.escalation.models import (
     Absence,
@@ -55,25 +52,53 @@ class _LeaseLost(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class _Done:
+    """What a provider call returned: recorded on the attempt (and, for the siren, on the run)."""
+
+    provider: str
+    provider_id: str
+    provider_status: str
+    slack_channel: str = ""
+
+
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    return jobs.worker_id()
+
+
+# The runs as a core.jobs queue: due at next_action_at, leased to one worker. Runs never die (the
+# engine ends them); a failed attempt is reported on the incident and in the health report instead.
+RUNS: jobs.Queue[Run] = jobs.Queue(
+    "escalation_runs",
+    Run,
+    lane="escalation",
+    due="next_action_at",
+    tries=None,
+    error=None,
+    dead=None,
+)
 
 
 def claim_due(owner: str, limit: int = CLAIM_BATCH) -> list[int]:
-    now = clock.now()
-    lease = dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
-    with transaction.atomic():
-        qs = (
-            Run.objects.filter(next_action_at__lte=now)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            .order_by("next_action_at", "id")
-        )
-        if connection.vendor == "postgresql":
-            qs = qs.select_for_update(skip_locked=True)
-        ids = list(qs.values_list("id", flat=True)[:limit])
-        if ids:
-            Run.objects.filter(id__in=ids).update(lease_owner=owner, lease_until=now + lease)
-    return ids
+    return RUNS.claim(owner, limit=limit)
+
+
+class _Lease:
+    """This worker's lease on one run: renewed only when half of it is used up (one round trip saved per
+    side effect), and always before a provider call could outlast it."""
+
+    def __init__(self, run_id: int, owner: str, claimed_at: dt.datetime | None = None) -> None:
+        self.run_id, self.owner = run_id, owner
+        self.until = (claimed_at or clock.now()) + dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+
+    def ensure(self) -> None:
+        lease = dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+        if self.until - clock.now() > lease / 2:
+            return
+        now = clock.now()
+        if not Run.objects.filter(pk=self.run_id, lease_owner=self.owner).update(lease_until=now + lease):
+            raise _LeaseLost(self.run_id)
+        self.until = now + lease
 
 
 def _renew(run_id: int, owner: str) -> None:
@@ -85,47 +110,159 @@ def _renew(run_id: int, owner: str) -> None:
         raise _LeaseLost(run_id)
 
 
+def tick(owner: str, limit: int = CLAIM_BATCH) -> int:
+    """Claim a batch of due runs and process them; returns runs handled + side effects carried out.
+
+    The batch is loaded in three queries (runs with incidents, their attempts, today's absences) instead
+    of three per run: round trips are what a step costs."""
+    claimed_at = clock.now()
+    ids = RUNS.claim(owner, limit=limit, now=claimed_at)
+    if not ids:
+        return 0
+    runs = {r.pk: r for r in Run.objects.select_related("incident").filter(pk__in=ids)}
+    attempts: dict[int, list[Attempt]] = {pk: [] for pk in ids}
+    for attempt in Attempt.objects.filter(run_id__in=ids).order_by("id"):
+        attempts[attempt.run_id].append(attempt)
+    now = clock.now()
+    absent = frozenset(
+        str(pk)
+        for pk in Absence.objects.filter(starts_at__lte=now, ends_at__gt=now).values_list(
+            "person_id", flat=True
+        )
+    )
+    done = 0
+    plain: list[Run] = []
+    for run_id in ids:
+        run = runs.get(run_id)
+        if run is None:
+            continue
+        unfinished = any(a.status in (AttemptStatus.PENDING, AttemptStatus.SENDING) for a in attempts[run_id])
+        if run.status == RunStatus.ACTIVE and not unfinished:
+            plain.append(run)
+            continue
+        # Reconciliation after a crash, retries, a run that ended: the careful path, one run at a time.
+        try:
+            done += 1 + _process(run, owner, attempts[run_id], absent, claimed_at)
+        except _LeaseLost:
+            log.warning("lost the lease on escalation run %s; another worker has it", run_id)
+            done += 1
+    if plain:
+        done += len(plain) + _process_batch(plain, owner, attempts, absent, claimed_at)
+    return done
+
+
+def _process_batch(
+    runs: list[Run],
+    owner: str,
+    attempts: dict[int, list[Attempt]],
+    absent: frozenset[str],
+    claimed_at: dt.datetime,
+) -> int:
+    """Runs with nothing unfinished: decide them all in one transaction (their side effects recorded
+    `sending`), carry the side effects out, then record every outcome and release every run in one
+    transaction. Commits (WAL flushes) are what a step costs; the discipline is unchanged: each mark is
+    committed before its provider call, and a crash anywhere leaves `sending` attempts to reconcile."""
+    decided: list[tuple[Run, dt.datetime | None, dt.datetime | None, list[Attempt]]] = []
+    with transaction.atomic():
+        for run in runs:
+            claimed_next = run.next_action_at
+            next_at, recorded = _decide_and_record(
+                run, owner, due=claimed_next, attempts=attempts[run.pk], absent=absent
+            )
+            decided.append((run, claimed_next, next_at, recorded))
+    outcomes: list[tuple[Attempt, _Done | IntegrationError]] = []
+    lost: set[int] = set()
+    for run, _claimed, _next, recorded in decided:
+        lease = _Lease(run.pk, owner, claimed_at)
+        for attempt in recorded:
+            attempt.run = run  # already loaded, with its incident
+            try:
+                lease.ensure()
+            except _LeaseLost:
+                log.warning("lost the lease on escalation run %s; another worker has it", run.pk)
+                lost.add(run.pk)
+                break
+            try:
+                outcomes.append((attempt, _perform(attempt)))
+            except IntegrationError as exc:
+                outcomes.append((attempt, exc))
+    done = 0
+    retrying: set[int] = set()
+    with transaction.atomic():
+        for attempt, outcome in outcomes:
+            if isinstance(outcome, IntegrationError):
+                _record_failure(attempt, outcome)
+                retrying.add(attempt.run_id)
+            else:
+                _record_sent(attempt, outcome)
+                done += 1
+        for run, claimed_next, next_at, _recorded in decided:
+            if run.pk not in lost:
+                _release(run.pk, owner, claimed_next, next_at, active=True, check_pending=run.pk in retrying)
+    return done
+
+
 def process_run(run_id: int, owner: str) -> int:
     """Do everything due for one leased run; returns the number of side effects carried out."""
+    run = Run.objects.select_related("incident").get(pk=run_id)
     try:
-        return _process(run_id, owner)
+        return _process(run, owner, list(run.attempts.order_by("id")), None, None)
     except _LeaseLost:
         log.warning("lost the lease on escalation run %s; another worker has it", run_id)
         return 0
 
 
-def _process(run_id: int, owner: str) -> int:
-    run = Run.objects.select_related("incident").get(pk=run_id)
+def _process(
+    run: Run,
+    owner: str,
+    attempts: list[Attempt],
+    absent: frozenset[str] | None,
+    claimed_at: dt.datetime | None,
+) -> int:
     claimed_next = run.next_action_at
+    lease = _Lease(run.pk, owner, claimed_at)
     done = 0
-    # Round trips are the cost of a step (each commit is a WAL flush), so skip what is not needed.
-    unfinished = list(
-        run.attempts.filter(status__in=[AttemptStatus.PENDING, AttemptStatus.SENDING]).order_by("id")
-    )
+    unfinished = [a for a in attempts if a.status in (AttemptStatus.PENDING, AttemptStatus.SENDING)]
     if unfinished:
         for attempt in unfinished:
             if attempt.status == AttemptStatus.SENDING:
                 _reconcile(attempt, owner)
         done += _execute_pending(run, owner)
         run.refresh_from_db()
+        attempts = list(run.attempts.order_by("id"))
     decided_next: dt.datetime | None = None
     active = run.status == RunStatus.ACTIVE
+    retries_left = bool(unfinished)
     if active:
-        decided_next, recorded = _decide_and_record(run, owner, due=claimed_next)
-        if recorded:
-            done += _execute_pending(run, owner)
-    _release(run_id, owner, claimed_next, decided_next, active=active)
+        decided_next, recorded = _decide_and_record(
+            run, owner, due=claimed_next, attempts=attempts, absent=absent
+        )
+        for attempt in recorded:
+            attempt.run = run  # already loaded, with its incident
+            lease.ensure()
+            if _perform_recorded(attempt):
+                done += 1
+            else:
+                retries_left = True
+    _release(run.pk, owner, claimed_next, decided_next, active=active, check_pending=retries_left)
     return done
 
 
 def _release(
-    run_id: int, owner: str, claimed_next: dt.datetime | None, decided: dt.datetime | None, *, active: bool
+    run_id: int,
+    owner: str,
+    claimed_next: dt.datetime | None,
+    decided: dt.datetime | None,
+    *,
+    active: bool,
+    check_pending: bool = True,
 ) -> None:
     candidates = [t for t in (decided,) if t is not None]
-    for retry_at in Attempt.objects.filter(run_id=run_id, status=AttemptStatus.PENDING).values_list(
-        "retry_at", flat=True
-    ):
-        candidates.append(retry_at or clock.now())
+    if check_pending:  # only when something may still wait for a retry (saves a query per step)
+        for retry_at in Attempt.objects.filter(run_id=run_id, status=AttemptStatus.PENDING).values_list(
+            "retry_at", flat=True
+        ):
+            candidates.append(retry_at or clock.now())
     if active and decided is None and not candidates:
         candidates.append(clock.now() + dt.timedelta(seconds=5))
     wake = min(candidates) if candidates else None
@@ -157,36 +294,49 @@ def absent_keys(snapshot: dict[str, Any], at: dt.datetime) -> frozenset[str]:
     return frozenset(str(i) for i in ids)
 
 
-def run_view(run: Run) -> engine.RunView:
-    attempts = run.attempts.filter(step_index=run.step_index, cycle=run.cycle).exclude(
-        kind__in=[AttemptKind.SLACK_UPDATE, AttemptKind.STATUS_UPDATE]
-    )
+def run_view(run: Run, loaded: list[Attempt] | None = None) -> engine.RunView:
+    """The engine's view of the run; `loaded` are the run's attempts in id order, if already fetched."""
+    skip = (AttemptKind.SLACK_UPDATE, AttemptKind.STATUS_UPDATE)
+    if loaded is None:
+        loaded = list(run.attempts.order_by("id"))
+    attempts = [
+        a for a in loaded if a.step_index == run.step_index and a.cycle == run.cycle and a.kind not in skip
+    ]
     return engine.RunView(
         status=run.status,
         step_index=run.step_index,
         cycle=run.cycle,
         step_started_at=run.step_started_at,
         attempts=tuple(
-            engine.AttemptView(a.number, a.status, a.created_at, a.finished_at, a.deadline)
-            for a in attempts.order_by("id")
+            engine.AttemptView(a.number, a.status, a.created_at, a.finished_at, a.deadline) for a in attempts
         ),
     )
 
 
 def _decide_and_record(
-    run: Run, owner: str, due: dt.datetime | None = None
-) -> tuple[dt.datetime | None, int]:
-    """`due` is when the run asked to be woken; attempts record it so lateness can be measured."""
+    run: Run,
+    owner: str,
+    due: dt.datetime | None = None,
+    *,
+    attempts: list[Attempt] | None = None,
+    absent: frozenset[str] | None = None,
+) -> tuple[dt.datetime | None, list[Attempt]]:
+    """`due` is when the run asked to be woken; attempts record it so lateness can be measured.
+
+    Side effects are recorded already `sending` (with the state change, in one transaction): the mark
+    is committed before the provider is called, as the discipline requires, without a second write. A
+    crash before the call leaves an attempt that reconciliation finds missing and performs."""
     now = clock.now()
     incident = run.incident
     facts = engine.Facts(
         acknowledged=incident.status == IncidentStatus.ACKNOWLEDGED,
         resolved=incident.status == IncidentStatus.RESOLVED,
-        absent=absent_keys(run.snapshot, now),
+        absent=absent_keys(run.snapshot, now) if absent is None else absent,
     )
-    decision = engine.decide(run_view(run), run.policy_snapshot, facts, now)
+    decision = engine.decide(run_view(run, attempts), run.policy_snapshot, facts, now)
     people = run.snapshot.get("people") or {}
-    with transaction.atomic():
+    recorded: list[Attempt] = []
+    with transaction.atomic(savepoint=False):
         updated = Run.objects.filter(pk=run.pk, lease_owner=owner, status=RunStatus.ACTIVE).update(
             status=decision.status,
             step_index=decision.step_index,
@@ -195,10 +345,12 @@ def _decide_and_record(
             finished_at=now if decision.status != RunStatus.ACTIVE else None,
         )
         if not updated:
-            return None, 0  # acknowledged/resolved meanwhile, or the lease is gone: decide nothing
+            return None, []  # acknowledged/resolved meanwhile, or the lease is gone: decide nothing
         for action in decision.actions:
-            _record_action(run, incident, action, people, now, due=min(due, now) if due else now)
-    return decision.next_action_at, len(decision.actions)
+            attempt = _record_action(run, incident, action, people, now, due=min(due, now) if due else now)
+            if attempt is not None:
+                recorded.append(attempt)
+    return decision.next_action_at, recorded
 
 
 def _person(key: str | None) -> Person | None:
@@ -215,7 +367,7 @@ def _record_action(
     now: dt.datetime,
     *,
     due: dt.datetime,
-) -> None:
+) -> Attempt | None:
     info = people.get(action.person or "", {}) if action.person else {}
     name = str(info.get("name") or "")
     common: dict[str, Any] = {
@@ -227,20 +379,23 @@ def _record_action(
         "person_name": name,
         "due_at": due,
         "created_at": now,
+        "status": AttemptStatus.SENDING,
+        "sending_at": now,
+        "tries": 1,
     }
     if action.kind == "slack_post":
         mention_ids = [
             str(people.get(k, {}).get("slack_user_id") or "") for k in action.detail.get("mentions", [])
         ]
         channel = action.detail.get("channel") or settings.SLACK_CHANNEL
-        Attempt.objects.create(
+        return Attempt.objects.create(
             kind=AttemptKind.SLACK_POST,
             target=channel,
             text=messages.siren_text(incident, mention_ids),
             **common,
         )
     elif action.kind == "call":
-        Attempt.objects.create(
+        call = Attempt.objects.create(
             kind=AttemptKind.CALL,
             target=str(info.get("phone") or ""),
             text=messages.call_message(incident),
@@ -250,17 +405,19 @@ def _record_action(
         incidents.add_event(
             incident, "escalation", f"Anruf bei {name} ({action.number}/{action.of})", data={"run": run.pk}
         )
+        return call
     elif action.kind == "task":
         title = str(action.detail.get("title") or "")
         text = str(action.detail.get("text") or "")
         Task.objects.create(run=run, person=common["person"], title=title, text=text, created_at=now)
-        Attempt.objects.create(
+        task = Attempt.objects.create(
             kind=AttemptKind.TASK,
             target=str(info.get("slack_user_id") or settings.SLACK_CHANNEL),
             text=messages.task_text(incident, title, text),
             **common,
         )
         incidents.add_event(incident, "escalation", f"Aufgabe für {name}: {title}", data={"run": run.pk})
+        return task
     elif action.kind == "skip":
         incidents.add_event(
             incident,
@@ -275,6 +432,7 @@ def _record_action(
             "Eskalation beendet: alle Schritte ausgeführt, niemand hat übernommen.",
             data={"run": run.pk},
         )
+    return None
 
 
 def _execute_pending(run: Run, owner: str) -> int:
@@ -287,6 +445,17 @@ def _execute_pending(run: Run, owner: str) -> int:
         attempt.run = run  # already loaded, with its incident: saves two queries per side effect
         done += _execute(attempt, owner)
     return done
+
+
+def _perform_recorded(attempt: Attempt) -> bool:
+    """Carry out an attempt recorded `sending` by this pass's decision. True when it went out."""
+    try:
+        done = _perform(attempt)
+    except IntegrationError as exc:
+        _record_failure(attempt, exc)
+        return False
+    _record_sent(attempt, done)
+    return True
 
 
 def _execute(attempt: Attempt, owner: str) -> int:
@@ -311,18 +480,25 @@ def _execute(attempt: Attempt, owner: str) -> int:
     )
     if not claimed:
         return 0
+    retried = attempt.tries > 0
     attempt.status, attempt.sending_at = AttemptStatus.SENDING, now
     attempt.tries += 1
     try:
-        provider, provider_id, provider_status = _perform(attempt)
+        if retried:
+            # The previous try failed transiently, e.g. a timeout: the provider may have done it anyway.
+            found = _find_at_provider(attempt)
+            if found is not None:
+                _adopt(attempt, found)
+                return 1
+        performed = _perform(attempt)
     except IntegrationError as exc:
         _record_failure(attempt, exc)
         return 0
-    _record_sent(attempt, provider, provider_id, provider_status)
+    _record_sent(attempt, performed)
     return 1
 
 
-def _perform(attempt: Attempt) -> tuple[str, str, str]:
+def _perform(attempt: Attempt) -> _Done:
     run = attempt.run
     incident = run.incident
     if attempt.kind == AttemptKind.SLACK_UPDATE:
@@ -339,7 +515,7 @@ def _perform(attempt: Attempt) -> tuple[str, str, str]:
             status_callback=f"{base}/hooks/twilio/status?attempt={attempt.pk}",
             ring_seconds=run.policy_snapshot.ring_seconds(attempt.step_index),
         )
-        return phone.name, placed.sid, placed.status
+        return _Done(phone.name, placed.sid, placed.status)
     chat = chat_transport()
     if attempt.kind == AttemptKind.SLACK_POST:
         posted = chat.post_message(
@@ -348,8 +524,7 @@ def _perform(attempt: Attempt) -> tuple[str, str, str]:
             blocks=messages.siren_blocks(incident, attempt.text, run.pk),
             metadata={"attempt_id": str(attempt.pk), "incident_id": str(incident.pk)},
         )
-        Run.objects.filter(pk=run.pk, slack_ts="").update(slack_channel=posted.channel, slack_ts=posted.ts)
-        return chat.name, posted.ts, "posted"
+        return _Done(chat.name, posted.ts, "posted", slack_channel=posted.channel)
     if attempt.kind == AttemptKind.SLACK_UPDATE:
         if not run.slack_ts:
             if run.attempts.filter(
@@ -357,28 +532,34 @@ def _perform(attempt: Attempt) -> tuple[str, str, str]:
             ).exists():
                 # The siren itself is still waiting (e.g. rate limited): update it once it is out.
                 raise TransientError("the Slack message is not posted yet", retry_after=5, provider=chat.name)
-            return chat.name, "", "no message to update"
+            return _Done(chat.name, "", "no message to update")
         chat.update_message(
             run.slack_channel,
             run.slack_ts,
             attempt.text,
             blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": attempt.text[:2900]}}],
         )
-        return chat.name, run.slack_ts, "updated"
+        return _Done(chat.name, run.slack_ts, "updated")
     if attempt.kind == AttemptKind.STATUS_UPDATE:
         posted = chat.post_message(attempt.target, attempt.text, metadata={"attempt_id": str(attempt.pk)})
-        return chat.name, posted.ts, "posted"
+        return _Done(chat.name, posted.ts, "posted")
     # Task: tell the person directly when we know their Slack id, else in the channel.
     if attempt.target.startswith(("U", "W")):
         sent = chat.send_dm(attempt.target, attempt.text, metadata={"attempt_id": str(attempt.pk)})
-        return chat.name, sent.ts, "dm"
+        return _Done(chat.name, sent.ts, "dm")
     posted = chat.post_message(attempt.target, attempt.text, metadata={"attempt_id": str(attempt.pk)})
-    return chat.name, posted.ts, "posted"
+    return _Done(chat.name, posted.ts, "posted")
 
 
-def _record_sent(attempt: Attempt, provider: str, provider_id: str, provider_status: str) -> None:
+def _record_sent(attempt: Attempt, done: _Done) -> None:
     now = clock.now()
-    with transaction.atomic():
+    provider, provider_id, provider_status = done.provider, done.provider_id, done.provider_status
+    # No savepoint inside the batch's transaction (a savepoint is two more round trips).
+    with transaction.atomic(savepoint=False):
+        if done.slack_channel:
+            Run.objects.filter(pk=attempt.run_id, slack_ts="").update(
+                slack_channel=done.slack_channel, slack_ts=provider_id
+            )
         fields: dict[str, Any] = {
             "provider": provider,
             "sent_at": now,
@@ -427,43 +608,57 @@ def _record_failure(attempt: Attempt, exc: IntegrationError) -> None:
     )
 
 
+def _find_at_provider(attempt: Attempt) -> tuple[str, str, str] | None:
+    """(provider, id, status) of this attempt's side effect if the provider has it, else None.
+
+    Calls are found in Twilio's call list (to the same number since the attempt was created, not yet
+    claimed by another attempt); Slack messages by the attempt id in their metadata."""
+    since = attempt.created_at
+    if attempt.kind == AttemptKind.CALL and attempt.target:
+        phone = phone_transport()
+        known = set(
+            Attempt.objects.filter(kind=AttemptKind.CALL, target=attempt.target)
+            .exclude(provider_id="")
+            .exclude(pk=attempt.pk)
+            .values_list("provider_id", flat=True)
+        )
+        calls = [c for c in phone.find_calls(attempt.target, since=since) if c.sid not in known]
+        if calls:
+            call = min(calls, key=lambda c: c.start_time or since)
+            return phone.name, call.sid, call.status
+    elif attempt.kind in (AttemptKind.SLACK_POST, AttemptKind.STATUS_UPDATE, AttemptKind.TASK):
+        chat = chat_transport()
+        found = chat.find_message(attempt.target, key="attempt_id", value=str(attempt.pk), oldest=since)
+        if found:
+            if attempt.kind == AttemptKind.SLACK_POST:
+                Run.objects.filter(pk=attempt.run_id, slack_ts="").update(
+                    slack_channel=found.channel, slack_ts=found.ts
+                )
+            return chat.name, found.ts, "posted"
+    return None
+
+
+def _adopt(attempt: Attempt, found: tuple[str, str, str]) -> None:
+    provider, provider_id, provider_status = found
+    _record_sent(attempt, _Done(provider, provider_id, provider_status))
+    if attempt.kind == AttemptKind.CALL and provider_status in FINAL_STATUSES:
+        apply_call_status(attempt.pk, provider_id, provider_status, "")
+    log.info("adopted escalation attempt %s: %s %s", attempt.pk, provider, provider_id)
+
+
 def _reconcile(attempt: Attempt, owner: str) -> None:
     """An attempt left `sending` by a worker that died mid-call: find out whether it happened."""
     _renew(attempt.run_id, owner)
-    since = attempt.sending_at or attempt.created_at
     try:
-        if attempt.kind == AttemptKind.CALL and attempt.target:
-            phone = phone_transport()
-            known = set(
-                Attempt.objects.filter(kind=AttemptKind.CALL, target=attempt.target)
-                .exclude(provider_id="")
-                .values_list("provider_id", flat=True)
-            )
-            calls = [c for c in phone.find_calls(attempt.target, since=since) if c.sid not in known]
-            if calls:
-                call = min(calls, key=lambda c: c.start_time or since)
-                _record_sent(attempt, phone.name, call.sid, call.status)
-                if call.status in FINAL_STATUSES:
-                    apply_call_status(attempt.pk, call.sid, call.status, "")
-                log.info("reconciled call attempt %s with %s", attempt.pk, call.sid)
-                return
-        elif attempt.kind in (AttemptKind.SLACK_POST, AttemptKind.STATUS_UPDATE, AttemptKind.TASK):
-            chat = chat_transport()
-            channel = attempt.target
-            found = chat.find_message(channel, key="attempt_id", value=str(attempt.pk), oldest=since)
-            if found:
-                if attempt.kind == AttemptKind.SLACK_POST:
-                    Run.objects.filter(pk=attempt.run_id, slack_ts="").update(
-                        slack_channel=found.channel, slack_ts=found.ts
-                    )
-                _record_sent(attempt, chat.name, found.ts, "posted")
-                log.info("reconciled slack attempt %s with ts %s", attempt.pk, found.ts)
-                return
+        found = _find_at_provider(attempt)
     except IntegrationError as exc:
         # Cannot tell yet: keep it `sending` so nobody repeats it blindly; try again shortly.
         Run.objects.filter(pk=attempt.run_id).update(next_action_at=clock.now() + dt.timedelta(seconds=5))
         Attempt.objects.filter(pk=attempt.pk).update(error=f"reconcile: {exc}"[:2000])
         raise _LeaseLost(attempt.run_id) from exc
+    if found is not None:
+        _adopt(attempt, found)
+        return
     # The provider has no trace of it: it never went out, so doing it now is the first time.
     Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(status=AttemptStatus.PENDING)
 

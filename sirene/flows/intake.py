@@ -4,7 +4,7 @@ escalation run when that opened an incident (escalation).
 
 `report_case` is what every entry point calls (API, web form, CSV import, Groove inbound, demo,
 bench). Storing is its own transaction; a failure in the analysis never loses the case: it stays
-with `analysed_at` unset and the worker's `analyse_pending` retries it. The analysis itself is one
+with `analysed_at` unset and the worker's `analyse_pending` retries it with backoff (cases.analysis). The analysis itself is one
 transaction (the case row lock, the knowledge match, the group row lock, the incident and its run).
 """
 
@@ -17,11 +17,11 @@ from pathlib import Path
 from django.db import transaction
 
 from sirene.accounts.models import User
-from sirene.cases import importer
+from sirene.cases import analysis, importer
 from sirene.cases import services as cases
 from sirene.cases.embedding import embed
-from sirene.cases.models import Case, CaseEvent
-from sirene.core import clock
+from sirene.cases.models import Case
+from sirene.core import clock, jobs
 from sirene.escalation import services as escalation
 from sirene.flows import cases as case_flows
 from sirene.incidents import services as incidents
@@ -41,9 +41,11 @@ def report_case(
     return result
 
 
-def analyse(case: Case) -> bool:
-    """Returns True when the case was analysed (now or before)."""
+def analyse(case: Case, *, job: tuple[int, str] | None = None) -> bool:
+    """Returns True when the case was analysed (now or before). `job` is the worker's (job id, owner)."""
     if case.analysed_at is not None:
+        if job is not None:
+            analysis.succeeded(case)
         return True
     try:
         with transaction.atomic():
@@ -59,11 +61,11 @@ def analyse(case: Case) -> bool:
             locked.analysed_at = clock.now()
             locked.save(update_fields=["analysed_at"])
     except Exception as exc:
-        log.exception("analysis of case %s failed; the worker will retry", case.pk)
-        CaseEvent.objects.create(
-            case=case, kind=CaseEvent.Kind.SYSTEM, message=f"analysis failed: {exc!r}"[:500]
-        )
+        log.exception("analysis of case %s failed; the worker will retry with backoff", case.pk)
+        analysis.failed(case, exc, job_id=job[0] if job else None, owner=job[1] if job else None)
         return False
+    if job is not None:
+        analysis.succeeded(case)
     case.refresh_from_db()
     return True
 
@@ -79,10 +81,15 @@ def group_and_escalate(case: Case, *, known_problem: str = "") -> incidents.Eval
 
 
 def analyse_pending(limit: int = 50) -> int:
-    """Worker step: analyse cases that arrived but were not analysed (e.g. after a crash)."""
+    """Worker step: analyse cases that arrived but were not analysed (a crash, a failing encoder), each
+    through its core.jobs row (cases.analysis): bounded retries with backoff, then a dead state on the
+    case page."""
+    analysis.queue_unanalysed(limit)
+    owner = jobs.worker_id()
     done = 0
-    for case in Case.objects.filter(analysed_at__isnull=True).order_by("id")[:limit]:
-        if analyse(case):
+    for job_id, case_id in analysis.claim(owner, limit=min(limit, 20)):
+        case = Case.objects.filter(pk=case_id).first()
+        if case is not None and analyse(case, job=(job_id, owner)):
             done += 1
     return done
 

@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -23,7 +23,7 @@ from django.db.models import Q
 
 from sirene.cases import services as cases
 from sirene.cases.models import Case, CaseEvent
-from sirene.core import clock
+from sirene.core import clock, jobs
 from sirene.core.memo import per_page
 from sirene.helpdesk.models import CachedTicket, CustomerTicketsFetch, DeliveryProgress, SyncCursor
 from sirene.integrations import groove
@@ -36,6 +36,17 @@ log = logging.getLogger(__name__)
 PROVIDER = "groove"
 MAX_DELIVERY_ATTEMPTS = 8
 DELIVERY_CLAIM_SECONDS = 60.0
+DELIVERIES: jobs.Queue[DeliveryProgress] = jobs.Queue(
+    "webhook_deliveries",
+    DeliveryProgress,
+    lane="background",
+    # 30 s, 1, 2, 4 … minutes (± 20 %), at most an hour apart; after 8 tries the delivery is dead.
+    backoff=jobs.Backoff(base=30.0, cap=3600.0, max_tries=MAX_DELIVERY_ATTEMPTS, jitter=0.2),
+    lease_seconds=DELIVERY_CLAIM_SECONDS,
+    due="next_attempt_at",
+    tries="attempts",
+    where=Q(delivery__processed_at__isnull=True),
+)
 TICKET_EVENTS = frozenset(
     {"ticket_started", "ticket_opened", "ticket_tagged", "ticket_closed", "ticket_state_changed"}
 )
@@ -228,47 +239,52 @@ def _on_customer_replied(data: dict[str, object], client: Helpdesk, report: Repo
 
 
 def process_pending(
-    limit: int = 20, client: Helpdesk | None = None, *, report: Report = cases.intake
+    limit: int = 20,
+    client: Helpdesk | None = None,
+    *,
+    report: Report = cases.intake,
+    owner: str | None = None,
 ) -> int:
+    """Process stored deliveries (oldest first); each is a core.jobs row: leased, backed off, dead at the end.
+
+    Re-processing after a crash is harmless: the ticket is re-fetched and intake is idempotent."""
+    owner = owner or jobs.worker_id()
     now = clock.now()
-    candidates = list(
-        WebhookDelivery.objects.filter(source=PROVIDER, processed_at__isnull=True)
-        .filter(Q(helpdesk_progress__isnull=True) | Q(helpdesk_progress__next_attempt_at__lte=now))
-        .order_by("id")[:limit]
-    )
-    done = 0
-    for delivery in candidates:
-        try:
-            with transaction.atomic():
-                progress, _ = DeliveryProgress.objects.get_or_create(
-                    delivery=delivery, defaults={"next_attempt_at": now}
-                )
-        except IntegrityError:
-            continue  # another worker just started on it
-        claimed = DeliveryProgress.objects.filter(pk=progress.pk, next_attempt_at__lte=now).update(
-            next_attempt_at=now + timedelta(seconds=DELIVERY_CLAIM_SECONDS), attempts=progress.attempts + 1
+    # A delivery gets its queue row when the worker first sees it (the webhook view only stores it).
+    fresh = list(
+        WebhookDelivery.objects.filter(
+            source=PROVIDER, processed_at__isnull=True, helpdesk_progress__isnull=True
         )
-        if not claimed:
-            continue
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    if fresh:
+        DeliveryProgress.objects.bulk_create(
+            [DeliveryProgress(delivery_id=pk, next_attempt_at=now) for pk in fresh], ignore_conflicts=True
+        )
+    done = 0
+    for progress_id in DELIVERIES.claim(owner, limit=limit):
+        progress = DeliveryProgress.objects.select_related("delivery").get(pk=progress_id)
+        delivery = progress.delivery
         client = client or helpdesk_client()
         done += 1
         try:
             outcome = process_delivery(delivery, client, report=report)
         except IntegrationError as exc:
-            attempts = progress.attempts + 1
-            if exc.permanent or attempts >= MAX_DELIVERY_ATTEMPTS:
+            failure = DELIVERIES.fail(
+                progress.pk, owner, str(exc), permanent=exc.permanent, retry_after=exc.retry_after
+            )
+            if failure.dead:
                 _finish(delivery, error=str(exc))
             else:
-                wait = max(exc.retry_after or 0.0, 30.0 * 2 ** (attempts - 1))
-                DeliveryProgress.objects.filter(pk=progress.pk).update(
-                    next_attempt_at=now + timedelta(seconds=wait)
-                )
                 WebhookDelivery.objects.filter(pk=delivery.pk).update(error=f"will retry: {exc}"[:2000])
             log.warning("Groove delivery %s (%s) failed: %s", delivery.pk, delivery.event, exc)
         except (ValueError, cases.IntakeError) as exc:
             log.warning("Groove delivery %s (%s) is malformed: %s", delivery.pk, delivery.event, exc)
+            DELIVERIES.complete(progress.pk, owner, last_error=f"malformed: {exc}"[:2000])
             _finish(delivery, error=f"malformed: {exc}")
         else:
+            DELIVERIES.complete(progress.pk, owner)
             _finish(delivery, error="", note=outcome)
     return done
 

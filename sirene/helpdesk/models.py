@@ -96,6 +96,9 @@ class ReplyStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # Left mid-send by a crashed worker and not findable on the ticket: sirene does not guess (at most
+    # once); a person checks Groove and sends it again or marks it sent.
+    UNKNOWN = "unknown", _("Unknown — check Groove")
 
 
 class CustomerReply(models.Model):
@@ -114,10 +117,16 @@ class CustomerReply(models.Model):
     ticket_number = models.PositiveBigIntegerField()
     body = models.TextField()
     status = models.CharField(max_length=10, choices=ReplyStatus.choices, default=ReplyStatus.QUEUED)
+    # The queue columns (core.jobs): due time (empty once sent, failed or unknown), lease, tries, dead.
     attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=clock.now)
+    next_attempt_at = models.DateTimeField(default=clock.now, null=True, blank=True)
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
     # A worker that claimed the row owns it until then; a crashed worker's claim runs out.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
+    # Set when a POST to the helpdesk started and its outcome is not known yet (crash, timeout, 5xx):
+    # before anything is sent again the ticket is searched for the reply's marker.
+    sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True, default="")
     last_error = models.TextField(blank=True, default="")
@@ -145,14 +154,21 @@ class CustomerReply(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} → #{self.ticket_number} ({self.status})"
 
+    @property
+    def marker(self) -> str:
+        """What the helpdesk message carries so a restarted worker can find it (unique across databases)."""
+        return f"reply-{self.pk}-{int(self.created_at.timestamp())}"
+
 
 class ReplyAttempt(models.Model):
     """Every try to send a CustomerReply, with its outcome (nothing happens invisibly)."""
 
     class Outcome(models.TextChoices):
         SENT = "sent", _("Sent")
+        FOUND = "found", _("Found on the ticket after an interruption")
         TRANSIENT = "transient", _("Failed, will retry")
         PERMANENT = "permanent", _("Failed")
+        UNKNOWN = "unknown", _("Interrupted, not findable: check Groove")
 
     reply = models.ForeignKey(CustomerReply, on_delete=models.CASCADE, related_name="attempt_rows")
     at = models.DateTimeField(default=clock.now)
@@ -192,13 +208,17 @@ class DelayState(models.Model):
 
 
 class DeliveryProgress(models.Model):
-    """Processing state of a stored Groove webhook delivery (retried with backoff on transient errors)."""
+    """Processing state of a stored Groove webhook delivery: a core.jobs queue row (lease, backoff, dead)."""
 
     delivery = models.OneToOneField(
         "integrations.WebhookDelivery", on_delete=models.CASCADE, related_name="helpdesk_progress"
     )
     attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=clock.now)
+    next_attempt_at = models.DateTimeField(default=clock.now, null=True, blank=True)
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    dead_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"delivery {self.delivery_id} ({self.attempts})"

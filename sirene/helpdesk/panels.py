@@ -77,7 +77,9 @@ def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str
         if services.ticket_number(case) is None:
             counts["no_ticket"] += 1
         elif resolution is not None:
-            key = "queued" if resolution.status == ReplyStatus.SENDING else resolution.status
+            key = {ReplyStatus.SENDING: "queued", ReplyStatus.UNKNOWN: "failed"}.get(
+                ReplyStatus(resolution.status), str(resolution.status)
+            )
             counts[key] += 1
     hours = services.delay_notice_hours()
     unresolved = incident.status != IncidentStatus.RESOLVED

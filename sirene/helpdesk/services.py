@@ -19,7 +19,7 @@ from django.db.models import Q
 from sirene.accounts.models import User
 from sirene.cases import services as cases
 from sirene.cases.models import Case, CaseEvent, Customer, Status
-from sirene.core import clock
+from sirene.core import clock, jobs
 from sirene.core.errors import FieldError
 from sirene.helpdesk import replies
 from sirene.helpdesk.inbound import customer_tickets
@@ -33,11 +33,22 @@ from sirene.integrations.registry import chat_transport, helpdesk_client
 log = logging.getLogger(__name__)
 
 PROVIDER = "groove"
-# Transient failures are retried automatically this many times in all, then the reply is "failed" and
-# waits for a person's retry (the report shows it).
+# Transient failures are retried automatically this many times in all (1, 2, 4 minutes apart, ± 20 %),
+# then the reply is "failed" and waits for a person's retry (the report shows it).
 MAX_AUTO_ATTEMPTS = 4
 RETRY_BASE_SECONDS = 60.0
 CLAIM_SECONDS = 120.0
+REPLIES: jobs.Queue[CustomerReply] = jobs.Queue(
+    "customer_replies",
+    CustomerReply,
+    lane="background",
+    backoff=jobs.Backoff(base=RETRY_BASE_SECONDS, cap=3600.0, max_tries=MAX_AUTO_ATTEMPTS, jitter=0.2),
+    lease_seconds=CLAIM_SECONDS,
+    due="next_attempt_at",
+    lease_until="claimed_until",
+    tries="attempts",
+    where=Q(status__in=[ReplyStatus.QUEUED, ReplyStatus.SENDING]),
+)
 
 
 class ReplyError(FieldError):
@@ -180,8 +191,8 @@ def queue_resolution_replies(incident: Incident) -> None:
 def holding_reply_status(
     case: Case, *, replies: list[CustomerReply] | None = None
 ) -> tuple[str, datetime | None]:
-    """("sent"|"queued"|"failed"|"none", when) for the case's holding reply (`replies`: all the
-    case's replies, when the caller already read them)."""
+    """("sent"|"queued"|"failed"|"unknown"|"none", when) for the case's holding reply (`replies`: all
+    the case's replies, when the caller already read them)."""
     if replies is not None:
         reply = next((r for r in replies if r.kind == ReplyKind.HOLDING and r.incident_id is None), None)
     else:
@@ -190,28 +201,57 @@ def holding_reply_status(
         return "none", None
     if reply.status == ReplyStatus.SENT:
         return "sent", reply.sent_at
-    if reply.status == ReplyStatus.FAILED:
+    if reply.status in (ReplyStatus.FAILED, ReplyStatus.UNKNOWN):
         last = reply.attempt_rows.order_by("-at").first()
-        return "failed", last.at if last else reply.created_at
+        return str(reply.status), last.at if last else reply.created_at
     return "queued", reply.created_at
 
 
 # -- actions people take ---------------------------------------------------------------------------
 
 
-def retry_reply(reply: CustomerReply, *, user: User | None = None) -> bool:
-    """Queue a failed reply again (the retry button). A sent or queued reply is left alone."""
-    return bool(
-        CustomerReply.objects.filter(pk=reply.pk, status=ReplyStatus.FAILED).update(
-            status=ReplyStatus.QUEUED, next_attempt_at=clock.now(), claimed_until=None
+_RETRYABLE = [ReplyStatus.FAILED, ReplyStatus.UNKNOWN]
+
+
+def _requeue(rows: Any) -> int:
+    # A person checked: for an "unknown" reply, that it is not on the ticket. Sending is the first time.
+    # The count of tries stays (the page shows it), so each click buys at least one more try.
+    return int(
+        rows.filter(status__in=_RETRYABLE).update(
+            status=ReplyStatus.QUEUED,
+            next_attempt_at=clock.now(),
+            claimed_until=None,
+            lease_owner="",
+            dead_at=None,
+            sending_at=None,
         )
     )
 
 
+def retry_reply(reply: CustomerReply, *, user: User | None = None) -> bool:
+    """Queue a failed or unknown reply again (the retry button). A sent or queued reply is left alone."""
+    return bool(_requeue(CustomerReply.objects.filter(pk=reply.pk)))
+
+
+def mark_reply_sent(reply: CustomerReply, *, user: User | None = None) -> bool:
+    """A person found an "unknown" reply on the Groove ticket: record it as sent, never send it again."""
+    now = clock.now()
+    with transaction.atomic():
+        changed = CustomerReply.objects.filter(pk=reply.pk, status=ReplyStatus.UNKNOWN).update(
+            status=ReplyStatus.SENT, sent_at=now, last_error="", next_attempt_at=None
+        )
+        if changed:
+            ReplyAttempt.objects.create(
+                reply=reply,
+                at=now,
+                outcome=ReplyAttempt.Outcome.FOUND,
+                error=f"confirmed in Groove by {user.display_name() if user else 'a person'}"[:2000],
+            )
+    return bool(changed)
+
+
 def retry_failed(incident: Incident, *, user: User | None = None) -> int:
-    return CustomerReply.objects.filter(incident=incident, status=ReplyStatus.FAILED).update(
-        status=ReplyStatus.QUEUED, next_attempt_at=clock.now(), claimed_until=None
-    )
+    return _requeue(CustomerReply.objects.filter(incident=incident))
 
 
 def post_case_note(case: Case, *, user: User | None) -> CustomerReply:
@@ -265,78 +305,131 @@ def _delay_state(*, incident: Incident | None = None, case: Case | None = None) 
 
 
 # -- the worker's side: sending --------------------------------------------------------------------
+#
+# The escalation discipline (escalation/worker.py) for customer replies: a reply is claimed (core.jobs lease),
+# marked `sending` with `sending_at` (committed) before the POST, and recorded `sent` after it. A reply
+# whose `sending_at` is set but not confirmed (the worker died mid-POST, or the POST timed out / got a
+# 5xx) may already be on the ticket: before it is posted again the ticket is searched for the reply's
+# marker. Where the helpdesk cannot be searched the reply becomes "unknown — check Groove" (at most once,
+# on purpose) and waits for a person.
 
 
-def send_due(limit: int = 50, client: Helpdesk | None = None) -> int:
+def send_due(limit: int = 50, client: Helpdesk | None = None, *, owner: str | None = None) -> int:
     """Send queued replies whose time has come; returns how many were tried."""
-    now = clock.now()
-    due = Q(status=ReplyStatus.QUEUED, next_attempt_at__lte=now) | Q(
-        status=ReplyStatus.SENDING, claimed_until__lt=now
-    )
-    ids = list(
-        CustomerReply.objects.filter(due)
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
+    owner = owner or jobs.worker_id()
     tried = 0
-    for reply_id in ids:
-        # Claim by conditional update: of two workers only one gets the row.
-        claimed = (
-            CustomerReply.objects.filter(pk=reply_id)
-            .filter(due)
-            .update(status=ReplyStatus.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-        )
-        if not claimed:
-            continue
+    for reply_id in REPLIES.claim(owner, limit=limit):
+        reply = CustomerReply.objects.select_related("case", "case__customer").get(pk=reply_id)
         client = client or helpdesk_client()
-        _send_one(CustomerReply.objects.select_related("case", "case__customer").get(pk=reply_id), client)
+        _deliver(reply, client, owner)
         tried += 1
     return tried
 
 
-def _send_one(reply: CustomerReply, client: Helpdesk) -> None:
+def _deliver(reply: CustomerReply, client: Helpdesk, owner: str) -> None:
+    if reply.sending_at is not None:
+        found = _look_up(reply, client, owner)
+        if found is not _NOT_THERE:
+            return
     now = clock.now()
+    marked = CustomerReply.objects.filter(pk=reply.pk, lease_owner=owner).update(
+        status=ReplyStatus.SENDING, sending_at=now
+    )
+    if not marked:
+        return  # the lease ran out meanwhile: another worker has the row
     try:
         if reply.kind == ReplyKind.NOTE:
-            message_id = client.add_note(reply.ticket_number, reply.body)
+            message_id = client.add_note(reply.ticket_number, reply.body, marker=reply.marker)
         else:
-            message_id = client.reply(reply.ticket_number, reply.body)
+            message_id = client.reply(reply.ticket_number, reply.body, marker=reply.marker)
     except IntegrationError as exc:
-        attempts = reply.attempts + 1
-        give_up = exc.permanent or attempts >= MAX_AUTO_ATTEMPTS
+        failure = REPLIES.fail(
+            reply.pk,
+            owner,
+            str(exc),
+            permanent=exc.permanent,
+            retry_after=exc.retry_after,
+            on_retry={"status": ReplyStatus.QUEUED},
+            on_dead={"status": ReplyStatus.FAILED},
+            # A permanent refusal (4xx) proves nothing was stored; anything else may have been.
+            **({"sending_at": None} if exc.permanent else {}),
+        )
         ReplyAttempt.objects.create(
             reply=reply,
             at=now,
-            outcome=ReplyAttempt.Outcome.PERMANENT if give_up else ReplyAttempt.Outcome.TRANSIENT,
+            outcome=ReplyAttempt.Outcome.PERMANENT if failure.dead else ReplyAttempt.Outcome.TRANSIENT,
             error=str(exc)[:2000],
-        )
-        wait = max(exc.retry_after or 0.0, RETRY_BASE_SECONDS * 2 ** (attempts - 1))
-        CustomerReply.objects.filter(pk=reply.pk).update(
-            status=ReplyStatus.FAILED if give_up else ReplyStatus.QUEUED,
-            attempts=attempts,
-            last_error=str(exc)[:2000],
-            next_attempt_at=now + timedelta(seconds=wait),
-            claimed_until=None,
         )
         log.warning(
             "helpdesk %s to ticket #%s failed (%s): %s",
             reply.kind,
             reply.ticket_number,
-            "giving up" if give_up else "will retry",
+            "giving up" if failure.dead else "will retry",
             exc,
         )
         return
-    with transaction.atomic():
-        ReplyAttempt.objects.create(
-            reply=reply, at=now, outcome=ReplyAttempt.Outcome.SENT, provider_message_id=message_id[:100]
+    _record_sent(reply, client, owner, message_id, ReplyAttempt.Outcome.SENT)
+
+
+class _Missing:
+    pass
+
+
+_NOT_THERE = _Missing()
+
+
+def _look_up(reply: CustomerReply, client: Helpdesk, owner: str) -> object:
+    """A previous POST's outcome is unknown: find it on the ticket. Returns _NOT_THERE when it is not there
+    (then sending is the first time); anything else means the row is settled or rescheduled."""
+    since = reply.sending_at
+    try:
+        message_id = client.find_posted(reply.ticket_number, reply.marker, since=since)
+    except IntegrationError as exc:
+        if not exc.permanent:
+            REPLIES.fail(
+                reply.pk,
+                owner,
+                f"lookup: {exc}",
+                retry_after=exc.retry_after,
+                on_retry={"status": ReplyStatus.QUEUED},
+                on_dead={"status": ReplyStatus.UNKNOWN},
+            )
+            return None
+        # No lookup is possible: do not guess. At most once, and a person decides.
+        REPLIES.complete(
+            reply.pk,
+            owner,
+            status=ReplyStatus.UNKNOWN,
+            last_error=f"not findable on the ticket: {exc}"[:2000],
         )
-        CustomerReply.objects.filter(pk=reply.pk).update(
+        ReplyAttempt.objects.create(
+            reply=reply, at=clock.now(), outcome=ReplyAttempt.Outcome.UNKNOWN, error=str(exc)[:2000]
+        )
+        log.warning("helpdesk %s to ticket #%s: outcome unknown (%s)", reply.kind, reply.ticket_number, exc)
+        return None
+    if message_id is None:
+        return _NOT_THERE
+    log.info("helpdesk %s to ticket #%s was posted before a crash; recorded", reply.kind, reply.ticket_number)
+    _record_sent(reply, client, owner, message_id, ReplyAttempt.Outcome.FOUND)
+    return message_id
+
+
+def _record_sent(
+    reply: CustomerReply, client: Helpdesk, owner: str, message_id: str, outcome: ReplyAttempt.Outcome
+) -> None:
+    now = clock.now()
+    with transaction.atomic():
+        done = REPLIES.complete(
+            reply.pk,
+            owner,
             status=ReplyStatus.SENT,
-            attempts=reply.attempts + 1,
             sent_at=now,
             provider_message_id=message_id[:100],
-            last_error="",
-            claimed_until=None,
+        )
+        if not done:
+            return
+        ReplyAttempt.objects.create(
+            reply=reply, at=now, outcome=outcome, provider_message_id=message_id[:100]
         )
         _after_sent(reply, client)
 
@@ -422,9 +515,11 @@ def remind_delays(limit: int = 50) -> int:
 
 
 def _claim_reminder(*, incident: Incident | None = None, case: Case | None = None) -> bool:
+    """At most once (core.jobs.take_once): the reminder is consumed before the DM is sent, so two
+    workers never remind twice and a crash in between loses one reminder rather than repeating it."""
     state = _delay_state(incident=incident, case=case)
-    return bool(
-        DelayState.objects.filter(pk=state.pk, reminded_at__isnull=True).update(reminded_at=clock.now())
+    return jobs.take_once(
+        DelayState.objects.filter(reminded_at__isnull=True), state.pk, reminded_at=clock.now()
     )
 
 
@@ -455,7 +550,13 @@ def open_tickets_for(customer: Customer) -> list[dict[str, Any]]:
     if not customer.email:
         return []
     return [
-        {"number": t.number, "title": t.title, "state": t.state, "url": t.url, "updated_at": t.remote_updated_at}
+        {
+            "number": t.number,
+            "title": t.title,
+            "state": t.state,
+            "url": t.url,
+            "updated_at": t.remote_updated_at,
+        }
         for t in customer_tickets(customer.email)
         if t.is_open
     ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("outbox/", views.outbox, name="outbox"),
     path("templates/", views.templates, name="templates"),
     path("replies/<int:reply_id>/retry/", views.retry_reply, name="retry_reply"),
+    path("replies/<int:reply_id>/mark-sent/", views.mark_reply_sent, name="mark_reply_sent"),
     path("incidents/<int:incident_id>/retry-failed/", views.retry_failed, name="retry_failed"),
     path(
         "incidents/<int:incident_id>/delay-notice/", views.incident_delay_notice, name="incident_delay_notice"

@@ -106,6 +106,18 @@ def retry_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def mark_reply_sent(request: HttpRequest, reply_id: int) -> HttpResponse:
+    """A reply of unknown outcome that a person found on the Groove ticket: recorded as sent."""
+    reply = get_object_or_404(CustomerReply, pk=reply_id)
+    if services.mark_reply_sent(reply, user=_user(request)):
+        messages.success(request, _("The reply is recorded as sent."))
+    else:
+        messages.info(request, _("Only replies of unknown outcome can be marked as sent."))
+    return _back(request, reply.case.get_absolute_url())
+
+
+@login_required
+@require_POST
 def retry_failed(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     count = services.retry_failed(incident, user=_user(request))

@@ -166,12 +166,18 @@ class Helpdesk(Protocol):
 
     def customer_tickets(self, email: str, *, limit: int = 100) -> list[Ticket]: ...
 
-    def add_note(self, number: int, body: str) -> str:
-        """Post a private note (agents only); returns the helpdesk's message id."""
+    def add_note(self, number: int, body: str, *, marker: str = "") -> str:
+        """Post a private note (agents only); returns the helpdesk's message id. `marker` makes it findable."""
         ...
 
-    def reply(self, number: int, body: str) -> str:
-        """Reply to the customer on the ticket; returns the helpdesk's message id."""
+    def reply(self, number: int, body: str, *, marker: str = "") -> str:
+        """Reply to the customer on the ticket; returns the helpdesk's message id. `marker` makes it findable."""
+        ...
+
+    def find_posted(self, number: int, marker: str, *, since: dt.datetime | None = None) -> str | None:
+        """The id of the message posted with `marker` on the ticket, or None when it is not there.
+
+        Raises IntegrationError when the helpdesk cannot tell (permanent: no lookup is possible)."""
         ...
 
     def add_tag(self, number: int, tag: str) -> None: ...

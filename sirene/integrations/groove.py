@@ -2,8 +2,16 @@
 
 Facts (../shared/INTEGRATIONS.md): Bearer token in the header (never in the query string); lists are
 paginated with `meta.pagination.next_page` (at most 50 per page); `POST /tickets/:number/messages` with
-`note: true` is a private note, else a reply to the customer. Adding a tag has no confirmed v1 endpoint:
-it lives in one place (`TAG_PATH`) so it can be adjusted.
+`note: true` is a private note, else a reply to the customer; `GET /tickets/:number/messages` lists a ticket's
+messages. Adding a tag has no confirmed v1 endpoint: it lives in one place (`TAG_PATH`) so it can be adjusted.
+
+Crash safety: every reply and note sirene posts carries an invisible marker (an HTML comment, `MARKER`), so a
+worker that died between Groove accepting a message and sirene recording it can find the message on the ticket
+instead of posting it again. That Groove keeps HTML comments in `body` is unconfirmed; if it strips them the
+lookup finds nothing and the reply is sent again, so the marker format lives here alone.
+
+A POST is retried inline only when it certainly did not arrive (connection refused, 429): after a timeout or a
+5xx Groove may have stored it, and the caller looks before it sends again.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -34,7 +42,10 @@ TAG_PATH = "/tickets/{number}/tags"  # unconfirmed in v1; see module docstring
 # A Retry-After longer than this is not waited out inside one call: the caller (the worker) gets a
 # TransientError with retry_after and schedules the next attempt instead of blocking every other job.
 MAX_INLINE_WAIT_SECONDS = 10.0
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+CONNECT_TIMEOUT = 5.0
+MARKER = "<!-- sirene:{marker} -->"
+# How far back a lookup pages through a ticket's messages (newest first, 50 a page).
+LOOKUP_PAGES = 4
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -142,6 +153,7 @@ class GrooveHelpdesk:
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        timeout: float | None = None,
     ) -> None:
         if not token:
             raise PermanentError("SIRENE_GROOVE_TOKEN is not set", provider=PROVIDER)
@@ -152,23 +164,27 @@ class GrooveHelpdesk:
         self._client = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=TIMEOUT,
+            timeout=httpx.Timeout(timeout if timeout is not None else 10.0, connect=CONNECT_TIMEOUT),
             transport=transport,
             follow_redirects=False,
         )
 
     # -- the one request path: retries, error classification --------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _request(self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any) -> dict[str, Any]:
         attempt = 0
         while True:
+            safe = idempotent  # may this try be repeated inline?
             try:
                 response = self._client.request(method, path, **kwargs)
             except httpx.TransportError as exc:
+                # A timeout is transient like any transport error; only a refused connection proves the
+                # request never arrived.
                 error: IntegrationError = TransientError(
                     f"Groove {method} {path}: {type(exc).__name__}", provider=PROVIDER
                 )
                 wait = self.backoff * (2**attempt)
+                safe = idempotent or isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
             else:
                 if response.status_code < 300:
                     return self._json(response, method, path)
@@ -180,13 +196,14 @@ class GrooveHelpdesk:
                         provider=PROVIDER,
                     )
                     wait = retry_after if retry_after is not None else self.backoff * (2**attempt)
+                    safe = idempotent or response.status_code == 429
                 else:
                     # 401 bad token, 403, 404 unknown ticket, 422 invalid: retrying cannot help.
                     raise PermanentError(
                         f"Groove {method} {path}: HTTP {response.status_code} {_error_text(response)}",
                         provider=PROVIDER,
                     )
-            if attempt >= self.retries or wait > MAX_INLINE_WAIT_SECONDS:
+            if not safe or attempt >= self.retries or wait > MAX_INLINE_WAIT_SECONDS:
                 raise error
             log.info("Groove %s %s failed (%s); retrying in %.1fs", method, path, error, wait)
             self.sleep(wait)
@@ -250,16 +267,40 @@ class GrooveHelpdesk:
             page = result.next_page if result.next_page and result.next_page > page else None
         return found[:limit]
 
-    def _post_message(self, number: int, body: str, *, note: bool) -> str:
-        data = self._request("POST", f"/tickets/{int(number)}/messages", json={"body": body, "note": note})
+    def _post_message(self, number: int, body: str, *, note: bool, marker: str) -> str:
+        if marker:
+            body = f"{body}\n\n{MARKER.format(marker=marker)}"
+        data = self._request(
+            "POST", f"/tickets/{int(number)}/messages", idempotent=False, json={"body": body, "note": note}
+        )
         message = data.get("message", data)
         return str(message.get("id") or message.get("href") or "") if isinstance(message, dict) else ""
 
-    def add_note(self, number: int, body: str) -> str:
-        return self._post_message(number, body, note=True)
+    def add_note(self, number: int, body: str, *, marker: str = "") -> str:
+        return self._post_message(number, body, note=True, marker=marker)
 
-    def reply(self, number: int, body: str) -> str:
-        return self._post_message(number, body, note=False)
+    def reply(self, number: int, body: str, *, marker: str = "") -> str:
+        return self._post_message(number, body, note=False, marker=marker)
+
+    def find_posted(self, number: int, marker: str, *, since: datetime | None = None) -> str | None:
+        """The id of the message on the ticket that carries `marker`, or None (pages back to `since`)."""
+        stamp = MARKER.format(marker=marker)
+        page: int | None = 1
+        while page is not None and page <= LOOKUP_PAGES:
+            data = self._request(
+                "GET", f"/tickets/{int(number)}/messages", params={"page": page, "per_page": PER_PAGE_MAX}
+            )
+            items = [m for m in data.get("messages") or [] if isinstance(m, dict)]
+            for item in items:
+                if stamp in str(item.get("body") or ""):
+                    return str(item.get("id") or item.get("href") or "found")
+            pagination = (data.get("meta") or {}).get("pagination") or {}
+            next_page = _next_page(pagination.get("next_page"))
+            oldest = min((t for t in (parse_time(m.get("created_at")) for m in items) if t), default=None)
+            if since is not None and oldest is not None and oldest < since - timedelta(minutes=5):
+                return None  # paged back past the send: it is not there
+            page = next_page if next_page and next_page > page else None
+        return None
 
     def add_tag(self, number: int, tag: str) -> None:
         self._request("POST", TAG_PATH.format(number=int(number)), json={"tags": [tag]})

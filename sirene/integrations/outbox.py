@@ -158,21 +158,32 @@ class OutboxHelpdesk:
     def customer_tickets(self, email: str, *, limit: int = 100) -> list[Ticket]:
         raise self._not_configured()
 
-    def _record(self, kind: str, number: int, body: str) -> str:
+    def _record(self, kind: str, number: int, body: str, marker: str = "") -> str:
+        payload: dict[str, Any] = {"ticket": number, "note": kind == "note"}
+        if marker:
+            payload["marker"] = marker
         message = OutboxMessage.objects.create(
             channel=OutboxMessage.Channel.HELPDESK,
             kind=kind,
             recipient=f"Groove #{number}",
             body=body,
-            payload={"ticket": number, "note": kind == "note"},
+            payload=payload,
         )
         return f"outbox:{message.pk}"
 
-    def add_note(self, number: int, body: str) -> str:
-        return self._record("note", number, body)
+    def add_note(self, number: int, body: str, *, marker: str = "") -> str:
+        return self._record("note", number, body, marker)
 
-    def reply(self, number: int, body: str) -> str:
-        return self._record("reply", number, body)
+    def reply(self, number: int, body: str, *, marker: str = "") -> str:
+        return self._record("reply", number, body, marker)
+
+    def find_posted(self, number: int, marker: str, *, since: dt.datetime | None = None) -> str | None:
+        found = (
+            OutboxMessage.objects.filter(channel=OutboxMessage.Channel.HELPDESK, payload__marker=marker)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return f"outbox:{found}" if found is not None else None
 
     def add_tag(self, number: int, tag: str) -> None:
         self._record("tag", number, tag)

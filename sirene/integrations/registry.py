@@ -35,5 +35,7 @@ def helpdesk_client() -> Helpdesk:
     """Groove with SIRENE_GROOVE_TOKEN, else the outbox stand-in (replies and notes recorded, reads
     fail permanently with a clear message)."""
     if settings.GROOVE_TOKEN:
-        return GrooveHelpdesk(settings.GROOVE_TOKEN, settings.GROOVE_API_URL)
+        return GrooveHelpdesk(
+            settings.GROOVE_TOKEN, settings.GROOVE_API_URL, timeout=settings.OUTBOUND_TIMEOUT_SECONDS
+        )
     return OutboxHelpdesk()

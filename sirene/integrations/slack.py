@@ -53,7 +53,10 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _error_from(exc: SlackClientError) -> IntegrationError:
+def _error_from(exc: SlackClientError | OSError) -> IntegrationError:
+    if isinstance(exc, OSError):
+        # A timeout (TimeoutError), a refused or reset connection, DNS: transient, the caller retries.
+        return TransientError(f"slack: {type(exc).__name__}: {exc}", provider="slack")
     if isinstance(exc, SlackApiError):
         response = exc.response
         status = getattr(response, "status_code", 0)
@@ -90,7 +93,15 @@ class SlackTransport:
     def __init__(self, token: str, base_url: str) -> None:
         if not base_url.endswith("/"):
             base_url += "/"
-        self.client = WebClient(token=token, base_url=base_url, timeout=10)
+        # An explicit timeout: a hung connection must end as a transient error, never block a lane. No
+        # retries inside the SDK (its default retries a reset connection, which can post twice): the
+        # escalation worker retries after looking the message up by its metadata.
+        self.client = WebClient(
+            token=token,
+            base_url=base_url,
+            timeout=max(1, round(settings.OUTBOUND_TIMEOUT_SECONDS)),
+            retry_handlers=[],
+        )
 
     def post_message(
         self,
@@ -110,17 +121,19 @@ class SlackTransport:
             kwargs["metadata"] = {"event_type": METADATA_EVENT_TYPE, "event_payload": metadata}
         try:
             response = self.client.chat_postMessage(**kwargs)
-        except SlackClientError as exc:
+        except (SlackClientError, OSError) as exc:
             raise _error_from(exc) from exc
         return PostedMessage(channel=str(response.get("channel") or channel), ts=str(response["ts"]))
 
     def update_message(self, channel: str, ts: str, text: str, *, blocks: list[Any] | None = None) -> None:
         try:
             self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
-        except SlackClientError as exc:
+        except (SlackClientError, OSError) as exc:
             raise _error_from(exc) from exc
 
-    def send_dm(self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> PostedMessage:
+    def send_dm(
+        self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None
+    ) -> PostedMessage:
         # Posting to a user id opens (or reuses) the app's direct-message channel with that user.
         return self.post_message(slack_user_id, text, metadata=metadata)
 
@@ -138,7 +151,7 @@ class SlackTransport:
                 include_all_metadata=True,
                 limit=200,
             )
-        except SlackClientError as exc:
+        except (SlackClientError, OSError) as exc:
             raise _error_from(exc) from exc
         for message in response.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
@@ -35,7 +36,12 @@ class TwilioTransport:
     name = "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, from_number: str, api_url: str) -> None:
-        self.client = Client(account_sid, auth_token)
+        # twilio's default HTTP client has no timeout: one hung connection would stop the escalation lane.
+        # A timeout surfaces as requests' Timeout (an OSError) → TransientError, and the call attempt is
+        # reconciled against Twilio's call list before it is ever placed again.
+        self.client = Client(
+            account_sid, auth_token, http_client=TwilioHttpClient(timeout=settings.OUTBOUND_TIMEOUT_SECONDS)
+        )
         # The SDK builds every URL from this base, which is how tests reach the local fake server.
         self.client.api.base_url = api_url.rstrip("/")
         self.from_number = from_number

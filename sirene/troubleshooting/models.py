@@ -211,6 +211,8 @@ class DmState(models.TextChoices):
     NOT_SENT = "not_sent", _("Shown in sirene only")
     SENT = "sent", _("Sent by Slack")
     FAILED = "failed", _("Slack failed")
+    # The DM was on its way when the worker stopped: at most once, so it is not sent again.
+    UNKNOWN = "unknown", _("Slack: interrupted, maybe not sent")
 
 
 class Reminder(models.Model):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from sirene.cases.models import Case, Category, Status
 from sirene.core import clock
+from sirene.flows import health
 from sirene.incidents.charts import stacked_bars
 from sirene.incidents.models import Incident, IncidentStatus
 
@@ -53,5 +54,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "chart_total": total,
             "chart_days": DASHBOARD_DAYS,
             "live_incidents": live,
+            "lagging_lanes": [lane for lane in health.lanes() if lane.lagging],
         },
     )

@@ -1,16 +1,26 @@
 """The `sirene worker` loop. It only schedules: each domain's `tick()` decides and acts on due work,
-claiming rows atomically so several workers can run side by side."""
+claiming rows atomically (core.jobs) so several workers can run side by side.
+
+Work runs in lanes, each in its own thread (or its own process: `sirene worker --lane escalation`):
+- `escalation`: the escalation runs (Slack siren, calls, tasks). Nothing else runs here, so a slow
+  helpdesk, a big brief or a hung connection never delays a call.
+- `background`: analysis of new cases, incident briefs, helpdesk (webhook deliveries, customer replies,
+  delay reminders), follow-up reminders.
+Every loop of a lane leaves a heartbeat (core.models.LaneBeat) for `sirene status` and /api/v1/health.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
+from sirene.core import jobs
 from sirene.escalation import tasks as escalation_tasks
 from sirene.flows import intake
 from sirene.helpdesk import tasks as helpdesk_tasks
@@ -19,21 +29,31 @@ from sirene.troubleshooting import tasks as troubleshooting_tasks
 
 log = logging.getLogger("sirene.worker")
 
-# The worker steps, registered here (the composition root) and nowhere else. Order matters a little:
-# analyse new cases first (may open incidents), then escalate, then reply. A case the helpdesk step
+ESCALATION = "escalation"
+BACKGROUND = "background"
+Step = tuple[str, Callable[[], int]]
+# The worker steps per lane, registered here (the composition root) and nowhere else. Order matters a
+# little inside a lane: analyse new cases first (may open incidents), then reply. Cases the helpdesk step
 # creates from a Groove delivery is stored and analysed in that step (flows.intake.report_case).
-STEPS: list[tuple[str, Callable[[], int]]] = [
-    ("intake.analyse_pending", intake.analyse_pending),
-    ("incidents.tick", incidents_tasks.tick),
-    ("escalation.tick", escalation_tasks.tick),
-    ("helpdesk.tick", partial(helpdesk_tasks.tick, report=intake.report_case)),
-    ("troubleshooting.tick", troubleshooting_tasks.tick),
-]
+LANES: dict[str, list[Step]] = {
+    ESCALATION: [("escalation.tick", escalation_tasks.tick)],
+    BACKGROUND: [
+        ("intake.analyse_pending", intake.analyse_pending),
+        ("incidents.tick", incidents_tasks.tick),
+        ("helpdesk.tick", partial(helpdesk_tasks.tick, report=intake.report_case)),
+        ("troubleshooting.tick", troubleshooting_tasks.tick),
+    ],
+}
+LANE_CHOICES = (ESCALATION, BACKGROUND, "all")
+# `run_once()` without a lane (tests, `--once`): every step in one pass, escalation after analysis.
+STEPS: list[Step] = [*LANES[BACKGROUND][:2], *LANES[ESCALATION], *LANES[BACKGROUND][2:]]
 
 
-def run_once() -> int:
+def run_once(lane: str | None = None) -> int:
+    """One pass over a lane's steps (all steps when `lane` is None or "all")."""
     done = 0
-    for name, step in STEPS:
+    steps = STEPS if lane is None or lane == "all" else LANES[lane]
+    for name, step in steps:
         try:
             done += int(step() or 0)
         except Exception:
@@ -44,12 +64,37 @@ def run_once() -> int:
     return done
 
 
-def run_forever(stop: threading.Event | None = None, poll: float | None = None) -> None:
+def run_forever(stop: threading.Event | None = None, poll: float | None = None, lane: str = "all") -> None:
+    """Run `lane` until `stop` is set; "all" runs every lane, each in its own thread."""
     stop = stop or threading.Event()
+    if lane == "all":
+        for thread in start_lanes(stop, poll):
+            thread.join()
+        return
     interval = settings.WORKER_POLL_SECONDS if poll is None else poll
-    log.info("worker started (poll every %.1fs)", interval)
-    while not stop.is_set():
-        did = run_once()
-        if not did:
-            stop.wait(interval)
-    log.info("worker stopped")
+    beat = jobs.Heartbeat(lane, jobs.worker_id())
+    log.info("worker lane %s started (poll every %.1fs)", lane, interval)
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            did = run_once(lane)
+            beat.loop(time.monotonic() - started, did)
+            if not did:
+                stop.wait(interval)
+    finally:
+        connections.close_all()  # this thread's connections
+    log.info("worker lane %s stopped", lane)
+
+
+def start_lanes(
+    stop: threading.Event, poll: float | None = None, lanes: list[str] | None = None
+) -> list[threading.Thread]:
+    """One daemon thread per lane (`sirene run`, `sirene worker --lane all`)."""
+    threads = []
+    for name in lanes or list(LANES):
+        thread = threading.Thread(
+            target=run_forever, args=(stop, poll, name), name=f"sirene-{name}", daemon=True
+        )
+        thread.start()
+        threads.append(thread)
+    return threads

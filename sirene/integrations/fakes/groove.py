@@ -2,21 +2,35 @@
 
 Speaks the real paths and shapes: `GET /v1/tickets/:number` → {"ticket": …}, `GET /v1/tickets?customer=&page=&
 per_page=` → {"tickets": […], "meta": {"pagination": {…, "next_page": URL|null}}}, `GET /v1/messages/:id`,
-`POST /v1/tickets/:number/messages` ({body, note}) → 201 {"message": …}. Faults: `fail_next(n, status,
-retry_after)` answers the next n requests with that status; `broken_tickets[number] = status` makes
-posting to those tickets fail until removed. Every request is kept in `requests` for assertions.
+`POST /v1/tickets/:number/messages` ({body, note}) → 201 {"message": …}, `GET /v1/tickets/:number/messages?page=&
+per_page=` → {"messages": [newest first], "meta": {"pagination": …}}. A posted message keeps its `body` as sent
+(HTML, comments included) and gets a `plain_text_body` with the markup stripped, as Groove does; `created_at`
+comes from sirene's clock so tests that move time see consistent stamps.
+
+Faults: `fail_next(n, status, retry_after)` answers the next n requests with that status; `broken_tickets[number]
+= status` makes posting to those tickets fail until removed; `messages_status = 404` makes the messages list
+fail; `hang = True` accepts connections and never answers (until `stop()`), like a stuck load balancer.
+Every request is kept in `requests` for assertions.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
+from sirene.core import clock
+
 API = "https://api.groovehq.com/v1"
+_TAGS = re.compile(r"<!--.*?-->|<[^>]+>", re.S)
+
+
+def _stamp() -> str:
+    return clock.now().strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @dataclass
@@ -36,6 +50,9 @@ class FakeGroove:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     broken_tickets: dict[int, int] = field(default_factory=dict)
+    messages_status: int | None = None
+    hang: bool = False
+    _released: threading.Event = field(default_factory=threading.Event)
     _faults: list[tuple[int, float | None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -83,26 +100,39 @@ class FakeGroove:
             self.tickets[number] = ticket
         return ticket
 
-    def add_message(self, number: int, text: str, *, email: str, note: bool = False) -> dict[str, Any]:
+    def add_message(
+        self, number: int, text: str, *, email: str, note: bool = False, html: str | None = None
+    ) -> dict[str, Any]:
+        """A message on a ticket: `text` from a customer (wrapped in <p>), or `html` as an agent posted it."""
         with self._lock:
             self._next_message += 1
             message_id = str(self._next_message)
+        body = html if html is not None else f"<p>{text}</p>"
         message = {
             "links": {
                 "author": {"href": f"{API}/customers/{quote(email)}"},
                 "ticket": {"href": f"{API}/tickets/{number}"},
             },
-            "created_at": "2026-11-20 10:00:00 UTC",
+            "created_at": _stamp(),
+            "updated_at": _stamp(),
             "note": note,
             "id": message_id,
-            "body": f"<p>{text}</p>",
+            "body": body,
             "href": f"{API}/messages/{message_id}",
-            "plain_text_body": text,
+            "plain_text_body": _TAGS.sub("", body).strip() if html is not None else text,
             "agent_response": False,
             "attachments": [],
         }
-        self.messages[message_id] = message
+        with self._lock:
+            self.messages[message_id] = message
         return message
+
+    def ticket_messages(self, number: int) -> list[dict[str, Any]]:
+        """The ticket's messages, newest first (Groove's order)."""
+        href = f"{API}/tickets/{number}"
+        with self._lock:
+            found = [m for m in self.messages.values() if m["links"]["ticket"]["href"] == href]
+        return sorted(found, key=lambda m: -int(m["id"]))
 
     def fail_next(self, count: int, status: int = 500, retry_after: float | None = None) -> None:
         with self._lock:
@@ -146,6 +176,7 @@ class FakeGroove:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -161,6 +192,10 @@ class FakeGroove:
         record = Recorded(method, parsed.path, parse_qs(parsed.query), dict(handler.headers.items()), body)
         with self._lock:
             self.requests.append(record)
+        if self.hang:
+            self._released.wait()  # never answers while the test runs
+            return
+        with self._lock:
             fault = self._faults.pop(0) if self._faults else None
         if handler.headers.get("Authorization") != f"Bearer {self.token}":
             return self._send(handler, 401, {"errors": "Unauthorized"})
@@ -186,6 +221,12 @@ class FakeGroove:
                 return 404, {"errors": "Ticket not found"}
             if method == "GET" and len(parts) == 2:
                 return 200, {"ticket": ticket}
+            if method == "GET" and parts[2:] == ["messages"]:
+                if self.messages_status is not None:
+                    return self.messages_status, {"errors": "messages unavailable"}
+                return 200, self._paginate(
+                    "messages", self.ticket_messages(number), record.query, f"{API}/tickets/{number}/messages"
+                )
             if method == "POST" and parts[2:] == ["messages"]:
                 if number in self.broken_tickets:
                     return self.broken_tickets[number], {"errors": "broken"}
@@ -193,9 +234,10 @@ class FakeGroove:
                     return 422, {"errors": {"body": ["can't be blank"]}}
                 message = self.add_message(
                     number,
-                    str(record.body["body"]),
+                    "",
                     email="agent@example.com",
                     note=bool(record.body.get("note")),
+                    html=str(record.body["body"]),
                 )
                 message["agent_response"] = True
                 return 201, {"message": message}
@@ -209,17 +251,23 @@ class FakeGroove:
         return 404, {"errors": "Not found"}
 
     def _list(self, query: dict[str, list[str]]) -> dict[str, Any]:
-        page = int((query.get("page") or ["1"])[0])
-        per_page = min(50, int((query.get("per_page") or ["25"])[0]))
         customer = (query.get("customer") or [""])[0]
         items = sorted(self.tickets.values(), key=lambda t: -int(t["number"]))
         if customer:
             items = [t for t in items if t["links"]["customer"]["href"].rsplit("/", 1)[-1] == quote(customer)]
+        return self._paginate("tickets", items, query, f"{API}/tickets")
+
+    @staticmethod
+    def _paginate(
+        key: str, items: list[dict[str, Any]], query: dict[str, list[str]], url: str
+    ) -> dict[str, Any]:
+        page = int((query.get("page") or ["1"])[0])
+        per_page = min(50, int((query.get("per_page") or ["25"])[0]))
         total_pages = max(1, -(-len(items) // per_page))
         chunk = items[(page - 1) * per_page : page * per_page]
-        next_page = f"{API}/tickets?page={page + 1}&per_page={per_page}" if page < total_pages else None
+        next_page = f"{url}?page={page + 1}&per_page={per_page}" if page < total_pages else None
         return {
-            "tickets": chunk,
+            key: chunk,
             "meta": {
                 "pagination": {
                     "current_page": page,

@@ -11,7 +11,10 @@ from sirene.worker.management.commands.serve import serve
 
 
 class Command(BaseCommand):
-    help = "Everything in one process for the embedded default: migrate, web server and worker loop."
+    help = (
+        "Everything in one process for the embedded default: migrate, web server and the worker, one thread "
+        "per lane (escalation on its own, so nothing else can delay a call)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -20,10 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         stop = threading.Event()
-        worker = threading.Thread(target=loop.run_forever, args=(stop,), name="sirene-worker", daemon=True)
-        worker.start()
+        lanes = loop.start_lanes(stop)
         try:
             serve(options["host"], options["port"], 8, self.stdout.write)
         finally:
             stop.set()
-            worker.join(timeout=5)
+            for lane in lanes:
+                lane.join(timeout=5)
