@@ -90,8 +90,19 @@ def api_token(agent: Any) -> str:
 
 @pytest.fixture
 def api(client: Any, api_token: str) -> Any:
-    """A Django test client that sends the Bearer token and JSON."""
+    """A Django test client that sends the (agent's) Bearer token and JSON."""
+    return _api_client(client, api_token)
 
+
+@pytest.fixture
+def lead_api(client: Any, lead: Any) -> Any:
+    """Like `api`, with a lead's token (status updates, resolve, delay notices: see accounts.permissions)."""
+    from sirene.accounts.models import ApiToken
+
+    return _api_client(client, ApiToken.issue(lead, name="tests")[1])
+
+
+def _api_client(client: Any, api_token: str) -> Any:
     class Api:
         def __init__(self) -> None:
             self.client = client

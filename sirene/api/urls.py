@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -21,7 +22,16 @@ api = NinjaAPI(
 
 
 def _field_of(loc: list[object]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
+    """('body', 'payload', 'customer', 'email') → 'customer.email'; ('query', 'q') → 'q'.
+
+    Only the location prefix is dropped (for a body: also the schema argument's name), so a field that
+    happens to be called `body` is still named.
+    """
+    parts = [str(p) for p in loc]
+    if parts[:1] == ["body"]:
+        parts = parts[2:]
+    elif parts[:1] and parts[0] in ("query", "path", "form", "file", "header", "cookie"):
+        parts = parts[1:]
     return ".".join(parts)
 
 
@@ -62,6 +72,12 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     return api.create_response(
         request, {"error": "missing or invalid API token (Authorization: Bearer <token>)"}, status=401
     )
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    """The role table (accounts.permissions) said no: 403, the same rule the web UI applies."""
+    return api.create_response(request, {"error": str(exc) or "forbidden", "field": ""}, status=403)
 
 
 @api.exception_handler(Http404)

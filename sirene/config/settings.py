@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sirene.core.middleware.ApiEdgeMiddleware",
 ]
 
 ROOT_URLCONF = "sirene.config.urls"

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from sirene.accounts.models import User
-from sirene.core import clock
+from sirene.core import clock, validation
 from sirene.core.errors import FieldError
 from sirene.escalation import engine, messages
 from sirene.escalation.models import (
@@ -433,12 +433,17 @@ def add_absence(
         raise EscalationError("starts_at", "missing or not a date and time")
     if ends_at is None:
         raise EscalationError("ends_at", "missing or not a date and time")
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        try:
+            validation.check_planned_at(value)
+        except ValueError as exc:
+            raise EscalationError(name, str(exc)) from None
     if ends_at <= starts_at:
         raise EscalationError("ends_at", "must be after the start")
     if kind not in AbsenceKind.values:
         raise EscalationError("kind", f"{kind!r} is not one of: {', '.join(AbsenceKind.values)}")
     return Absence.objects.create(
-        person=person, starts_at=starts_at, ends_at=ends_at, kind=kind, note=note[:200]
+        person=person, starts_at=starts_at, ends_at=ends_at, kind=kind, note=validation.clean_text(note)[:200]
     )
 
 

@@ -10,8 +10,10 @@ from ninja import Field, Router, Schema
 from ninja import Status as HttpStatus
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, api_permission
 from sirene.cases.models import Case
 from sirene.core.errors import FieldError
+from sirene.core.validation import Id
 from sirene.flows import incidents as incident_flows
 from sirene.incidents import services
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
@@ -23,7 +25,7 @@ class IncidentIn(Schema):
     title: str = Field(..., max_length=300)
     description: str = Field("", max_length=20_000)
     category: str = "other"
-    case_ids: list[int] = Field(default_factory=list, max_length=1000)
+    case_ids: list[Id] = Field(default_factory=list, max_length=1000)
 
 
 class ResolveIn(Schema):
@@ -36,15 +38,15 @@ class TestCheckIn(Schema):
 
 
 class MoveIn(Schema):
-    group_id: int
+    group_id: Id
 
 
 class MergeIn(Schema):
-    into: int
+    into: Id
 
 
 class SplitIn(Schema):
-    case_ids: list[int] = Field(..., min_length=1, max_length=1000)
+    case_ids: list[Id] = Field(..., min_length=1, max_length=1000)
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -135,6 +137,7 @@ def list_incidents(request: HttpRequest, status: str | None = None, limit: int =
 
 
 @router.post("", response={201: dict})
+@api_permission(Action.OPEN_INCIDENT)
 def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
     cases = list(Case.objects.filter(pk__in=payload.case_ids))
     missing = set(payload.case_ids) - {c.pk for c in cases}
@@ -158,6 +161,7 @@ def get_group(request: HttpRequest, group_id: int) -> dict[str, Any]:
 
 
 @router.post("/groups/{group_id}/merge")
+@api_permission(Action.CORRECT_GROUPS)
 def merge_group(request: HttpRequest, group_id: int, payload: MergeIn) -> dict[str, Any]:
     source = get_object_or_404(ProblemGroup, pk=group_id)
     target = ProblemGroup.objects.filter(pk=payload.into).first()
@@ -167,6 +171,7 @@ def merge_group(request: HttpRequest, group_id: int, payload: MergeIn) -> dict[s
 
 
 @router.post("/groups/{group_id}/split")
+@api_permission(Action.CORRECT_GROUPS)
 def split_group(request: HttpRequest, group_id: int, payload: SplitIn) -> dict[str, Any]:
     group = get_object_or_404(ProblemGroup, pk=group_id)
     cases = list(Case.objects.filter(pk__in=payload.case_ids))
@@ -174,6 +179,7 @@ def split_group(request: HttpRequest, group_id: int, payload: SplitIn) -> dict[s
 
 
 @router.post("/cases/{case_id}/group")
+@api_permission(Action.CORRECT_GROUPS)
 def move_case(request: HttpRequest, case_id: int, payload: MoveIn) -> dict[str, Any]:
     case = get_object_or_404(Case, pk=case_id)
     target = ProblemGroup.objects.filter(pk=payload.group_id).first()
@@ -189,6 +195,7 @@ def get_incident(request: HttpRequest, incident_id: int) -> dict[str, Any]:
 
 
 @router.post("/{incident_id}/ack")
+@api_permission(Action.ACKNOWLEDGE_INCIDENT)
 def ack_incident(request: HttpRequest, incident_id: int) -> Any:
     incident = get_object_or_404(Incident, pk=incident_id)
     changed = incident_flows.acknowledge(incident, user=_user(request), via="api")
@@ -198,6 +205,7 @@ def ack_incident(request: HttpRequest, incident_id: int) -> Any:
 
 
 @router.post("/{incident_id}/resolve", response={200: dict, 409: dict})
+@api_permission(Action.RESOLVE_INCIDENT)
 def resolve_incident(request: HttpRequest, incident_id: int, payload: ResolveIn) -> Any:
     incident = get_object_or_404(Incident, pk=incident_id)
     if not _call(incident_flows.resolve, incident, resolution=payload.resolution, user=_user(request)):
@@ -206,6 +214,7 @@ def resolve_incident(request: HttpRequest, incident_id: int, payload: ResolveIn)
 
 
 @router.post("/{incident_id}/test-check")
+@api_permission(Action.RECORD_TEST_CHECK)
 def test_check(request: HttpRequest, incident_id: int, payload: TestCheckIn) -> dict[str, Any]:
     incident = get_object_or_404(Incident, pk=incident_id)
     _call(services.set_test_check, incident, payload.reproduced, payload.note, user=_user(request))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,8 +11,10 @@ from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, api_permission
 from sirene.cases.models import Case, Category, Customer
 from sirene.core.errors import FieldError
+from sirene.core.validation import ReceivedAt
 from sirene.knowledge import services, transfer
 from sirene.knowledge.models import ArticleView, KnownProblem, Suggestion
 
@@ -115,12 +116,14 @@ def _data(payload: ProblemIn) -> services.ProblemData:
 
 
 @router.post("/problems", response={201: dict}, summary="Create a known problem")
+@api_permission(Action.EDIT_KNOWLEDGE)
 def create_problem(request: HttpRequest, payload: ProblemIn) -> HttpStatus[dict[str, Any]]:
     problem = services.create_known_problem(_data(payload), actor=_actor(request))
     return HttpStatus(201, problem_to_dict(problem, phrasings=True))
 
 
 @router.put("/problems/{problem_id}", response=dict, summary="Replace a known problem (phrasings included)")
+@api_permission(Action.EDIT_KNOWLEDGE)
 def update_problem(request: HttpRequest, problem_id: int, payload: ProblemIn) -> dict[str, Any]:
     problem = get_object_or_404(KnownProblem, pk=problem_id)
     problem = services.update_known_problem(problem, _data(payload), actor=_actor(request))
@@ -133,6 +136,7 @@ def export(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.post("/import", response=dict, summary="Import known problems (same shape as the export; by key)")
+@api_permission(Action.EDIT_KNOWLEDGE)
 def import_(request: HttpRequest) -> dict[str, Any]:
     # The parser already turned the JSON body into a dict; validate it as one document.
     data = transfer.parse(request.body, "json")
@@ -153,6 +157,7 @@ def case_knowledge(request: HttpRequest, case_id: int) -> dict[str, Any]:
 @router.post(
     "/cases/{case_id}/recompute", response=dict, summary="Match the case again against the current KB"
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def recompute(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = get_object_or_404(Case.objects.select_related("customer"), pk=case_id)
     services.compute_suggestions(case)
@@ -172,12 +177,14 @@ def _decided(suggestion: Suggestion) -> dict[str, Any]:
 @router.post(
     "/suggestions/{suggestion_id}/confirm", response=dict, summary="Confirm a suggestion (the KB learns)"
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def confirm(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
     suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
     return _decided(services.confirm_suggestion(suggestion, actor=_actor(request), actor_label="api"))
 
 
 @router.post("/suggestions/{suggestion_id}/reject", response=dict, summary="Reject a suggestion")
+@api_permission(Action.EDIT_KNOWLEDGE)
 def reject(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
     suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
     return _decided(services.reject_suggestion(suggestion, actor=_actor(request), actor_label="api"))
@@ -186,7 +193,8 @@ def reject(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
 class ArticleViewIn(Schema):
     article: str = Field(..., min_length=1, max_length=500)
     title: str = Field("", max_length=300)
-    viewed_at: dt.datetime | None = None
+    # 2000-01-01 … now + 1 day (core.validation)
+    viewed_at: ReceivedAt | None = None
     source: str = Field("api", max_length=50)
 
 
@@ -212,6 +220,7 @@ def _customer(customer_id: int) -> Customer:
     response={200: dict, 201: dict},
     summary="Record a help article the customer read (idempotent on article + viewed_at)",
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def post_article_view(
     request: HttpRequest, customer_id: int, payload: ArticleViewIn
 ) -> HttpStatus[dict[str, Any]]:

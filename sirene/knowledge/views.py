@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, can
 from sirene.cases.models import Case, Category
 from sirene.knowledge import services, transfer
 from sirene.knowledge.forms import KnownProblemForm
@@ -96,8 +97,7 @@ def problem_edit(request: HttpRequest, problem_id: int) -> HttpResponse:
 @require_POST
 def problem_delete(request: HttpRequest, problem_id: int) -> HttpResponse:
     problem = get_object_or_404(KnownProblem, pk=problem_id)
-    user = _user(request)
-    if user is None or not user.is_lead:
+    if not can(request.user, Action.DELETE_KNOWN_PROBLEM):
         messages.error(request, _("Only leads and admins can delete known problems; deactivate it instead."))
         return redirect(problem)
     services.delete_known_problem(problem)

@@ -6,7 +6,6 @@ Large snapshots and exports (over the request-size limit for JSON bodies) come a
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +15,9 @@ from ninja import Status as HttpStatus
 from ninja.files import UploadedFile
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, api_permission
 from sirene.cases.models import OPEN_STATUSES, Case, Customer
+from sirene.core.validation import Id, PlannedAt, ReceivedAt
 from sirene.troubleshooting import queries, services
 from sirene.troubleshooting.models import Backup, FollowUp, Snapshot
 
@@ -69,7 +70,7 @@ class SnapshotIn(Schema):
 class BackupIn(Schema):
     kind: str = Field(..., description="export (data or snapshot_id) or reference (location, checksum)")
     data: Any = None
-    snapshot_id: int | None = None
+    snapshot_id: Id | None = None
     location: str = ""
     checksum: str = ""
     note: str = ""
@@ -96,7 +97,8 @@ class DocumentationIn(Schema):
 
 
 class FollowUpIn(Schema):
-    due_at: dt.datetime
+    # 2000-01-01 … 2100-01-01 (core.validation), and in the future
+    due_at: PlannedAt
     note: str = ""
 
 
@@ -112,7 +114,7 @@ class LinkIn(Schema):
 class ArticleViewIn(Schema):
     article: str
     title: str = ""
-    viewed_at: dt.datetime | None = None
+    viewed_at: ReceivedAt | None = None
 
 
 # Lists first: their paths must win over "/{case_id}".
@@ -137,6 +139,7 @@ def get_workspace(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 
 @case_router.post("/{case_id}/stages/{stage}", summary="Set a stage's state (open/done/not_needed) and notes")
+@api_permission(Action.WORK_ON_CASE)
 def set_stage(request: HttpRequest, case_id: int, stage: str, payload: StageIn) -> dict[str, Any]:
     case = _case(case_id)
     services.set_stage(case, stage, payload.state, actor=_actor(request), notes=payload.notes)
@@ -150,6 +153,7 @@ def reply(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 
 @case_router.post("/{case_id}/answers", summary="Store the customer's answers")
+@api_permission(Action.WORK_ON_CASE)
 def answers(request: HttpRequest, case_id: int, payload: AnswersIn) -> dict[str, Any]:
     case = _case(case_id)
     services.record_answers(case, payload.answers, actor=_actor(request))
@@ -157,12 +161,14 @@ def answers(request: HttpRequest, case_id: int, payload: AnswersIn) -> dict[str,
 
 
 @case_router.post("/{case_id}/forward", summary="Forward to tech; the owner stays the owner")
+@api_permission(Action.WORK_ON_CASE)
 def forward(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
     case = services.forward_to_tech(_case(case_id), actor=_user(request), note=payload.note)
     return _workspace(request, case)
 
 
 @case_router.post("/{case_id}/snapshots", response={201: dict}, summary="Record a project/account snapshot")
+@api_permission(Action.WORK_ON_CASE)
 def add_snapshot(request: HttpRequest, case_id: int, payload: SnapshotIn) -> HttpStatus[dict[str, Any]]:
     snapshot = services.add_snapshot(
         _case(case_id), payload.data, kind=payload.kind, label=payload.label, actor=_actor(request)
@@ -173,6 +179,7 @@ def add_snapshot(request: HttpRequest, case_id: int, payload: SnapshotIn) -> Htt
 @case_router.post(
     "/{case_id}/snapshots/upload", response={201: dict}, summary="Record a large snapshot (multipart file)"
 )
+@api_permission(Action.WORK_ON_CASE)
 def upload_snapshot(
     request: HttpRequest, case_id: int, file: File[UploadedFile], kind: Form[str], label: Form[str] = ""
 ) -> HttpStatus[dict[str, Any]]:
@@ -213,6 +220,7 @@ def diff(request: HttpRequest, case_id: int, limit: int = 500) -> dict[str, Any]
 
 
 @case_router.post("/{case_id}/backups", response={201: dict}, summary="Store a backup before changing data")
+@api_permission(Action.WORK_ON_CASE)
 def add_backup(request: HttpRequest, case_id: int, payload: BackupIn) -> HttpStatus[dict[str, Any]]:
     case = _case(case_id)
     actor = _actor(request)
@@ -238,6 +246,7 @@ def add_backup(request: HttpRequest, case_id: int, payload: BackupIn) -> HttpSta
 @case_router.post(
     "/{case_id}/backups/upload", response={201: dict}, summary="Store a large export (multipart)"
 )
+@api_permission(Action.WORK_ON_CASE)
 def upload_backup(
     request: HttpRequest, case_id: int, file: File[UploadedFile], note: Form[str] = ""
 ) -> HttpStatus[dict[str, Any]]:
@@ -264,6 +273,7 @@ def get_backup(request: HttpRequest, case_id: int, backup_id: int) -> dict[str, 
 
 
 @case_router.post("/{case_id}/backups/{backup_id}/restore", summary="Record that a backup was restored")
+@api_permission(Action.WORK_ON_CASE)
 def restore_backup(request: HttpRequest, case_id: int, backup_id: int, payload: NoteIn) -> dict[str, Any]:
     backup = get_object_or_404(Backup, pk=backup_id, case_id=case_id)
     return _backup_meta(services.record_restore(backup, actor=_actor(request), note=payload.note))
@@ -272,6 +282,7 @@ def restore_backup(request: HttpRequest, case_id: int, backup_id: int, payload: 
 @case_router.post(
     "/{case_id}/conversions", response={201: dict}, summary="Record a re-conversion and its result"
 )
+@api_permission(Action.WORK_ON_CASE)
 def add_conversion(request: HttpRequest, case_id: int, payload: ConversionIn) -> HttpStatus[dict[str, Any]]:
     conversion = services.record_conversion(
         _case(case_id), result=payload.result, action=payload.action, note=payload.note, actor=_actor(request)
@@ -289,6 +300,7 @@ def add_conversion(request: HttpRequest, case_id: int, payload: ConversionIn) ->
 
 
 @case_router.post("/{case_id}/reproduction", summary="Reproduced yes/no, steps, environment, test account")
+@api_permission(Action.WORK_ON_CASE)
 def reproduction(request: HttpRequest, case_id: int, payload: ReproductionIn) -> dict[str, Any]:
     case = _case(case_id)
     services.save_reproduction(
@@ -305,6 +317,7 @@ def reproduction(request: HttpRequest, case_id: int, payload: ReproductionIn) ->
 @case_router.post(
     "/{case_id}/documentation/generate", summary="Draft the final documentation from the stages"
 )
+@api_permission(Action.WORK_ON_CASE)
 def generate_documentation(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = _case(case_id)
     services.generate_documentation(case, actor=_actor(request))
@@ -312,6 +325,7 @@ def generate_documentation(request: HttpRequest, case_id: int) -> dict[str, Any]
 
 
 @case_router.post("/{case_id}/documentation", summary="Save the (edited) final documentation")
+@api_permission(Action.WORK_ON_CASE)
 def save_documentation(request: HttpRequest, case_id: int, payload: DocumentationIn) -> dict[str, Any]:
     case = _case(case_id)
     services.save_documentation(
@@ -326,6 +340,7 @@ def save_documentation(request: HttpRequest, case_id: int, payload: Documentatio
 
 
 @case_router.post("/{case_id}/documentation/known-problem", summary="Make the documentation a known problem")
+@api_permission(Action.EDIT_KNOWLEDGE)
 def known_problem(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return {"known_problem_id": services.make_known_problem(_case(case_id), actor=_actor(request))}
 
@@ -333,6 +348,7 @@ def known_problem(request: HttpRequest, case_id: int) -> dict[str, Any]:
 @case_router.post(
     "/{case_id}/follow-ups", response={201: dict}, summary="Schedule a follow-up with the customer"
 )
+@api_permission(Action.WORK_ON_CASE)
 def add_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> HttpStatus[dict[str, Any]]:
     follow_up = services.schedule_follow_up(
         _case(case_id), payload.due_at, actor=_actor(request), note=payload.note
@@ -343,6 +359,7 @@ def add_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> Ht
 
 
 @case_router.post("/{case_id}/follow-ups/{follow_up_id}/done", summary="The follow-up took place")
+@api_permission(Action.WORK_ON_CASE)
 def follow_up_done(
     request: HttpRequest, case_id: int, follow_up_id: int, payload: FollowUpDoneIn
 ) -> dict[str, Any]:
@@ -352,6 +369,7 @@ def follow_up_done(
 
 
 @case_router.post("/{case_id}/links", response={201: dict}, summary="Link a related case")
+@api_permission(Action.WORK_ON_CASE)
 def link(request: HttpRequest, case_id: int, payload: LinkIn) -> HttpStatus[dict[str, Any]]:
     case = _case(case_id)
     services.link_cases(case, payload.case_id, actor=_actor(request), note=payload.note)
@@ -359,12 +377,14 @@ def link(request: HttpRequest, case_id: int, payload: LinkIn) -> HttpStatus[dict
 
 
 @case_router.delete("/{case_id}/links/{other_id}", response={204: None}, summary="Remove a link")
+@api_permission(Action.WORK_ON_CASE)
 def unlink(request: HttpRequest, case_id: int, other_id: int) -> HttpResponse:
     services.unlink_cases(_case(case_id), other_id, actor=_actor(request))
     return HttpResponse(status=204)
 
 
 @case_router.post("/{case_id}/article-views", response={201: dict}, summary="Manually record an article read")
+@api_permission(Action.WORK_ON_CASE)
 def article_view(request: HttpRequest, case_id: int, payload: ArticleViewIn) -> HttpStatus[dict[str, Any]]:
     case = _case(case_id)
     services.record_article_view(

@@ -14,12 +14,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
 from sirene.cases.models import Case
+from sirene.core.validation import safe_next
 from sirene.troubleshooting import queries, services
 from sirene.troubleshooting.models import Backup, FollowUp, Reminder, Snapshot
 
@@ -64,7 +66,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
 def dismiss_reminder(request: HttpRequest, reminder_id: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder, pk=reminder_id, user=_user(request))
     services.dismiss_reminder(reminder, user=_user(request))
-    return redirect(request.POST.get("next") or "troubleshooting:my_cases")
+    return redirect(safe_next(request, reverse("troubleshooting:my_cases")))
 
 
 @login_required
