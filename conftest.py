@@ -54,6 +54,15 @@ def _reset_clock() -> Iterator[None]:
     clock.set_now(None)
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    """The cache holds login-throttle counts (accounts.throttle): no test inherits another's failures."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def agent(db: Any) -> Any:
     from sirene.accounts.models import Role, User

@@ -173,6 +173,7 @@ def permission_required(action: Action) -> Callable[[F], F]:
             require(request.user, action)
             return view(request, *args, **kwargs)
 
+        wrapper.sirene_permission = action  # type: ignore[attr-defined]  # read by the permission tests
         return login_required(wrapper)  # type: ignore[return-value]
 
     return decorate
@@ -200,6 +201,8 @@ def api_permission(action: Action) -> Callable[[F], F]:
 
     def describe(operation: Any) -> None:
         operation.sirene_permission = action
+        # The OpenAPI document names each operation's permission (tests and clients read it there).
+        operation.openapi_extra = {**(operation.openapi_extra or {}), "x-sirene-permission": action.value}
         who = {_LEADS: "leads and admins", _ADMINS: "admins"}.get(PERMISSIONS[action])
         if who:
             note = f"Allowed for {who} only (permission `{action.value}`)."

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import ApiToken, User
-from sirene.accounts.permissions import Action, can
+from sirene.accounts.permissions import Action, can, permission_required
 from sirene.accounts.services import revoke_token
 
 
-@login_required
+@permission_required(Action.MANAGE_OWN_TOKENS)
 def tokens(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
@@ -29,7 +28,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Action.MANAGE_OWN_TOKENS)
 @require_POST
 def revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     user = request.user

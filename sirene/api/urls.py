@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -64,13 +66,15 @@ def on_field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:
 
 @api.exception_handler(MalformedJson)
 def on_malformed_json(request: HttpRequest, exc: MalformedJson) -> HttpResponse:
-    return api.create_response(request, {"error": f"malformed JSON: {exc}"}, status=400)
+    return api.create_response(request, {"error": f"malformed JSON: {exc}", "field": ""}, status=400)
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
-        request, {"error": "missing or invalid API token (Authorization: Bearer <token>)"}, status=401
+        request,
+        {"error": "missing or invalid API token (Authorization: Bearer <token>)", "field": ""},
+        status=401,
     )
 
 
@@ -82,14 +86,22 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return api.create_response(request, {"error": str(exc) or "not found"}, status=404)
+    return api.create_response(request, {"error": str(exc) or "not found", "field": ""}, status=404)
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, MalformedJson):
         return on_malformed_json(request, exc.__cause__)
-    return api.create_response(request, {"error": str(exc)}, status=exc.status_code)
+    message = str(exc)
+    # Endpoints raise HttpError(422, "field: message"); the prefix names the field.
+    match = _FIELD_PREFIX.match(message) if exc.status_code == 422 else None
+    return api.create_response(
+        request, {"error": message, "field": match.group(1) if match else ""}, status=exc.status_code
+    )
+
+
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.]*): ")
 
 
 def _register() -> None:

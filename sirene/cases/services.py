@@ -142,6 +142,10 @@ def _validate(data: IntakeData) -> tuple[str | None, str | None, list[str], Cate
         raise IntakeError("customer.email", "is required unless customer.external_id identifies the customer")
     if not isinstance(data.customer.attributes, dict):
         raise IntakeError("customer.attributes", "must be an object")
+    try:
+        validation.check_attributes(data.customer.attributes)
+    except ValueError as exc:
+        raise IntakeError("customer.attributes", str(exc)) from None
     if len(data.tags) > MAX_TAGS:
         raise IntakeError("tags", f"has more than {MAX_TAGS} entries")
     for i, tag in enumerate(data.tags):

@@ -112,7 +112,7 @@ def _fail(request: HttpRequest, exc: services.IntakeError) -> None:
     messages.error(request, str(exc))
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_take(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -121,7 +121,7 @@ def case_take(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -134,7 +134,7 @@ def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -147,7 +147,7 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_category(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -158,7 +158,7 @@ def case_category(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_reproduced(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -174,7 +174,7 @@ def case_reproduced(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)

@@ -79,3 +79,28 @@ class ApiEdgeMiddleware:
             "Internal Server Error: %s", request.path, exc_info=(type(exception), exception, exception.__traceback__)
         )
         return JsonResponse({"error": "internal server error", "field": ""}, status=500)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send SIRENE_CSP as Content-Security-Policy (or …-Report-Only); 'off' sends nothing.
+
+    sirene's pages load scripts, styles and images only from their own origin (the Swagger UI included,
+    served from django-ninja's static files), so the default needs no CDN and no inline script.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = str(getattr(settings, "CSP", "") or "").strip()
+        if policy and policy.lower() != "off":
+            header = (
+                "Content-Security-Policy-Report-Only"
+                if getattr(settings, "CSP_REPORT_ONLY", False)
+                else "Content-Security-Policy"
+            )
+            if header not in response:
+                response[header] = policy
+        return response
+

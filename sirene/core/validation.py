@@ -231,6 +231,30 @@ def email_form_validator(value: str) -> None:
         raise DjangoValidationError(EmailValidator.message, code="invalid") from None
 
 
+def check_time_zone(value: str) -> str:
+    """An IANA time zone name that this machine knows (Europe/Berlin), else ValueError."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/Berlin)") from None
+    return value
+
+
+MAX_ATTRIBUTES_BYTES = 64 * 1024
+
+
+def check_attributes(value: dict[str, Any]) -> dict[str, Any]:
+    """Customer attributes (platform, plan, …) are small facts, not documents: at most 64 KB as JSON."""
+    import json
+
+    size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_ATTRIBUTES_BYTES:
+        raise ValueError(f"is {size} bytes as JSON; at most {MAX_ATTRIBUTES_BYTES} are allowed")
+    return value
+
+
 # --- redirects --------------------------------------------------------------------------------------
 
 

@@ -334,7 +334,12 @@ def slack_acknowledger(slack_user_id: str) -> Acknowledger:
 def save_person(person: Person | None = None, **fields: Any) -> Person:
     person = person or Person()
     for key, value in fields.items():
-        setattr(person, key, value)
+        setattr(person, key, validation.clean_text(value) if isinstance(value, str) else value)
+    if "time_zone" in fields:
+        try:
+            validation.check_time_zone(person.time_zone)
+        except ValueError as exc:
+            raise EscalationError("time_zone", str(exc)) from None
     from django.core.exceptions import ValidationError
 
     try:

@@ -154,7 +154,7 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     return _back(request, case.get_absolute_url())
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def refresh_tickets(request: HttpRequest, case_id: int) -> HttpResponse:
     """Re-read the customer's tickets from the helpdesk now (a read; nothing is sent)."""

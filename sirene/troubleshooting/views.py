@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, permission_required
 from sirene.cases.models import Case
 from sirene.core.validation import safe_next
 from sirene.troubleshooting import queries, services
@@ -61,7 +62,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def dismiss_reminder(request: HttpRequest, reminder_id: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder, pk=reminder_id, user=_user(request))
@@ -260,7 +261,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Case, User], str]] = {
 }
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     handler = ACTIONS.get(action)

@@ -271,7 +271,7 @@ def test_the_api_reports_replies_and_retries_only_failed_ones(groove: Any, agent
 
 
 def test_the_incident_panel_reports_sent_and_failed_with_a_retry_button(
-    groove: Any, agent: Any, rf: Any
+    groove: Any, agent: Any, lead: Any, rf: Any
 ) -> None:
     from django.template.loader import render_to_string
 
@@ -285,7 +285,7 @@ def test_the_incident_panel_reports_sent_and_failed_with_a_retry_button(
     incident_flows.resolve(incident, resolution="ok", user=agent)
     tasks.tick()
     request = rf.get("/")
-    request.user = agent
+    request.user = lead  # retrying every failed reply is a lead's action (accounts.permissions)
     context = incident_panel_context(request, incident)
     assert context is not None
     assert context["counts"] == {"sent": 1, "queued": 0, "failed": 1, "no_ticket": 0}
