@@ -6,6 +6,7 @@ import re
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -76,6 +77,12 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
         {"error": "missing or invalid API token (Authorization: Bearer <token>)", "field": ""},
         status=401,
     )
+
+
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    """A multipart upload without a boundary (or otherwise broken) is the client's fault: 400."""
+    return api.create_response(request, {"error": f"malformed multipart body: {exc}", "field": "file"}, status=400)
 
 
 @api.exception_handler(PermissionDenied)

@@ -67,7 +67,7 @@ class ApiEdgeMiddleware:
         if not request.path.startswith(API_PREFIX):
             return None
         for name, value in view_kwargs.items():
-            if isinstance(value, str) and value.isdigit() and (len(value) > 19 or int(value) > MAX_ID):
+            if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > MAX_ID:
                 message = f"must be an id between 1 and {MAX_ID}"
                 return JsonResponse({"error": f"{name}: {message}", "field": name}, status=422)
         return None

@@ -90,7 +90,7 @@ def check_id(value: int) -> int:
 def parse_id(raw: object) -> int:
     """A form or query-string id ("12") → int, or ValueError."""
     text = str(raw).strip()
-    if not text.isdigit() or len(text) > 19:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
         raise ValueError(f"must be an id between 1 and {MAX_ID}")
     return check_id(int(text))
 
