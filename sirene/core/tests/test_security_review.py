@@ -237,8 +237,11 @@ def test_an_unknown_time_zone_is_refused(client: Client, lead_token: str) -> Non
 
 
 def test_a_post_without_or_with_a_wrong_token_is_401_not_a_csrf_403(client: Client) -> None:
-    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer srn_nope"}):
-        response = client.post("/api/v1/cases", json.dumps(_case_body()), content_type="application/json", **headers)
+    headers: dict[str, str]
+    for headers in ({}, {"Authorization": "Bearer srn_nope"}):
+        response = client.post(
+            "/api/v1/cases", json.dumps(_case_body()), content_type="application/json", headers=headers
+        )
         assert response.status_code == 401 and response.json()["field"] == ""
     assert not Case.objects.exists()
 

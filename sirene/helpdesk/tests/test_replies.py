@@ -248,7 +248,9 @@ def test_the_outbox_lists_all_channels_newest_first_and_filters(agent: Any, clie
     assert "zweite" in filtered and "dritte" not in filtered
 
 
-def test_the_api_reports_replies_and_retries_only_failed_ones(groove: Any, agent: Any, api: Any) -> None:
+def test_the_api_reports_replies_and_retries_only_failed_ones(
+    groove: Any, agent: Any, api: Any, lead_api: Any
+) -> None:
     groove.add_ticket(901, email="k@example.com", tags=["technik"])
     case = make_groove_case(901, "k@example.com")
     incident = incident_flows.open_incident(title="API", cases=[case])
@@ -261,7 +263,8 @@ def test_the_api_reports_replies_and_retries_only_failed_ones(groove: Any, agent
     missing = api.get("/api/v1/helpdesk/replies")
     assert missing.status_code == 422 and missing.json()["field"] == "incident"
     # A resolved incident gets no delay notice: the 422 names the field, like every other one.
-    refused = api.post(f"/api/v1/helpdesk/incidents/{incident.pk}/delay-notice")
+    assert api.post(f"/api/v1/helpdesk/incidents/{incident.pk}/delay-notice").status_code == 403  # agent
+    refused = lead_api.post(f"/api/v1/helpdesk/incidents/{incident.pk}/delay-notice")
     assert refused.status_code == 422
     assert refused.json() == {
         "error": "incident: is already resolved",
