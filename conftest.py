@@ -54,6 +54,15 @@ def _reset_clock() -> Iterator[None]:
     clock.set_now(None)
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    """The cache holds login-throttle counts (accounts.throttle): no test inherits another's failures."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def agent(db: Any) -> Any:
     from sirene.accounts.models import Role, User
@@ -90,8 +99,19 @@ def api_token(agent: Any) -> str:
 
 @pytest.fixture
 def api(client: Any, api_token: str) -> Any:
-    """A Django test client that sends the Bearer token and JSON."""
+    """A Django test client that sends the (agent's) Bearer token and JSON."""
+    return _api_client(client, api_token)
 
+
+@pytest.fixture
+def lead_api(client: Any, lead: Any) -> Any:
+    """Like `api`, with a lead's token (status updates, resolve, delay notices: see accounts.permissions)."""
+    from sirene.accounts.models import ApiToken
+
+    return _api_client(client, ApiToken.issue(lead, name="tests")[1])
+
+
+def _api_client(client: Any, api_token: str) -> Any:
     class Api:
         def __init__(self) -> None:
             self.client = client

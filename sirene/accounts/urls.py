@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from sirene.accounts import views
+from sirene.accounts.throttle import ThrottledLoginView
 
 account_patterns = (
     [
@@ -14,7 +15,7 @@ account_patterns = (
 )
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include(account_patterns)),
 ]

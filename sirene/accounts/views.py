@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import ApiToken, User
+from sirene.accounts.permissions import Action, can, permission_required
 from sirene.accounts.services import revoke_token
 
 
-@login_required
+@permission_required(Action.MANAGE_OWN_TOKENS)
 def tokens(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
@@ -20,7 +20,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         name = request.POST.get("name", "").strip()[:100]
         _token, new_token = ApiToken.issue(user, name=name)
         messages.success(request, _("New API token created. Copy it now: it is shown only once."))
-    qs = ApiToken.objects.all() if user.is_lead else ApiToken.objects.filter(user=user)
+    qs = ApiToken.objects.all() if can(user, Action.MANAGE_TOKENS) else ApiToken.objects.filter(user=user)
     return render(
         request,
         "accounts/tokens.html",
@@ -28,12 +28,12 @@ def tokens(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Action.MANAGE_OWN_TOKENS)
 @require_POST
 def revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    qs = ApiToken.objects.all() if user.is_lead else ApiToken.objects.filter(user=user)
+    qs = ApiToken.objects.all() if can(user, Action.MANAGE_TOKENS) else ApiToken.objects.filter(user=user)
     token = get_object_or_404(qs, pk=token_id)
     revoke_token(token)
     messages.success(request, _("Token revoked."))

@@ -6,13 +6,19 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.parser import Parser
 
+from sirene.core.validation import clean_deep
+
 
 class MalformedJson(ValueError):
     pass
 
 
 class JsonParser(Parser):
-    """JSON bodies only; malformed JSON or a non-UTF-8 body is a clear 400, never a 500."""
+    """JSON bodies only; malformed JSON or a non-UTF-8 body is a clear 400, never a 500.
+
+    Every string of the document is cleaned here, once for all endpoints (NFC, no NUL, no lone
+    surrogate: see core.validation), so both stores receive the same text.
+    """
 
     def parse_body(self, request: HttpRequest) -> Any:
         raw = request.body
@@ -23,6 +29,10 @@ class JsonParser(Parser):
         except UnicodeDecodeError as exc:
             raise MalformedJson(f"body is not UTF-8 (byte {exc.start})") from None
         try:
-            return json.loads(text)
+            return clean_deep(json.loads(text))
         except json.JSONDecodeError as exc:
             raise MalformedJson(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        except RecursionError:
+            raise MalformedJson("the document is nested too deeply") from None
+        except ValueError as exc:
+            raise MalformedJson(str(exc)) from None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -21,7 +25,16 @@ api = NinjaAPI(
 
 
 def _field_of(loc: list[object]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
+    """('body', 'payload', 'customer', 'email') → 'customer.email'; ('query', 'q') → 'q'.
+
+    Only the location prefix is dropped (for a body: also the schema argument's name), so a field that
+    happens to be called `body` is still named.
+    """
+    parts = [str(p) for p in loc]
+    if parts[:1] == ["body"]:
+        parts = parts[2:]
+    elif parts[:1] and parts[0] in ("query", "path", "form", "file", "header", "cookie"):
+        parts = parts[1:]
     return ".".join(parts)
 
 
@@ -54,26 +67,48 @@ def on_field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:
 
 @api.exception_handler(MalformedJson)
 def on_malformed_json(request: HttpRequest, exc: MalformedJson) -> HttpResponse:
-    return api.create_response(request, {"error": f"malformed JSON: {exc}"}, status=400)
+    return api.create_response(request, {"error": f"malformed JSON: {exc}", "field": ""}, status=400)
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
-        request, {"error": "missing or invalid API token (Authorization: Bearer <token>)"}, status=401
+        request,
+        {"error": "missing or invalid API token (Authorization: Bearer <token>)", "field": ""},
+        status=401,
     )
+
+
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    """A multipart upload without a boundary (or otherwise broken) is the client's fault: 400."""
+    return api.create_response(request, {"error": f"malformed multipart body: {exc}", "field": "file"}, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    """The role table (accounts.permissions) said no: 403, the same rule the web UI applies."""
+    return api.create_response(request, {"error": str(exc) or "forbidden", "field": ""}, status=403)
 
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return api.create_response(request, {"error": str(exc) or "not found"}, status=404)
+    return api.create_response(request, {"error": str(exc) or "not found", "field": ""}, status=404)
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, MalformedJson):
         return on_malformed_json(request, exc.__cause__)
-    return api.create_response(request, {"error": str(exc)}, status=exc.status_code)
+    message = str(exc)
+    # Endpoints raise HttpError(422, "field: message"); the prefix names the field.
+    match = _FIELD_PREFIX.match(message) if exc.status_code == 422 else None
+    return api.create_response(
+        request, {"error": message, "field": match.group(1) if match else ""}, status=exc.status_code
+    )
+
+
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.]*): ")
 
 
 def _register() -> None:

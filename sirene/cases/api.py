@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja import Status as HttpStatus
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, api_permission
 from sirene.cases import services
 from sirene.cases.models import Case, Category, Customer, Status
 from sirene.cases.schemas import CasePageOut, NotTrackedOut
 from sirene.core.errors import FieldError
 from sirene.core.schemas import responses
+from sirene.core.validation import MAX_SEARCH, Page, ReceivedAt, Tag, check_search, check_tag
 from sirene.flows import cases as case_flows
 from sirene.flows import intake as intake_flow
 from sirene.flows.schemas import CaseDetailOut, CaseIntakeOut
@@ -38,10 +39,11 @@ class CaseIn(Schema):
     subject: str = Field("", max_length=services.MAX_SUBJECT)
     body: str = Field("", max_length=services.MAX_BODY)
     customer: CustomerIn
-    tags: list[str] = Field(default_factory=list, max_length=services.MAX_TAGS)
+    tags: list[Tag] = Field(default_factory=list, max_length=services.MAX_TAGS)
     category: str | None = None
     channel: str = Field("email", max_length=50)
-    received_at: dt.datetime | None = None
+    # 2000-01-01 … now + 1 day (core.validation); a naive time is read in the server's time zone.
+    received_at: ReceivedAt | None = None
 
 
 def _actor(request: HttpRequest) -> User | None:
@@ -54,6 +56,7 @@ def _actor(request: HttpRequest) -> User | None:
     response={**responses(NotTrackedOut | CaseIntakeOut, 413), 201: CaseIntakeOut},
     summary="Report a tech case (idempotent on source + external_id)",
 )
+@api_permission(Action.REPORT_CASE)
 def create_case(request: HttpRequest, payload: CaseIn) -> HttpStatus[Case | dict[str, Any]]:
     received = payload.received_at
     if received is not None and timezone.is_naive(received):
@@ -115,9 +118,16 @@ def filter_cases(
     if owner:
         qs = qs.filter(owner__isnull=True) if owner == "none" else qs.filter(owner__username=owner)
     if tag:
+        try:
+            check_tag(tag)
+        except ValueError as exc:
+            raise FieldError("tag", str(exc)) from None
         qs = qs.filter(tag_index__contains=f",{services.normalise_tag(tag)},")
     if q:
-        term = q.strip()
+        try:
+            term = check_search(q).strip()
+        except ValueError as exc:
+            raise FieldError("q", str(exc)) from None
         # The customer match as a subquery (not a join) lets PostgreSQL use both trigram indexes.
         matching_customers = Customer.objects.filter(email__icontains=term).values("pk")
         cond = Q(subject__icontains=term) | Q(customer_id__in=matching_customers) | Q(external_id=term)
@@ -136,8 +146,8 @@ def list_cases(
     category: str | None = None,
     owner: str | None = None,
     tag: str | None = None,
-    q: str | None = None,
-    page: int = 1,
+    q: str | None = Query(None, max_length=MAX_SEARCH),
+    page: Page = 1,
     per_page: int = 50,
 ) -> dict[str, Any]:
     if page < 1:
@@ -181,6 +191,7 @@ class StatusIn(Schema):
 @router.post(
     "/{case_id}/status", response=responses(CaseDetailOut, 404, 413), summary="Change a case's status"
 )
+@api_permission(Action.WORK_ON_CASE)
 def post_status(request: HttpRequest, case_id: int, payload: StatusIn) -> Case:
     case = get_object_or_404(Case, pk=case_id)
     case = case_flows.change_status(
@@ -198,6 +209,7 @@ class AssignIn(Schema):
     response=responses(CaseDetailOut, 404, 413),
     summary="Assign a case (owner: username, or null)",
 )
+@api_permission(Action.WORK_ON_CASE)
 def post_assign(request: HttpRequest, case_id: int, payload: AssignIn) -> Case:
     case = get_object_or_404(Case, pk=case_id)
     owner = None

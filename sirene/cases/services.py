@@ -12,14 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from sirene.accounts.models import User
 from sirene.cases.categorize import guess_category
 from sirene.cases.models import Case, CaseEvent, Category, Customer, Reproduced, Status
-from sirene.core import clock
+from sirene.core import clock, validation
 from sirene.core.errors import FieldError
 
 log = logging.getLogger(__name__)
@@ -87,37 +85,37 @@ def excluded_tag(tags: list[str]) -> str | None:
 def normalise_email(email: str | None) -> str | None:
     if email is None:
         return None
-    value = email.strip().lower()
-    if not value:
+    if not email.strip():
         return None
     try:
-        validate_email(value)
-    except ValidationError:
+        # Internationalised addresses (jürgen@bücher.de) are fine: see core.validation.
+        return validation.normalise_email_address(email)
+    except ValueError:
         raise IntakeError("customer.email", f"{email!r} is not a valid e-mail address") from None
-    return value
 
 
-def _strip_nul(value: Any) -> Any:
-    """NUL characters are refused by PostgreSQL in text and JSON; they carry no meaning in a report."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strip_nul(v) for v in value]
-    return value
+def _clean(value: Any, name: str) -> Any:
+    """core.validation.clean_deep: NFC, no NUL, no lone surrogate — PostgreSQL refuses the last two in text
+    and JSON, so both stores get the same cleaned text from every entry point (API, form, CSV, webhook)."""
+    try:
+        return validation.clean_deep(value)
+    except (ValueError, RecursionError) as exc:
+        raise IntakeError(name, str(exc) if isinstance(exc, ValueError) else "is nested too deeply") from None
 
 
 def sanitise(data: IntakeData) -> None:
-    data.source = _strip_nul(data.source)
-    data.external_id = _strip_nul(data.external_id)
-    data.subject = _strip_nul(data.subject)
-    data.body = _strip_nul(data.body)
-    data.channel = _strip_nul(data.channel)
-    data.tags = _strip_nul(data.tags)
-    data.raw_payload = _strip_nul(data.raw_payload)
-    data.customer.name = _strip_nul(data.customer.name)
-    data.customer.attributes = _strip_nul(data.customer.attributes)
+    data.source = _clean(data.source, "source")
+    data.external_id = _clean(data.external_id, "external_id")
+    data.subject = _clean(data.subject, "subject")
+    data.body = _clean(data.body, "body")
+    data.channel = _clean(data.channel, "channel")
+    data.tags = _clean(data.tags, "tags")
+    data.category = _clean(data.category, "category")
+    data.raw_payload = _clean(data.raw_payload, "raw_payload")
+    data.customer.email = _clean(data.customer.email, "customer.email")
+    data.customer.external_id = _clean(data.customer.external_id, "customer.external_id")
+    data.customer.name = _clean(data.customer.name, "customer.name")
+    data.customer.attributes = _clean(data.customer.attributes, "customer.attributes")
 
 
 def _validate(data: IntakeData) -> tuple[str | None, str | None, list[str], Category | None]:
@@ -131,14 +129,32 @@ def _validate(data: IntakeData) -> tuple[str | None, str | None, list[str], Cate
         raise IntakeError("subject", f"is longer than {MAX_SUBJECT} characters")
     if len(data.body) > MAX_BODY:
         raise IntakeError("body", f"is longer than {MAX_BODY} characters")
+    if not data.subject.strip() and not data.body.strip():
+        raise IntakeError("subject", "a report needs a subject or a body")
+    if data.received_at is not None:
+        try:
+            data.received_at = validation.check_received_at(data.received_at)
+        except ValueError as exc:
+            raise IntakeError("received_at", str(exc)) from None
     email = normalise_email(data.customer.email)
     external = (data.customer.external_id or "").strip() or None
     if email is None and external is None:
         raise IntakeError("customer.email", "is required unless customer.external_id identifies the customer")
     if not isinstance(data.customer.attributes, dict):
         raise IntakeError("customer.attributes", "must be an object")
+    try:
+        validation.check_attributes(data.customer.attributes)
+    except ValueError as exc:
+        raise IntakeError("customer.attributes", str(exc)) from None
     if len(data.tags) > MAX_TAGS:
         raise IntakeError("tags", f"has more than {MAX_TAGS} entries")
+    for i, tag in enumerate(data.tags):
+        if not isinstance(tag, str):
+            raise IntakeError(f"tags.{i}", "must be text")
+        try:
+            validation.check_tag(tag)
+        except ValueError as exc:
+            raise IntakeError(f"tags.{i}", str(exc)) from None
     tags = normalise_tags(data.tags)
     category: Category | None = None
     if data.category:

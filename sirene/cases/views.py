@@ -15,9 +15,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, permission_required
 from sirene.cases import analysis, history, services
 from sirene.cases.api import filter_cases
 from sirene.cases.models import Case, Category, Customer, Reproduced, Status
+from sirene.core import validation
 from sirene.core.memo import page_scope
 from sirene.flows import cases as case_flows
 from sirene.flows import intake as intake_flow
@@ -54,8 +56,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
         status=status,
         category=category,
         owner=params.get("owner") or None,
-        tag=params.get("tag") or None,
-        q=params.get("q") or None,
+        # The page never errors on a search box: an over-long term is cut, an impossible tag ignored.
+        tag=validation.lenient(validation.check_tag, params.get("tag")),
+        q=validation.lenient(validation.check_search, (params.get("q") or "")[: validation.MAX_SEARCH]),
     )
     if params.get("open") == "1":
         qs = qs.exclude(status=Status.SOLVED)
@@ -121,7 +124,7 @@ def _fail(request: HttpRequest, exc: services.IntakeError) -> None:
     messages.error(request, str(exc))
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_take(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -130,7 +133,7 @@ def case_take(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -143,7 +146,7 @@ def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -156,7 +159,7 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_category(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -167,7 +170,7 @@ def case_category(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_reproduced(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -183,7 +186,7 @@ def case_reproduced(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(case)
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -195,7 +198,10 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 class CaseForm(forms.Form):
-    email = forms.EmailField(label=gettext_lazy("Customer e-mail"))
+    # Not forms.EmailField: that refuses umlauts in the local part (jürgen@example.de).
+    email = forms.CharField(
+        label=gettext_lazy("Customer e-mail"), max_length=254, validators=[validation.email_form_validator]
+    )
     name = forms.CharField(label=gettext_lazy("Customer name"), required=False, max_length=200)
     subject = forms.CharField(label=gettext_lazy("Subject"), max_length=services.MAX_SUBJECT)
     body = forms.CharField(
@@ -212,7 +218,7 @@ class CaseForm(forms.Form):
     )
 
 
-@login_required
+@permission_required(Action.REPORT_CASE)
 def case_new(request: HttpRequest) -> HttpResponse:
     form = CaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 from sirene.core.dburl import parse_database_url, sqlite_database
-from sirene.core.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from sirene.core.env import DEV_SECRET_KEY, env_bool, env_float, env_int, env_list, env_secret, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env_str("SIRENE_HOME", str(PACKAGE_DIR.parent)))
@@ -16,7 +16,7 @@ VAR_DIR = Path(env_str("SIRENE_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("SIRENE_DEBUG", False)
 # A fixed development key is fine for a local demo; anything reachable from outside sets its own.
-SECRET_KEY = env_secret("SIRENE_SECRET_KEY", "sirene-local-development-key-change-me-in-production")
+SECRET_KEY = env_secret("SIRENE_SECRET_KEY", DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list("SIRENE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("SIRENE_CSRF_TRUSTED_ORIGINS", [])
 PUBLIC_URL = env_str("SIRENE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # its static Swagger UI files: /api/v1/docs works offline, no CDN
     "sirene.core",
     "sirene.accounts",
     "sirene.cases",
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sirene.core.middleware.ContentSecurityPolicyMiddleware",
     "sirene.core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sirene.core.middleware.ApiEdgeMiddleware",
 ]
 
 ROOT_URLCONF = "sirene.config.urls"
@@ -70,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "sirene.web.context.navigation",
+                "sirene.accounts.context.permissions",
             ],
         },
     },
@@ -164,13 +168,43 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SIRENE_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# HTTPS: HSTS (sent by Django only on HTTPS responses), redirect to HTTPS, and trusting a proxy's
+# X-Forwarded-Proto. All off by default, because `make run` is plain http on 127.0.0.1.
+SECURE_HSTS_SECONDS = env_int("SIRENE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SIRENE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SIRENE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SIRENE_SSL_REDIRECT", False)
+if env_bool("SIRENE_BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (core.middleware); "off" disables it. Every page's assets are same-origin.
+CSP = env_str(
+    "SIRENE_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+CSP_REPORT_ONLY = env_bool("SIRENE_CSP_REPORT_ONLY", False)
+
+# Login throttling (accounts.throttle): this many failed logins per user name (or per client address,
+# times four) within the window lock further attempts until the window has passed.
+LOGIN_FAILURE_LIMIT = env_int("SIRENE_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("SIRENE_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask_secrets": {"()": "sirene.core.logmask.MaskSecretPathFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("SIRENE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The filter on the logger itself masks for every handler (a log shipper included).
+        "django.request": {"filters": ["mask_secrets"]},
+    },
 }
 
 # Static files are served by the app itself (whitenoise), so `sirene serve` needs no extra web server.

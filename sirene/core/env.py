@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# The fixed key of local demos (`make run`); core.deploy refuses it for anything reachable from outside.
+DEV_SECRET_KEY = "sirene-local-development-key-change-me-in-production"
+
 
 class ConfigError(RuntimeError):
     """A configuration value is present but cannot be used."""

@@ -3,18 +3,18 @@ status updates."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja import Status as HttpStatus
-from ninja.errors import HttpError
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, api_permission
 from sirene.core.errors import FieldError
 from sirene.core.schemas import responses
+from sirene.core.validation import FiniteFloat, Id, PlannedAt
 from sirene.escalation import services
 from sirene.escalation.models import Absence, Person, PersonRole, Policy, Run
 from sirene.escalation.schemas import (
@@ -37,12 +37,6 @@ def _user(request: HttpRequest) -> User | None:
     return user if isinstance(user, User) else None
 
 
-def _require_lead(request: HttpRequest) -> None:
-    user = _user(request)
-    if not (user and user.is_lead):
-        raise HttpError(403, "only leads and admins can change escalation settings")
-
-
 class PersonIn(Schema):
     name: str = Field(..., min_length=1, max_length=100)
     slack_user_id: str = Field("", max_length=30)
@@ -52,9 +46,10 @@ class PersonIn(Schema):
 
 
 class AbsenceIn(Schema):
-    person_id: int
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+    person_id: Id
+    # 2000-01-01 … 2100-01-01 (core.validation)
+    starts_at: PlannedAt
+    ends_at: PlannedAt
     kind: str = "vacation"
     note: str = Field("", max_length=200)
 
@@ -64,7 +59,8 @@ class StatusUpdateIn(Schema):
 
 
 class PreviewQuery(Schema):
-    ack_at: float | None = Field(None, ge=0)
+    # Seconds after the start; finite and within a year (`inf` or 1e308 would overflow the timeline).
+    ack_at: FiniteFloat | None = Field(None, ge=0, le=366 * 24 * 3600)
 
 
 @router.get("/runs", response=responses(list[RunOut]))
@@ -86,8 +82,8 @@ def list_people(request: HttpRequest) -> list[Person]:
 
 
 @router.post("/people", response=responses(PersonOut, 403, 413, status=201))
+@api_permission(Action.EDIT_PEOPLE)
 def create_person(request: HttpRequest, payload: PersonIn) -> HttpStatus[Person]:
-    _require_lead(request)
     if payload.role not in PersonRole.values:
         raise FieldError("role", f"must be one of {', '.join(PersonRole.values)}")
     person = services.save_person(**payload.dict())
@@ -95,7 +91,7 @@ def create_person(request: HttpRequest, payload: PersonIn) -> HttpStatus[Person]
 
 
 @router.get("/absences", response=responses(list[AbsenceOut]))
-def list_absences(request: HttpRequest, person_id: int | None = None) -> list[Absence]:
+def list_absences(request: HttpRequest, person_id: Id | None = None) -> list[Absence]:
     qs = Absence.objects.select_related("person")
     if person_id is not None:
         qs = qs.filter(person_id=person_id)
@@ -103,8 +99,8 @@ def list_absences(request: HttpRequest, person_id: int | None = None) -> list[Ab
 
 
 @router.post("/absences", response=responses(AbsenceCreatedOut, 403, 413, status=201))
+@api_permission(Action.EDIT_PEOPLE)
 def create_absence(request: HttpRequest, payload: AbsenceIn) -> HttpStatus[Absence]:
-    _require_lead(request)
     person = Person.objects.filter(pk=payload.person_id).first()
     if person is None:
         raise FieldError("person_id", f"no person with id {payload.person_id}")
@@ -142,6 +138,7 @@ def preview_policy(request: HttpRequest, policy_id: int, query: Query[PreviewQue
 @router.post(
     "/incidents/{incident_id}/status-updates", response=responses(StatusUpdateOut, 404, 413, status=201)
 )
+@api_permission(Action.POST_STATUS_UPDATE)
 def status_update(
     request: HttpRequest, incident_id: int, payload: StatusUpdateIn
 ) -> HttpStatus[dict[str, Any]]:

@@ -11,7 +11,7 @@ import icalendar
 import recurring_ical_events
 from django.db import transaction
 
-from sirene.core import clock
+from sirene.core import clock, validation
 from sirene.escalation.models import Absence, AbsenceKind, Person
 from sirene.escalation.services import EscalationError
 
@@ -69,10 +69,15 @@ def parse_absences(
             finish_v = begin_v + event.get("DURATION").dt
         else:
             finish_v = begin_v + dt.timedelta(days=1) if not isinstance(begin_v, dt.datetime) else begin_v
-        s, e = _aware(begin_v, tz), _aware(finish_v, tz)
+        try:
+            s, e = _aware(begin_v, tz), _aware(finish_v, tz)
+            # An open-ended absence ("until 9999") is kept up to the planning horizon of core.validation.
+            s, e = max(s, validation.EARLIEST), min(e, validation.LATEST_PLANNED)
+        except OverflowError:
+            continue
         if e <= s:
             continue
-        summary = str(event.get("SUMMARY", ""))[:200]
+        summary = validation.clean_text(str(event.get("SUMMARY", "")))[:200]
         out.append((s.astimezone(dt.UTC), e.astimezone(dt.UTC), _kind(summary), summary))
     return out
 

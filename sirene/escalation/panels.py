@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, can
 from sirene.escalation.models import AttemptKind, Run
 from sirene.incidents.models import Incident, IncidentStatus
 
@@ -54,5 +55,5 @@ def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str
         ],
         "tasks": list(run.tasks.select_related("person")),
         "can_ack": incident.status == IncidentStatus.OPEN,
-        "can_update": bool(user and user.is_lead) and incident.status != IncidentStatus.RESOLVED,
+        "can_update": can(user, Action.POST_STATUS_UPDATE) and incident.status != IncidentStatus.RESOLVED,
     }

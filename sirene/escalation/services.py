@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from sirene.accounts.models import User
-from sirene.core import clock
+from sirene.core import clock, validation
 from sirene.core.errors import FieldError
 from sirene.escalation import engine, messages
 from sirene.escalation.models import (
@@ -340,7 +340,12 @@ def slack_acknowledger(slack_user_id: str) -> Acknowledger:
 def save_person(person: Person | None = None, **fields: Any) -> Person:
     person = person or Person()
     for key, value in fields.items():
-        setattr(person, key, value)
+        setattr(person, key, validation.clean_text(value) if isinstance(value, str) else value)
+    if "time_zone" in fields:
+        try:
+            validation.check_time_zone(person.time_zone)
+        except ValueError as exc:
+            raise EscalationError("time_zone", str(exc)) from None
     from django.core.exceptions import ValidationError
 
     try:
@@ -425,12 +430,17 @@ def add_absence(
         raise EscalationError("starts_at", "missing or not a date and time")
     if ends_at is None:
         raise EscalationError("ends_at", "missing or not a date and time")
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        try:
+            validation.check_planned_at(value)
+        except ValueError as exc:
+            raise EscalationError(name, str(exc)) from None
     if ends_at <= starts_at:
         raise EscalationError("ends_at", "must be after the start")
     if kind not in AbsenceKind.values:
         raise EscalationError("kind", f"{kind!r} is not one of: {', '.join(AbsenceKind.values)}")
     return Absence.objects.create(
-        person=person, starts_at=starts_at, ends_at=ends_at, kind=kind, note=note[:200]
+        person=person, starts_at=starts_at, ends_at=ends_at, kind=kind, note=validation.clean_text(note)[:200]
     )
 
 

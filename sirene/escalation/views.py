@@ -8,14 +8,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import make_aware
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, can, permission_required
+from sirene.core import validation
+from sirene.core.validation import safe_next
 from sirene.escalation import calendar, services
 from sirene.escalation.models import (
     Absence,
@@ -37,8 +41,7 @@ def _user(request: HttpRequest) -> User | None:
 
 
 def _is_lead(request: HttpRequest) -> bool:
-    user = _user(request)
-    return bool(user and user.is_lead)
+    return can(request.user, Action.EDIT_POLICIES)
 
 
 @login_required
@@ -61,11 +64,9 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Action.EDIT_PEOPLE)
 @require_POST
 def person_save(request: HttpRequest) -> HttpResponse:
-    if not _is_lead(request):
-        return HttpResponseForbidden(_("Only leads can change escalation settings."))
     person = get_object_or_404(Person, pk=request.POST["id"]) if request.POST.get("id") else None
     try:
         services.save_person(
@@ -90,11 +91,9 @@ def _parse_when(raw: str) -> dt.datetime | None:
     return make_aware(value) if value.tzinfo is None else value
 
 
-@login_required
+@permission_required(Action.EDIT_PEOPLE)
 @require_POST
 def absence_add(request: HttpRequest) -> HttpResponse:
-    if not _is_lead(request):
-        return HttpResponseForbidden(_("Only leads can change escalation settings."))
     person = get_object_or_404(Person, pk=request.POST.get("person") or 0)
     try:
         services.add_absence(
@@ -111,20 +110,16 @@ def absence_add(request: HttpRequest) -> HttpResponse:
     return redirect("escalation:index")
 
 
-@login_required
+@permission_required(Action.EDIT_PEOPLE)
 @require_POST
 def absence_delete(request: HttpRequest, absence_id: int) -> HttpResponse:
-    if not _is_lead(request):
-        return HttpResponseForbidden(_("Only leads can change escalation settings."))
     services.delete_absence(get_object_or_404(Absence, pk=absence_id))
     return redirect("escalation:index")
 
 
-@login_required
+@permission_required(Action.EDIT_PEOPLE)
 @require_POST
 def absence_import(request: HttpRequest) -> HttpResponse:
-    if not _is_lead(request):
-        return HttpResponseForbidden(_("Only leads can change escalation settings."))
     person = get_object_or_404(Person, pk=request.POST.get("person") or 0)
     upload = request.FILES.get("file")
     url = request.POST.get("url", "").strip()
@@ -152,7 +147,7 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
     error = ""
     lines: list[Any] = []
     try:
-        ack_at = float(ack_raw) if ack_raw else None
+        ack_at = validation.parse_finite(ack_raw, high=366 * 24 * 3600) if ack_raw else None
         lines = services.preview(snapshot, absent=absent, no_answer=no_answer, ack_at=ack_at)
     except ValueError as exc:
         error = str(exc)
@@ -177,11 +172,9 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Action.EDIT_POLICIES)
 @require_POST
 def policy_create(request: HttpRequest) -> HttpResponse:
-    if not _is_lead(request):
-        return HttpResponseForbidden(_("Only leads can change escalation settings."))
     try:
         policy = services.create_policy(request.POST.get("name", ""))
     except services.EscalationError as exc:
@@ -190,11 +183,9 @@ def policy_create(request: HttpRequest) -> HttpResponse:
     return redirect("escalation:policy", policy.pk)
 
 
-@login_required
+@permission_required(Action.EDIT_POLICIES)
 @require_POST
 def step_add(request: HttpRequest, policy_id: int) -> HttpResponse:
-    if not _is_lead(request):
-        return HttpResponseForbidden(_("Only leads can change escalation settings."))
     policy = get_object_or_404(Policy, pk=policy_id)
     post = request.POST
 
@@ -224,11 +215,9 @@ def step_add(request: HttpRequest, policy_id: int) -> HttpResponse:
     return redirect("escalation:policy", policy.pk)
 
 
-@login_required
+@permission_required(Action.EDIT_POLICIES)
 @require_POST
 def step_change(request: HttpRequest, step_id: int) -> HttpResponse:
-    if not _is_lead(request):
-        return HttpResponseForbidden(_("Only leads can change escalation settings."))
     step = get_object_or_404(Step, pk=step_id)
     action = request.POST.get("action")
     if action == "delete":
@@ -238,12 +227,10 @@ def step_change(request: HttpRequest, step_id: int) -> HttpResponse:
     return redirect("escalation:policy", step.policy_id)
 
 
-@login_required
+@permission_required(Action.POST_STATUS_UPDATE)
 @require_POST
 def status_update(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
-    if not _is_lead(request):
-        return HttpResponseForbidden(_("Only leads can post status updates."))
     try:
         services.post_status_update(incident, request.POST.get("text", ""), user=_user(request))
     except services.EscalationError as exc:
@@ -253,7 +240,7 @@ def status_update(request: HttpRequest, incident_id: int) -> HttpResponse:
     return redirect("incidents:detail", incident.pk)
 
 
-@login_required
+@permission_required(Action.ACKNOWLEDGE_INCIDENT)
 @require_POST
 def acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -264,9 +251,9 @@ def acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse:
     return redirect("incidents:detail", incident.pk)
 
 
-@login_required
+@permission_required(Action.COMPLETE_TASK)
 @require_POST
 def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
     task = get_object_or_404(Task, pk=task_id)
     services.complete_task(task, user=_user(request))
-    return redirect(request.POST.get("next") or "escalation:index")
+    return redirect(safe_next(request, reverse("escalation:index")))

@@ -9,8 +9,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Router
 from ninja.errors import HttpError
 
+from sirene.accounts.permissions import Action, api_permission
 from sirene.core.errors import FieldError
 from sirene.core.schemas import responses
+from sirene.core.validation import Id
 from sirene.helpdesk import services
 from sirene.helpdesk.models import CustomerReply
 from sirene.helpdesk.schemas import DelayNoticeOut, ReplyListOut, ReplyOut
@@ -21,7 +23,7 @@ router = Router(tags=["helpdesk"])
 
 @router.get("/replies", response=responses(ReplyListOut))
 def list_replies(
-    request: HttpRequest, incident: int | None = None, case: int | None = None
+    request: HttpRequest, incident: Id | None = None, case: Id | None = None
 ) -> dict[str, Any]:
     if incident is None and case is None:
         raise FieldError("incident", "give incident or case")
@@ -36,6 +38,7 @@ def list_replies(
 
 
 @router.post("/replies/{reply_id}/retry", response=responses(ReplyOut, 404, 409))
+@api_permission(Action.RETRY_REPLY)
 def retry_reply(request: HttpRequest, reply_id: int) -> CustomerReply:
     reply = get_object_or_404(CustomerReply, pk=reply_id)
     if not services.retry_reply(reply):
@@ -45,6 +48,7 @@ def retry_reply(request: HttpRequest, reply_id: int) -> CustomerReply:
 
 
 @router.post("/incidents/{incident_id}/delay-notice", response=responses(DelayNoticeOut, 404))
+@api_permission(Action.SEND_DELAY_NOTICE)
 def delay_notice(request: HttpRequest, incident_id: int) -> dict[str, Any]:
     incident = get_object_or_404(Incident, pk=incident_id)
     queued = services.send_delay_notice(incident=incident)

@@ -9,12 +9,13 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, permission_required, require
 from sirene.cases.models import Case
+from sirene.core.validation import safe_next
 from sirene.helpdesk import inbound, replies, services
 from sirene.helpdesk.models import CustomerReply, ReplyKind
 from sirene.incidents.models import Incident
@@ -27,10 +28,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(fallback)
+    return redirect(safe_next(request, fallback))
 
 
 @login_required
@@ -68,6 +66,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 def templates(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
+        require(request.user, Action.EDIT_REPLY_TEMPLATES)
         kind = request.POST.get("kind", "")
         try:
             replies.save_template(kind, request.POST.get("body", ""), user=_user(request))
@@ -93,7 +92,7 @@ def templates(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Action.RETRY_REPLY)
 @require_POST
 def retry_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
     reply = get_object_or_404(CustomerReply, pk=reply_id)
@@ -104,7 +103,7 @@ def retry_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
     return _back(request, reply.case.get_absolute_url())
 
 
-@login_required
+@permission_required(Action.SEND_MASS_REPLY)
 @require_POST
 def mark_reply_sent(request: HttpRequest, reply_id: int) -> HttpResponse:
     """A reply of unknown outcome that a person found on the Groove ticket: recorded as sent."""
@@ -125,7 +124,7 @@ def retry_failed(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _back(request, incident.get_absolute_url())
 
 
-@login_required
+@permission_required(Action.SEND_DELAY_NOTICE)
 @require_POST
 def incident_delay_notice(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -138,7 +137,7 @@ def incident_delay_notice(request: HttpRequest, incident_id: int) -> HttpRespons
     return _back(request, incident.get_absolute_url())
 
 
-@login_required
+@permission_required(Action.SEND_DELAY_NOTICE)
 @require_POST
 def case_delay_notice(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -154,7 +153,7 @@ def case_delay_notice(request: HttpRequest, case_id: int) -> HttpResponse:
     return _back(request, case.get_absolute_url())
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)
@@ -167,7 +166,7 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     return _back(request, case.get_absolute_url())
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def refresh_tickets(request: HttpRequest, case_id: int) -> HttpResponse:
     """Re-read the customer's tickets from the helpdesk now (a read; nothing is sent)."""

@@ -132,10 +132,14 @@ def interactivity(request: HttpRequest) -> HttpResponse:
     action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
     if action.get("action_id") != messages.ACK_ACTION_ID:
         return JsonResponse({"ok": True, "ignored": "action"})
-    user = payload.get("user") or {}
-    container = payload.get("container") or {}
-    channel = (payload.get("channel") or {}).get("id") or container.get("channel_id") or ""
-    ts = str(container.get("message_ts") or (payload.get("message") or {}).get("ts") or "")
+    # Signed by Slack, but still typed input: a field of the wrong type is a 400, never a 500.
+    user, container = _object(payload, "user"), _object(payload, "container")
+    channel_obj, message = _object(payload, "channel"), _object(payload, "message")
+    if None in (user, container, channel_obj, message):
+        return _refuse("payload: user, channel, container and message must be objects", 400)
+    assert user is not None and container is not None and channel_obj is not None and message is not None
+    channel = channel_obj.get("id") or container.get("channel_id") or ""
+    ts = str(container.get("message_ts") or message.get("ts") or "")
     key = f"action:{ts}:{user.get('id', '')}:{action.get('action_ts', '')}"
     with transaction.atomic():
         if _store("block_actions", key, request) is None:
@@ -145,6 +149,12 @@ def interactivity(request: HttpRequest) -> HttpResponse:
             return _refuse("message: not an escalation message sirene knows", 404)
         done = _acknowledge(run, str(user.get("id", "")), "button")
     return JsonResponse({"ok": True, "acknowledged": done})
+
+
+def _object(payload: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """payload[name] as a dict ({} when absent), or None when it is present but not an object."""
+    value = payload.get(name) or {}
+    return value if isinstance(value, dict) else None
 
 
 urlpatterns = [

@@ -10,9 +10,11 @@ from ninja import Field, Router, Schema
 from ninja import Status as HttpStatus
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, api_permission
 from sirene.cases.models import Case
 from sirene.core.errors import FieldError
 from sirene.core.schemas import responses
+from sirene.core.validation import Id
 from sirene.flows import incidents as incident_flows
 from sirene.incidents import services
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
@@ -31,7 +33,7 @@ class IncidentIn(Schema):
     title: str = Field(..., max_length=300)
     description: str = Field("", max_length=20_000)
     category: str = "other"
-    case_ids: list[int] = Field(default_factory=list, max_length=1000)
+    case_ids: list[Id] = Field(default_factory=list, max_length=1000)
 
 
 class ResolveIn(Schema):
@@ -44,15 +46,15 @@ class TestCheckIn(Schema):
 
 
 class MoveIn(Schema):
-    group_id: int
+    group_id: Id
 
 
 class MergeIn(Schema):
-    into: int
+    into: Id
 
 
 class SplitIn(Schema):
-    case_ids: list[int] = Field(..., min_length=1, max_length=1000)
+    case_ids: list[Id] = Field(..., min_length=1, max_length=1000)
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -77,6 +79,7 @@ def list_incidents(request: HttpRequest, status: str | None = None, limit: int =
 
 
 @router.post("", response=responses(IncidentDetailOut, 413, status=201), exclude_unset=True)
+@api_permission(Action.OPEN_INCIDENT)
 def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
     cases = list(Case.objects.filter(pk__in=payload.case_ids))
     missing = set(payload.case_ids) - {c.pk for c in cases}
@@ -100,6 +103,7 @@ def get_group(request: HttpRequest, group_id: int) -> ProblemGroup:
 
 
 @router.post("/groups/{group_id}/merge", response=responses(GroupOut, 404, 413))
+@api_permission(Action.CORRECT_GROUPS)
 def merge_group(request: HttpRequest, group_id: int, payload: MergeIn) -> ProblemGroup:
     source = get_object_or_404(ProblemGroup, pk=group_id)
     target = ProblemGroup.objects.filter(pk=payload.into).first()
@@ -109,6 +113,7 @@ def merge_group(request: HttpRequest, group_id: int, payload: MergeIn) -> Proble
 
 
 @router.post("/groups/{group_id}/split", response=responses(GroupOut, 404, 413))
+@api_permission(Action.CORRECT_GROUPS)
 def split_group(request: HttpRequest, group_id: int, payload: SplitIn) -> ProblemGroup:
     group = get_object_or_404(ProblemGroup, pk=group_id)
     cases = list(Case.objects.filter(pk__in=payload.case_ids))
@@ -116,6 +121,7 @@ def split_group(request: HttpRequest, group_id: int, payload: SplitIn) -> Proble
 
 
 @router.post("/cases/{case_id}/group", response=responses(GroupOut, 404, 413))
+@api_permission(Action.CORRECT_GROUPS)
 def move_case(request: HttpRequest, case_id: int, payload: MoveIn) -> ProblemGroup:
     case = get_object_or_404(Case, pk=case_id)
     target = ProblemGroup.objects.filter(pk=payload.group_id).first()
@@ -131,6 +137,7 @@ def get_incident(request: HttpRequest, incident_id: int) -> Incident:
 
 
 @router.post("/{incident_id}/ack", response=responses(AckOut, 404), exclude_unset=True)
+@api_permission(Action.ACKNOWLEDGE_INCIDENT)
 def ack_incident(request: HttpRequest, incident_id: int) -> Incident:
     incident = get_object_or_404(Incident, pk=incident_id)
     changed = incident_flows.acknowledge(incident, user=_user(request), via="api")
@@ -143,6 +150,7 @@ def ack_incident(request: HttpRequest, incident_id: int) -> Incident:
     response={**responses(IncidentDetailOut, 404, 413), 409: ResolveConflictOut},
     exclude_unset=True,
 )
+@api_permission(Action.RESOLVE_INCIDENT)
 def resolve_incident(request: HttpRequest, incident_id: int, payload: ResolveIn) -> Any:
     incident = get_object_or_404(Incident, pk=incident_id)
     if not _call(incident_flows.resolve, incident, resolution=payload.resolution, user=_user(request)):
@@ -152,6 +160,7 @@ def resolve_incident(request: HttpRequest, incident_id: int, payload: ResolveIn)
 
 
 @router.post("/{incident_id}/test-check", response=responses(IncidentDetailOut, 404, 413), exclude_unset=True)
+@api_permission(Action.RECORD_TEST_CHECK)
 def test_check(request: HttpRequest, incident_id: int, payload: TestCheckIn) -> Incident:
     incident = get_object_or_404(Incident, pk=incident_id)
     _call(services.set_test_check, incident, payload.reproduced, payload.note, user=_user(request))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, permission_required
 from sirene.cases.models import Case, Reproduced
 from sirene.core import clock
 from sirene.flows import incidents as incident_flows
@@ -101,7 +102,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Action.ACKNOWLEDGE_INCIDENT)
 @require_POST
 def incident_ack(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -112,7 +113,7 @@ def incident_ack(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _back(incident)
 
 
-@login_required
+@permission_required(Action.RESOLVE_INCIDENT)
 @require_POST
 def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -130,7 +131,7 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _back(incident)
 
 
-@login_required
+@permission_required(Action.RECORD_TEST_CHECK)
 @require_POST
 def incident_test_check(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -169,7 +170,7 @@ def _group_or_error(request: HttpRequest, name: str) -> ProblemGroup | None:
     return group
 
 
-@login_required
+@permission_required(Action.CORRECT_GROUPS)
 @require_POST
 def group_merge(request: HttpRequest, group_id: int) -> HttpResponse:
     group = get_object_or_404(ProblemGroup, pk=group_id)
@@ -185,7 +186,7 @@ def group_merge(request: HttpRequest, group_id: int) -> HttpResponse:
     return redirect(target)
 
 
-@login_required
+@permission_required(Action.CORRECT_GROUPS)
 @require_POST
 def group_split(request: HttpRequest, group_id: int) -> HttpResponse:
     group = get_object_or_404(ProblemGroup, pk=group_id)
@@ -199,7 +200,7 @@ def group_split(request: HttpRequest, group_id: int) -> HttpResponse:
     return redirect(new)
 
 
-@login_required
+@permission_required(Action.CORRECT_GROUPS)
 @require_POST
 def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,9 +11,11 @@ from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, api_permission
 from sirene.cases.models import Case, Category, Customer
 from sirene.core.errors import FieldError
 from sirene.core.schemas import responses
+from sirene.core.validation import ReceivedAt
 from sirene.knowledge import services, transfer
 from sirene.knowledge.models import ArticleView, KnownProblem, Suggestion
 from sirene.knowledge.schemas import (
@@ -113,6 +114,7 @@ def _data(payload: ProblemIn) -> services.ProblemData:
 @router.post(
     "/problems", response=responses(ProblemDetailOut, 413, status=201), summary="Create a known problem"
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def create_problem(request: HttpRequest, payload: ProblemIn) -> HttpStatus[KnownProblem]:
     problem = services.create_known_problem(_data(payload), actor=_actor(request))
     return HttpStatus(201, problem)
@@ -123,6 +125,7 @@ def create_problem(request: HttpRequest, payload: ProblemIn) -> HttpStatus[Known
     response=responses(ProblemDetailOut, 404, 413),
     summary="Replace a known problem (phrasings included)",
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def update_problem(request: HttpRequest, problem_id: int, payload: ProblemIn) -> KnownProblem:
     problem = get_object_or_404(KnownProblem, pk=problem_id)
     return services.update_known_problem(problem, _data(payload), actor=_actor(request))
@@ -143,6 +146,7 @@ def export(request: HttpRequest) -> dict[str, Any]:
     response=responses(ImportOut, 413),
     summary="Import known problems (same shape as the export; by key)",
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def import_(request: HttpRequest) -> transfer.ImportResult:
     # The parser already turned the JSON body into a dict; validate it as one document.
     data = transfer.parse(request.body, "json")
@@ -169,6 +173,7 @@ def case_knowledge(request: HttpRequest, case_id: int) -> dict[str, Any]:
     response=responses(RecomputeOut, 404),
     summary="Match the case again against the current KB",
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def recompute(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = get_object_or_404(Case.objects.select_related("customer"), pk=case_id)
     services.compute_suggestions(case)
@@ -190,6 +195,7 @@ def _decided(suggestion: Suggestion) -> dict[str, Any]:
     response=responses(DecisionOut, 404),
     summary="Confirm a suggestion (the KB learns)",
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def confirm(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
     suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
     return _decided(services.confirm_suggestion(suggestion, actor=_actor(request), actor_label="api"))
@@ -198,6 +204,7 @@ def confirm(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
 @router.post(
     "/suggestions/{suggestion_id}/reject", response=responses(DecisionOut, 404), summary="Reject a suggestion"
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def reject(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
     suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
     return _decided(services.reject_suggestion(suggestion, actor=_actor(request), actor_label="api"))
@@ -206,7 +213,8 @@ def reject(request: HttpRequest, suggestion_id: int) -> dict[str, Any]:
 class ArticleViewIn(Schema):
     article: str = Field(..., min_length=1, max_length=500)
     title: str = Field("", max_length=300)
-    viewed_at: dt.datetime | None = None
+    # 2000-01-01 … now + 1 day (core.validation)
+    viewed_at: ReceivedAt | None = None
     source: str = Field("api", max_length=50)
 
 
@@ -222,6 +230,7 @@ def _customer(customer_id: int) -> Customer:
     response={**responses(ArticleViewCreatedOut, 404, 413), 201: ArticleViewCreatedOut},
     summary="Record a help article the customer read (idempotent on article + viewed_at)",
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def post_article_view(
     request: HttpRequest, customer_id: int, payload: ArticleViewIn
 ) -> HttpStatus[ArticleView]:

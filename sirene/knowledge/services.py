@@ -8,14 +8,14 @@ and the troubleshooting workspace (`record_article_view`, `articles_read_by`,
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Subquery
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
@@ -23,7 +23,7 @@ from sirene.accounts.models import User
 from sirene.cases import services as cases
 from sirene.cases.embedding import case_vector
 from sirene.cases.models import Case, CaseEvent, Category, Customer
-from sirene.core import clock
+from sirene.core import clock, validation
 from sirene.core.errors import FieldError
 from sirene.core.memo import per_page
 from sirene.knowledge import matching, neighbours
@@ -47,6 +47,7 @@ MAX_PHRASING = 5_000
 MAX_PHRASINGS = 1_000
 MAX_ARTICLES = 50
 MAX_ARTICLE = 500
+_WEB_URL = re.compile(r"^https?://[^\s/]", re.IGNORECASE)
 
 
 class KnowledgeError(FieldError):
@@ -76,7 +77,7 @@ def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
         value = ""
     if not isinstance(value, str):
         raise KnowledgeError(name, f"must be text, not {type(value).__name__}")
-    value = value.replace("\x00", "").strip()
+    value = validation.clean_text(value).strip()
     if required and not value:
         raise KnowledgeError(name, "must not be empty")
     if len(value) > limit:
@@ -98,6 +99,9 @@ def _articles(value: Any, name: str = "articles") -> list[dict[str, str]]:
         if not isinstance(item, dict):
             raise KnowledgeError(f"{name}.{i}", "must be a URL or an object with url and title")
         url = _text(item.get("url"), f"{name}.{i}.url", MAX_ARTICLE)
+        if url and not _WEB_URL.match(url):
+            # Rendered as a link on the case and KB pages: javascript:/data: URLs must never get there.
+            raise KnowledgeError(f"{name}.{i}.url", "must be an http:// or https:// address")
         ident = _text(item.get("id"), f"{name}.{i}.id", 200)
         if not url and not ident:
             raise KnowledgeError(f"{name}.{i}.url", "an article needs a url or an id")
@@ -647,11 +651,10 @@ def record_article_view_created(
     article = _text(article, "article", MAX_ARTICLE, required=True)
     title = _text(title, "title", MAX_TITLE)
     source = _text(source, "source", 50) or "manual"
-    when = viewed_at or clock.now()
-    if timezone.is_naive(when):
-        when = timezone.make_aware(when)
-    if when > clock.now() + timedelta(days=1):
-        raise KnowledgeError("viewed_at", "lies in the future")
+    try:
+        when = validation.check_datetime(viewed_at) if viewed_at is not None else clock.now()
+    except ValueError as exc:
+        raise KnowledgeError("viewed_at", str(exc)) from None
     try:
         with transaction.atomic():
             return ArticleView.objects.get_or_create(

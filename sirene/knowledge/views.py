@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, permission_required
 from sirene.cases.models import Case, Category
 from sirene.knowledge import services, transfer
 from sirene.knowledge.forms import KnownProblemForm
@@ -82,30 +83,26 @@ def _form_view(request: HttpRequest, problem: KnownProblem | None) -> HttpRespon
     return render(request, "knowledge/form.html", {"form": form, "problem": problem})
 
 
-@login_required
+@permission_required(Action.EDIT_KNOWLEDGE)
 def problem_new(request: HttpRequest) -> HttpResponse:
     return _form_view(request, None)
 
 
-@login_required
+@permission_required(Action.EDIT_KNOWLEDGE)
 def problem_edit(request: HttpRequest, problem_id: int) -> HttpResponse:
     return _form_view(request, get_object_or_404(KnownProblem, pk=problem_id))
 
 
-@login_required
+@permission_required(Action.DELETE_KNOWN_PROBLEM)
 @require_POST
 def problem_delete(request: HttpRequest, problem_id: int) -> HttpResponse:
     problem = get_object_or_404(KnownProblem, pk=problem_id)
-    user = _user(request)
-    if user is None or not user.is_lead:
-        messages.error(request, _("Only leads and admins can delete known problems; deactivate it instead."))
-        return redirect(problem)
     services.delete_known_problem(problem)
     messages.success(request, _("Known problem deleted."))
     return redirect("knowledge:list")
 
 
-@login_required
+@permission_required(Action.EDIT_KNOWLEDGE)
 def problem_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -149,7 +146,7 @@ def problem_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@permission_required(Action.EDIT_KNOWLEDGE)
 @require_POST
 def suggestion_decide(request: HttpRequest, suggestion_id: int, decision: str) -> HttpResponse:
     suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
@@ -164,7 +161,7 @@ def suggestion_decide(request: HttpRequest, suggestion_id: int, decision: str) -
     return redirect(Case.objects.get(pk=suggestion.case_id))
 
 
-@login_required
+@permission_required(Action.EDIT_KNOWLEDGE)
 @require_POST
 def case_recompute(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)

@@ -6,7 +6,6 @@ Large snapshots and exports (over the request-size limit for JSON bodies) come a
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -17,8 +16,10 @@ from ninja import Status as HttpStatus
 from ninja.files import UploadedFile
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, api_permission
 from sirene.cases.models import OPEN_STATUSES, Case, Customer
 from sirene.core.schemas import responses
+from sirene.core.validation import Id, PlannedAt, ReceivedAt
 from sirene.troubleshooting import queries, services
 from sirene.troubleshooting.models import Backup, Conversion, FollowUp, Snapshot
 from sirene.troubleshooting.schemas import (
@@ -88,7 +89,7 @@ class SnapshotIn(Schema):
 class BackupIn(Schema):
     kind: str = Field(..., description="export (data or snapshot_id) or reference (location, checksum)")
     data: Any = None
-    snapshot_id: int | None = None
+    snapshot_id: Id | None = None
     location: str = ""
     checksum: str = ""
     note: str = ""
@@ -115,7 +116,8 @@ class DocumentationIn(Schema):
 
 
 class FollowUpIn(Schema):
-    due_at: dt.datetime
+    # 2000-01-01 … 2100-01-01 (core.validation), and in the future
+    due_at: PlannedAt
     note: str = ""
 
 
@@ -131,7 +133,7 @@ class LinkIn(Schema):
 class ArticleViewIn(Schema):
     article: str
     title: str = ""
-    viewed_at: dt.datetime | None = None
+    viewed_at: ReceivedAt | None = None
 
 
 # Lists first: their paths must win over "/{case_id}".
@@ -170,6 +172,7 @@ def get_workspace(request: HttpRequest, case_id: int) -> dict[str, Any]:
     response=responses(WorkspaceOut, 404, 413),
     summary="Set a stage's state (open/done/not_needed) and notes",
 )
+@api_permission(Action.WORK_ON_CASE)
 def set_stage(request: HttpRequest, case_id: int, stage: str, payload: StageIn) -> dict[str, Any]:
     case = _case(case_id)
     services.set_stage(case, stage, payload.state, actor=_actor(request), notes=payload.notes)
@@ -189,6 +192,7 @@ def reply(request: HttpRequest, case_id: int) -> dict[str, Any]:
 @case_router.post(
     "/{case_id}/answers", response=responses(WorkspaceOut, 404, 413), summary="Store the customer's answers"
 )
+@api_permission(Action.WORK_ON_CASE)
 def answers(request: HttpRequest, case_id: int, payload: AnswersIn) -> dict[str, Any]:
     case = _case(case_id)
     services.record_answers(case, payload.answers, actor=_actor(request))
@@ -200,6 +204,7 @@ def answers(request: HttpRequest, case_id: int, payload: AnswersIn) -> dict[str,
     response=responses(WorkspaceOut, 404, 413),
     summary="Forward to tech; the owner stays the owner",
 )
+@api_permission(Action.WORK_ON_CASE)
 def forward(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, Any]:
     case = services.forward_to_tech(_case(case_id), actor=_user(request), note=payload.note)
     return _workspace(request, case)
@@ -210,6 +215,7 @@ def forward(request: HttpRequest, case_id: int, payload: NoteIn) -> dict[str, An
     response=responses(SnapshotMetaOut, 404, 413, status=201),
     summary="Record a project/account snapshot",
 )
+@api_permission(Action.WORK_ON_CASE)
 def add_snapshot(request: HttpRequest, case_id: int, payload: SnapshotIn) -> HttpStatus[Snapshot]:
     snapshot = services.add_snapshot(
         _case(case_id), payload.data, kind=payload.kind, label=payload.label, actor=_actor(request)
@@ -222,6 +228,7 @@ def add_snapshot(request: HttpRequest, case_id: int, payload: SnapshotIn) -> Htt
     response=responses(SnapshotMetaOut, 404, 413, status=201),
     summary="Record a large snapshot (multipart file)",
 )
+@api_permission(Action.WORK_ON_CASE)
 def upload_snapshot(
     request: HttpRequest, case_id: int, file: File[UploadedFile], kind: Form[str], label: Form[str] = ""
 ) -> HttpStatus[Snapshot]:
@@ -264,6 +271,7 @@ def diff(request: HttpRequest, case_id: int, limit: int = 500) -> dict[str, Any]
     response=responses(BackupMetaOut, 404, 413, status=201),
     summary="Store a backup before changing data",
 )
+@api_permission(Action.WORK_ON_CASE)
 def add_backup(request: HttpRequest, case_id: int, payload: BackupIn) -> HttpStatus[Backup]:
     case = _case(case_id)
     actor = _actor(request)
@@ -291,6 +299,7 @@ def add_backup(request: HttpRequest, case_id: int, payload: BackupIn) -> HttpSta
     response=responses(BackupMetaOut, 404, 413, status=201),
     summary="Store a large export (multipart)",
 )
+@api_permission(Action.WORK_ON_CASE)
 def upload_backup(
     request: HttpRequest, case_id: int, file: File[UploadedFile], note: Form[str] = ""
 ) -> HttpStatus[Backup]:
@@ -312,6 +321,7 @@ def get_backup(request: HttpRequest, case_id: int, backup_id: int) -> Backup:
     response=responses(BackupMetaOut, 404, 413),
     summary="Record that a backup was restored",
 )
+@api_permission(Action.WORK_ON_CASE)
 def restore_backup(request: HttpRequest, case_id: int, backup_id: int, payload: NoteIn) -> Backup:
     backup = get_object_or_404(Backup, pk=backup_id, case_id=case_id)
     return services.record_restore(backup, actor=_actor(request), note=payload.note)
@@ -322,6 +332,7 @@ def restore_backup(request: HttpRequest, case_id: int, backup_id: int, payload: 
     response=responses(ConversionOut, 404, 413, status=201),
     summary="Record a re-conversion and its result",
 )
+@api_permission(Action.WORK_ON_CASE)
 def add_conversion(request: HttpRequest, case_id: int, payload: ConversionIn) -> HttpStatus[Conversion]:
     conversion = services.record_conversion(
         _case(case_id), result=payload.result, action=payload.action, note=payload.note, actor=_actor(request)
@@ -334,6 +345,7 @@ def add_conversion(request: HttpRequest, case_id: int, payload: ConversionIn) ->
     response=responses(WorkspaceOut, 404, 413),
     summary="Reproduced yes/no, steps, environment, test account",
 )
+@api_permission(Action.WORK_ON_CASE)
 def reproduction(request: HttpRequest, case_id: int, payload: ReproductionIn) -> dict[str, Any]:
     case = _case(case_id)
     services.save_reproduction(
@@ -352,6 +364,7 @@ def reproduction(request: HttpRequest, case_id: int, payload: ReproductionIn) ->
     response=responses(DocumentationOut, 404),
     summary="Draft the final documentation from the stages",
 )
+@api_permission(Action.WORK_ON_CASE)
 def generate_documentation(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = _case(case_id)
     services.generate_documentation(case, actor=_actor(request))
@@ -363,6 +376,7 @@ def generate_documentation(request: HttpRequest, case_id: int) -> dict[str, Any]
     response=responses(DocumentationOut, 404, 413),
     summary="Save the (edited) final documentation",
 )
+@api_permission(Action.WORK_ON_CASE)
 def save_documentation(request: HttpRequest, case_id: int, payload: DocumentationIn) -> dict[str, Any]:
     case = _case(case_id)
     services.save_documentation(
@@ -381,6 +395,7 @@ def save_documentation(request: HttpRequest, case_id: int, payload: Documentatio
     response=responses(KnownProblemRefOut, 404),
     summary="Make the documentation a known problem",
 )
+@api_permission(Action.EDIT_KNOWLEDGE)
 def known_problem(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return {"known_problem_id": services.make_known_problem(_case(case_id), actor=_actor(request))}
 
@@ -390,6 +405,7 @@ def known_problem(request: HttpRequest, case_id: int) -> dict[str, Any]:
     response=responses(FollowUpOut, 404, 413, status=201),
     summary="Schedule a follow-up with the customer",
 )
+@api_permission(Action.WORK_ON_CASE)
 def add_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> HttpStatus[FollowUp]:
     follow_up = services.schedule_follow_up(
         _case(case_id), payload.due_at, actor=_actor(request), note=payload.note
@@ -402,6 +418,7 @@ def add_follow_up(request: HttpRequest, case_id: int, payload: FollowUpIn) -> Ht
     response=responses(FollowUpDoneOut, 404, 413),
     summary="The follow-up took place",
 )
+@api_permission(Action.WORK_ON_CASE)
 def follow_up_done(
     request: HttpRequest, case_id: int, follow_up_id: int, payload: FollowUpDoneIn
 ) -> FollowUp:
@@ -412,6 +429,7 @@ def follow_up_done(
 @case_router.post(
     "/{case_id}/links", response=responses(LinksOut, 404, 413, status=201), summary="Link a related case"
 )
+@api_permission(Action.WORK_ON_CASE)
 def link(request: HttpRequest, case_id: int, payload: LinkIn) -> HttpStatus[dict[str, Any]]:
     case = _case(case_id)
     services.link_cases(case, payload.case_id, actor=_actor(request), note=payload.note)
@@ -421,6 +439,7 @@ def link(request: HttpRequest, case_id: int, payload: LinkIn) -> HttpStatus[dict
 @case_router.delete(
     "/{case_id}/links/{other_id}", response={**responses(None, 404, status=204)}, summary="Remove a link"
 )
+@api_permission(Action.WORK_ON_CASE)
 def unlink(request: HttpRequest, case_id: int, other_id: int) -> HttpResponse:
     services.unlink_cases(_case(case_id), other_id, actor=_actor(request))
     return HttpResponse(status=204)
@@ -431,6 +450,7 @@ def unlink(request: HttpRequest, case_id: int, other_id: int) -> HttpResponse:
     response=responses(ArticlesReadOut, 404, 413, status=201),
     summary="Manually record an article read",
 )
+@api_permission(Action.WORK_ON_CASE)
 def article_view(request: HttpRequest, case_id: int, payload: ArticleViewIn) -> HttpStatus[dict[str, Any]]:
     case = _case(case_id)
     services.record_article_view(

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, can
 from sirene.cases import history
 from sirene.cases.models import OPEN_STATUSES, Case, Status
 from sirene.core import clock
@@ -76,7 +77,7 @@ def my_cases(user: User) -> QuerySet[Case]:
 def overdue_cases(user: User) -> QuerySet[Case]:
     """Leads see every overdue case; an agent sees the overdue cases they own."""
     qs = _annotated(Case.objects.select_related("customer", "owner")).filter(overdue_q())
-    if not user.is_lead:
+    if not can(user, Action.SEE_ALL_WORK):
         qs = qs.filter(owner=user)
     return qs.order_by("last_heard", "id")
 
@@ -84,7 +85,7 @@ def overdue_cases(user: User) -> QuerySet[Case]:
 def open_questions(user: User) -> QuerySet[Case]:
     """Cases that could not be solved at once. Leads see all; agents their own and the unowned ones."""
     qs = Case.objects.filter(status=Status.OPEN_QUESTION).select_related("customer", "owner")
-    if not user.is_lead:
+    if not can(user, Action.SEE_ALL_WORK):
         qs = qs.filter(Q(owner=user) | Q(owner__isnull=True))
     return _annotated(qs).order_by("received_at", "id")
 

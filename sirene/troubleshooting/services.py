@@ -18,7 +18,7 @@ from django.utils import timezone
 from sirene.accounts.models import User
 from sirene.cases import services as cases
 from sirene.cases.models import Case, CaseEvent, Customer
-from sirene.core import clock
+from sirene.core import clock, validation
 from sirene.core.errors import FieldError
 from sirene.knowledge import services as knowledge
 from sirene.troubleshooting import documentation, questions, snapshots
@@ -53,6 +53,7 @@ def _text(value: Any, field: str, *, limit: int = MAX_TEXT) -> str:
         return ""
     if not isinstance(value, str):
         raise WorkspaceError(field, "must be a string")
+    value = validation.clean_text(value)
     if len(value) > limit:
         raise WorkspaceError(field, f"is longer than {limit} characters")
     return value.strip()
@@ -495,8 +496,10 @@ def make_known_problem(case: Case, *, actor: User | None) -> int:
 def schedule_follow_up(case: Case, due_at: dt.datetime, *, actor: User | None, note: str = "") -> FollowUp:
     if not isinstance(due_at, dt.datetime):
         raise WorkspaceError("due_at", "must be a date and time")
-    if timezone.is_naive(due_at):
-        due_at = timezone.make_aware(due_at)
+    try:
+        due_at = validation.check_planned_at(due_at)
+    except ValueError as exc:
+        raise WorkspaceError("due_at", str(exc)) from None
     if due_at <= clock.now():
         raise WorkspaceError("due_at", "must be in the future")
     with transaction.atomic():

@@ -15,12 +15,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, permission_required
 from sirene.cases.models import Case
+from sirene.core.validation import safe_next
 from sirene.troubleshooting import queries, services
 from sirene.troubleshooting.models import Backup, FollowUp, Reminder, Snapshot
 
@@ -60,12 +63,12 @@ def overdue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def dismiss_reminder(request: HttpRequest, reminder_id: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder, pk=reminder_id, user=_user(request))
     services.dismiss_reminder(reminder, user=_user(request))
-    return redirect(request.POST.get("next") or "troubleshooting:my_cases")
+    return redirect(safe_next(request, reverse("troubleshooting:my_cases")))
 
 
 @login_required
@@ -260,7 +263,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Case, User], str]] = {
 }
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     handler = ACTIONS.get(action)

@@ -117,3 +117,14 @@ def test_malformed_interactivity_payload_is_a_clear_400(client: Any, fake_slack:
         "/hooks/slack/interactivity", body, content_type="application/x-www-form-urlencoded", **extra
     )
     assert response.status_code == 400 and "payload" in response.json()["error"]
+
+
+@pytest.mark.parametrize("field", ["user", "channel", "container", "message"])
+def test_a_signed_interactivity_payload_with_a_wrong_field_type_is_a_400(
+    client: Any, fake_slack: Any, field: str
+) -> None:
+    """Security review §5: a string `user` or `channel` in a correctly signed payload answered 500."""
+    payload: dict[str, Any] = {"type": "block_actions", "actions": [{"action_id": "sirene_ack"}], field: "U0ATTACK"}
+    response = slack_action(client, payload)
+    assert response.status_code == 400 and field in response.json()["error"]
+    assert not WebhookDelivery.objects.exists()

@@ -155,7 +155,7 @@ def test_without_groove_configured_replies_land_in_the_outbox(agent: Any, settin
 
 
 def test_an_unsolved_incident_reminds_its_owner_and_the_delay_notice_reaches_every_customer_once(
-    groove: Any, agent: Any, client: Any, settings: Any
+    groove: Any, agent: Any, lead: Any, client: Any, settings: Any
 ) -> None:
     settings.DELAY_NOTICE_HOURS = 12.0
     clock.set_now(clock.now())
@@ -172,7 +172,7 @@ def test_an_unsolved_incident_reminds_its_owner_and_the_delay_notice_reaches_eve
     [dm] = OutboxMessage.objects.filter(kind="dm")
     assert "Sync hängt" in dm.body and "12" in dm.body
 
-    client.force_login(agent)
+    client.force_login(lead)  # delay notices are for leads (accounts.permissions)
     client.post(f"/helpdesk/incidents/{incident.pk}/delay-notice/")
     client.post(f"/helpdesk/incidents/{incident.pk}/delay-notice/")  # two clicks
     tasks.tick()
@@ -180,7 +180,9 @@ def test_an_unsolved_incident_reminds_its_owner_and_the_delay_notice_reaches_eve
     assert "länger als erhofft" in groove.posted(501)[0].body["body"]
 
 
-def test_an_open_question_unsolved_too_long_reminds_the_owner(groove: Any, agent: Any, client: Any) -> None:
+def test_an_open_question_unsolved_too_long_reminds_the_owner(
+    groove: Any, agent: Any, lead: Any, client: Any
+) -> None:
     clock.set_now(clock.now())
     groove.add_ticket(601, email="h@example.com", tags=["technik"])
     case = make_groove_case(601, "h@example.com")
@@ -188,7 +190,7 @@ def test_an_open_question_unsolved_too_long_reminds_the_owner(groove: Any, agent
     clock.advance(hours=25)
     tasks.tick()
     assert OutboxMessage.objects.filter(kind="dm", recipient=agent.display_name()).exists()
-    client.force_login(agent)
+    client.force_login(lead)
     assert 'id="case-delay-notice"' in client.get(case.get_absolute_url()).content.decode()
     client.post(f"/helpdesk/cases/{case.pk}/delay-notice/")
     tasks.tick()
@@ -207,9 +209,9 @@ def test_the_private_note_links_the_groove_ticket_to_the_case(groove: Any, agent
 
 
 def test_an_edited_template_is_used_and_unknown_placeholders_are_refused(
-    groove: Any, agent: Any, client: Any
+    groove: Any, agent: Any, lead: Any, client: Any
 ) -> None:
-    client.force_login(agent)
+    client.force_login(lead)
     bad = client.post("/helpdesk/templates/", {"kind": "holding", "body": "Hallo {vorname}"})
     assert bad.status_code == 422 and "{vorname}" in bad.content.decode()
     ok = client.post(
@@ -248,7 +250,9 @@ def test_the_outbox_lists_all_channels_newest_first_and_filters(agent: Any, clie
     assert "zweite" in filtered and "dritte" not in filtered
 
 
-def test_the_api_reports_replies_and_retries_only_failed_ones(groove: Any, agent: Any, api: Any) -> None:
+def test_the_api_reports_replies_and_retries_only_failed_ones(
+    groove: Any, agent: Any, api: Any, lead_api: Any
+) -> None:
     groove.add_ticket(901, email="k@example.com", tags=["technik"])
     case = make_groove_case(901, "k@example.com")
     incident = incident_flows.open_incident(title="API", cases=[case])
@@ -261,7 +265,8 @@ def test_the_api_reports_replies_and_retries_only_failed_ones(groove: Any, agent
     missing = api.get("/api/v1/helpdesk/replies")
     assert missing.status_code == 422 and missing.json()["field"] == "incident"
     # A resolved incident gets no delay notice: the 422 names the field, like every other one.
-    refused = api.post(f"/api/v1/helpdesk/incidents/{incident.pk}/delay-notice")
+    assert api.post(f"/api/v1/helpdesk/incidents/{incident.pk}/delay-notice").status_code == 403  # agent
+    refused = lead_api.post(f"/api/v1/helpdesk/incidents/{incident.pk}/delay-notice")
     assert refused.status_code == 422
     assert refused.json() == {
         "error": "incident: is already resolved",
@@ -271,7 +276,7 @@ def test_the_api_reports_replies_and_retries_only_failed_ones(groove: Any, agent
 
 
 def test_the_incident_panel_reports_sent_and_failed_with_a_retry_button(
-    groove: Any, agent: Any, rf: Any
+    groove: Any, agent: Any, lead: Any, rf: Any
 ) -> None:
     from django.template.loader import render_to_string
 
@@ -285,7 +290,7 @@ def test_the_incident_panel_reports_sent_and_failed_with_a_retry_button(
     incident_flows.resolve(incident, resolution="ok", user=agent)
     tasks.tick()
     request = rf.get("/")
-    request.user = agent
+    request.user = lead  # retrying every failed reply is a lead's action (accounts.permissions)
     context = incident_panel_context(request, incident)
     assert context is not None
     assert context["counts"] == {"sent": 1, "queued": 0, "failed": 1, "no_ticket": 0}

@@ -72,14 +72,14 @@ def test_the_api_returns_the_brief_fields(db: None, api: Any) -> None:
     assert listing["results"][0]["id"] == incident.pk
 
 
-def test_ack_then_resolve_twice_changes_nothing_the_second_time(db: None, api: Any) -> None:
+def test_ack_then_resolve_twice_changes_nothing_the_second_time(db: None, api: Any, lead_api: Any) -> None:
     for i in range(6):
         _report(f"k{i}@web.de")
     incident = Incident.objects.get()
     assert api.post(f"/api/v1/incidents/{incident.pk}/ack").json()["status"] == "acknowledged"
-    first = api.post(f"/api/v1/incidents/{incident.pk}/resolve", {"resolution": "CDN neu gestartet"})
+    first = lead_api.post(f"/api/v1/incidents/{incident.pk}/resolve", {"resolution": "CDN neu gestartet"})
     assert first.status_code == 200 and first.json()["status"] == "resolved"
-    second = api.post(f"/api/v1/incidents/{incident.pk}/resolve", {"resolution": "noch mal"})
+    second = lead_api.post(f"/api/v1/incidents/{incident.pk}/resolve", {"resolution": "noch mal"})
     assert second.status_code == 409
     assert "already resolved" in second.json()["detail"]
     incident.refresh_from_db()
@@ -87,7 +87,7 @@ def test_ack_then_resolve_twice_changes_nothing_the_second_time(db: None, api: A
     assert incident.events.filter(kind="resolved").count() == 1
 
 
-def test_bad_input_gets_an_error_that_names_the_field(db: None, api: Any) -> None:
+def test_bad_input_gets_an_error_that_names_the_field(db: None, api: Any, lead_api: Any) -> None:
     assert api.post("/api/v1/incidents", {"title": "  ", "category": "login"}).status_code == 422
     bad = api.post("/api/v1/incidents", {"title": "x", "category": "nope"})
     assert bad.status_code == 422 and "category" in bad.json()["error"]
@@ -96,7 +96,7 @@ def test_bad_input_gets_an_error_that_names_the_field(db: None, api: Any) -> Non
         .json()["error"]
         .startswith("case_ids")
     )
-    assert api.post("/api/v1/incidents/1/resolve", {"resolution": 5}).status_code == 422
+    assert lead_api.post("/api/v1/incidents/1/resolve", {"resolution": 5}).status_code == 422
     assert api.get("/api/v1/incidents/424242").status_code == 404
     assert api.post("/api/v1/incidents", raw="{not json").status_code == 400
     assert Incident.objects.count() == 0

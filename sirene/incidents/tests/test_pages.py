@@ -28,7 +28,7 @@ def _client(user: Any) -> Client:
     return c
 
 
-def test_the_incident_page_shows_the_brief_in_german_and_acknowledge_works(agent: Any) -> None:
+def test_the_incident_page_shows_the_brief_in_german_and_acknowledge_works(agent: Any, lead: Any) -> None:
     _burst()
     incident = Incident.objects.get()
     c = _client(agent)
@@ -39,6 +39,8 @@ def test_the_incident_page_shows_the_brief_in_german_and_acknowledge_works(agent
     c.post(f"/incidents/{incident.pk}/ack/")
     incident.refresh_from_db()
     assert incident.status == "acknowledged" and incident.acknowledged_by == agent
+    assert c.post(f"/incidents/{incident.pk}/resolve/", {"resolution": "x"}).status_code == 403  # leads only
+    c = _client(lead)
     c.post(f"/incidents/{incident.pk}/resolve/", {"resolution": ""})
     incident.refresh_from_db()
     assert incident.status == "acknowledged"  # an empty resolution is refused

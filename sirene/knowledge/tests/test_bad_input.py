@@ -16,12 +16,10 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("subject", "body"),
     [
-        ("", ""),
-        ("", "   \n\t  "),
         ("", "Viele Grüße\nAnna Schmidt\n--\nGesendet von meinem iPhone"),
         ("", "Am 12.03.2024 um 10:00 schrieb Support <support@example.de>:\n> Ihr Ticket wurde geschlossen."),
     ],
-    ids=["empty", "whitespace", "only-signature", "only-quote"],
+    ids=["only-signature", "only-quote"],
 )
 def test_a_text_with_nothing_to_compare_gets_no_suggestion_with_the_empty_text_reason(
     starter_kb: Any, subject: str, body: str
@@ -31,6 +29,17 @@ def test_a_text_with_nothing_to_compare_gets_no_suggestion_with_the_empty_text_r
     assert services.suggestions_for(case) == []
     assert services.match_reason(case)["outcome"] == MatchOutcome.EMPTY_TEXT
     assert services.similar_cases_for(case) == []
+
+
+@pytest.mark.parametrize("body", ["", "   \n\t  "], ids=["empty", "whitespace"])
+def test_a_report_without_subject_and_body_is_refused_at_intake(starter_kb: Any, body: str) -> None:
+    from sirene.cases.models import Case
+    from sirene.cases.services import IntakeError
+
+    with pytest.raises(IntakeError) as refused:
+        report("1", "", body)
+    assert refused.value.field == "subject"
+    assert not Case.objects.exists()
 
 
 def test_binary_garbage_is_analysed_without_a_crash(starter_kb: Any) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from sirene.core.deploy import refuse_dev_key
 from sirene.worker import loop
 from sirene.worker.management.commands.serve import serve
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_dev_key(options["host"])  # before migrating or starting anything
         call_command("migrate", interactive=False, verbosity=0)
         stop = threading.Event()
         lanes = loop.start_lanes(stop)

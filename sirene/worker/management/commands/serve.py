@@ -21,7 +21,9 @@ def serve(host: str, port: int, threads: int, say: Any) -> None:
     from waitress import serve as waitress_serve  # type: ignore[import-untyped]
 
     from sirene.config.wsgi import application
+    from sirene.core.deploy import refuse_dev_key
 
+    refuse_dev_key(host)
     say(f"sirene listens on http://{host}:{port}/")
     waitress_serve(
         application, host=host, port=port, threads=threads, ident="sirene", max_request_body_size=1 << 24
