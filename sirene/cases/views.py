@@ -109,7 +109,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         )
 
 
-@login_required
+@permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_analysis_retry(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(Case, pk=case_id)

@@ -103,7 +103,7 @@ def retry_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
     return _back(request, reply.case.get_absolute_url())
 
 
-@permission_required(Action.SEND_MASS_REPLY)
+@permission_required(Action.RETRY_REPLY)
 @require_POST
 def mark_reply_sent(request: HttpRequest, reply_id: int) -> HttpResponse:
     """A reply of unknown outcome that a person found on the Groove ticket: recorded as sent."""
@@ -115,7 +115,7 @@ def mark_reply_sent(request: HttpRequest, reply_id: int) -> HttpResponse:
     return _back(request, reply.case.get_absolute_url())
 
 
-@login_required
+@permission_required(Action.RETRY_REPLY)
 @require_POST
 def retry_failed(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
