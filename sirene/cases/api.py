@@ -146,7 +146,7 @@ def list_cases(
     category: str | None = None,
     owner: str | None = None,
     tag: str | None = None,
-    q: str | None = Query(None, max_length=MAX_SEARCH),
+    q: str | None = Query(None, max_length=MAX_SEARCH),  # type: ignore[type-arg]
     page: Page = 1,
     per_page: int = 50,
 ) -> dict[str, Any]:

@@ -93,7 +93,8 @@ def _raw_json(request: HttpRequest) -> str | bytes:
         limit = settings.SNAPSHOT_MAX_BYTES
         if upload.size is not None and upload.size > limit:
             raise services.WorkspaceError("file", f"is larger than {limit} bytes")
-        return upload.read(limit + 1)
+        data: bytes = upload.read(limit + 1)
+        return data
     return request.POST.get("data", "")
 
 
