@@ -115,7 +115,7 @@ def mark_reply_sent(request: HttpRequest, reply_id: int) -> HttpResponse:
     return _back(request, reply.case.get_absolute_url())
 
 
-@permission_required(Action.RETRY_REPLY)
+@permission_required(Action.SEND_MASS_REPLY)
 @require_POST
 def retry_failed(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
