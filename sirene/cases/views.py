@@ -62,6 +62,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
     if params.get("open") == "1":
         qs = qs.exclude(status=Status.SOLVED)
+    if (params.get("incident") or "").isdigit():
+        # The siren post links here: the cases of one incident.
+        qs = qs.filter(incidents__pk=int(params["incident"]))
     sort = params.get("sort", "-received")
     order = SORTS.get(sort, "-received_at")
     qs = qs.order_by(order, "-id")

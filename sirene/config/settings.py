@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "sirene.troubleshooting",
     "sirene.integrations",
     "sirene.helpdesk",
+    "sirene.status",
     "sirene.web",
     "sirene.worker",
 ]
@@ -160,6 +161,20 @@ TWILIO_API_URL = env_str("SIRENE_TWILIO_API_URL", "https://api.twilio.com")
 GROOVE_TOKEN = env_secret("SIRENE_GROOVE_TOKEN")
 GROOVE_API_URL = env_str("SIRENE_GROOVE_API_URL", "https://api.groovehq.com/v1")
 GROOVE_WEBHOOK_SECRET = env_secret("SIRENE_GROOVE_WEBHOOK_SECRET")
+# The mailbox (its e-mail address or name) new conversations to customers without a ticket come from.
+GROOVE_MAILBOX = env_str("SIRENE_GROOVE_MAILBOX")
+
+# The process around an incident (issue 12): who checks the Facebook groups, where the test-account
+# notes are, and how sirene addresses customers ("Sie" or "du") in every customer text.
+FACEBOOK_PERSON = env_str("SIRENE_FACEBOOK_PERSON")  # a person's name under Eskalation → Personen
+FACEBOOK_DEPUTY = env_str("SIRENE_FACEBOOK_DEPUTY")  # when unset: the person with the role "Vertretung"
+FACEBOOK_REMINDER_MINUTES = env_float("SIRENE_FACEBOOK_REMINDER_MINUTES", 30.0)
+TEST_ACCOUNT_NOTES_URL = env_str("SIRENE_TEST_ACCOUNT_NOTES_URL")
+CUSTOMER_VOICE = env_str("SIRENE_CUSTOMER_VOICE", "sie").strip().lower()
+if CUSTOMER_VOICE not in {"sie", "du"}:
+    from sirene.core.env import ConfigError
+
+    raise ConfigError(f"SIRENE_CUSTOMER_VOICE={CUSTOMER_VOICE!r} must be 'sie' or 'du'")
 
 # Every outbound HTTP call (Slack, Twilio, Groove) gives up after this many seconds (a transient error).
 OUTBOUND_TIMEOUT_SECONDS = env_float("SIRENE_OUTBOUND_TIMEOUT_SECONDS", 10.0)

@@ -18,4 +18,6 @@ urlpatterns = [
     path("escalation/", include("sirene.escalation.urls")),
     path("troubleshooting/", include("sirene.troubleshooting.urls")),
     path("helpdesk/", include("sirene.helpdesk.urls")),
+    # Public, login-free: the status notice for customers (issue 12).
+    path("status/", include("sirene.status.urls")),
 ]

@@ -141,6 +141,8 @@ class Run(models.Model):
     # The siren message, once posted (channel id and ts as Slack returned them).
     slack_channel = models.CharField(max_length=100, blank=True, default="")
     slack_ts = models.CharField(max_length=40, blank=True, default="", db_index=True)
+    # How many customers the siren post last showed: a new count updates the post in place.
+    siren_customers = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at"]
@@ -160,6 +162,10 @@ class AttemptKind(models.TextChoices):
     STATUS_UPDATE = "status_update", _("Status update")
     CALL = "call", _("Phone call")
     TASK = "task", _("Task")
+    # A task message sent whatever the escalation does (Facebook groups, reminders): never canceled.
+    DM = "dm", _("Direct message")
+    # A reply in the siren post's thread (acknowledged, status update, resolved, test-account task).
+    THREAD_REPLY = "thread_reply", _("Reply in the Slack thread")
 
 
 class AttemptStatus(models.TextChoices):
@@ -208,21 +214,40 @@ class Attempt(models.Model):
         return f"{self.kind} {self.person_name or self.target} {self.status}"
 
 
+class TaskKind(models.TextChoices):
+    POLICY = "policy", _("Escalation step")
+    FACEBOOK = "facebook", _("Facebook groups")
+    TEST_ACCOUNT = "test_account", _("Reproduce in the test account")
+
+
 class Task(models.Model):
-    """A human task an escalation assigned (e.g. the Facebook groups check; no API can post there)."""
+    """A human task: the Facebook groups check (no API can post there), reproducing in the test
+    account (both assigned when an incident opens), or a task step of the escalation policy."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="tasks")
+    kind = models.CharField(max_length=20, choices=TaskKind.choices, default=TaskKind.POLICY)
     person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks")
+    # Why this person got it (e.g. "Vertretung für Lea (abwesend)"), shown on the incident page.
+    assigned_note = models.CharField(max_length=200, blank=True, default="")
     title = models.CharField(max_length=200)
     text = models.TextField(blank=True, default="")
+    link = models.URLField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    not_needed = models.BooleanField(default=False)
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            # One Facebook task and one test-account task per incident, however often open is retried.
+            models.UniqueConstraint(
+                fields=["run", "kind"], condition=~models.Q(kind="policy"), name="task_one_per_kind"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

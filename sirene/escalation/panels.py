@@ -51,9 +51,12 @@ def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str
         "incident": incident,
         "steps": steps,
         "other_attempts": [
-            a for a in attempts if a.kind in (AttemptKind.SLACK_UPDATE, AttemptKind.STATUS_UPDATE)
+            a
+            for a in attempts
+            if a.kind
+            in (AttemptKind.SLACK_UPDATE, AttemptKind.STATUS_UPDATE, AttemptKind.DM, AttemptKind.THREAD_REPLY)
         ],
-        "tasks": list(run.tasks.select_related("person")),
+        "tasks": list(run.tasks.select_related("person", "done_by")),
         "can_ack": incident.status == IncidentStatus.OPEN,
         "can_update": can(user, Action.POST_STATUS_UPDATE) and incident.status != IncidentStatus.RESOLVED,
     }

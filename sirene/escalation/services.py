@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
 from sirene.accounts.models import User
 from sirene.core import clock, validation
@@ -28,11 +29,13 @@ from sirene.escalation.models import (
     Step,
     StepKind,
     Task,
+    TaskKind,
 )
 from sirene.escalation.snapshot import PolicySnapshot, SnapshotError
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident
 
+# Kept for policies that still carry a Facebook task step; the task itself is assigned at open.
 FACEBOOK_REPLY = (
     "Hallo zusammen, wir wissen von dem Problem. Unser Technik-Team arbeitet bereits daran und wir melden "
     "uns hier, sobald es behoben ist. Danke für eure Geduld!"
@@ -123,15 +126,9 @@ def ensure_default_policy(people: dict[str, Person]) -> Policy:
     Step.objects.create(
         policy=policy, position=3, kind=StepKind.CALL, person=people.get("piwi"), attempts=2, gap_minutes=5
     )
-    Step.objects.create(
-        policy=policy,
-        position=4,
-        kind=StepKind.TASK,
-        person=people.get("lea"),
-        title="Facebook-Gruppen prüfen und antworten",
-        text=FACEBOOK_REPLY,
-    )
-    Step.objects.create(policy=policy, position=5, kind=StepKind.REPEAT, repeat_times=1, repeat_from=1)
+    # The Facebook groups are not a step after the calls: that task goes out when the incident
+    # opens (`assign_opening_tasks`), whoever reacts and however fast.
+    Step.objects.create(policy=policy, position=4, kind=StepKind.REPEAT, repeat_times=1, repeat_from=1)
     return policy
 
 
@@ -203,14 +200,15 @@ def preview(
 
 
 def start_run(incident: Incident) -> None:
-    """Start the escalation run for a newly opened incident (policy frozen into the run)."""
+    """Start the escalation run for a newly opened incident (policy frozen into the run) and hand
+    out the tasks every critical incident needs at once: Facebook groups, test account."""
     if Run.objects.filter(incident=incident).exists():
         return
     policy = default_policy()
     snapshot = snapshot_of(policy) if policy is not None else fallback_snapshot()
     PolicySnapshot.parse(snapshot)  # what the engine will read: checked before it is frozen
     now = clock.now()
-    Run.objects.create(
+    run = Run.objects.create(
         incident=incident,
         policy=policy,
         snapshot=snapshot,
@@ -221,17 +219,58 @@ def start_run(incident: Incident) -> None:
     incidents.add_event(
         incident, "escalation", f"Eskalation gestartet: {snapshot['name']}", data={"policy": snapshot["name"]}
     )
+    assign_opening_tasks(run, incident)
 
 
-def _queue(run: Run, kind: str, target: str, text: str) -> Attempt:
+def _queue(run: Run, kind: str, target: str, text: str, *, person: Person | None = None) -> Attempt:
     now = clock.now()
-    attempt = Attempt.objects.create(run=run, kind=kind, target=target, text=text, due_at=now, created_at=now)
+    attempt = Attempt.objects.create(
+        run=run,
+        kind=kind,
+        target=target,
+        text=text,
+        due_at=now,
+        created_at=now,
+        person=person,
+        person_name=person.name if person else "",
+    )
     Run.objects.filter(pk=run.pk).update(next_action_at=now)
     return attempt
 
 
+def siren_mentions(run: Run) -> list[str]:
+    """The Slack ids the siren post mentions (from the frozen policy's first Slack step)."""
+    people = run.snapshot.get("people") or {}
+    for step in run.snapshot.get("steps") or []:
+        if step.get("kind") == "slack_post":
+            return [str((people.get(str(k)) or {}).get("slack_user_id") or "") for k in step.get("mentions") or []]
+    return []
+
+
+def _update_siren(run: Run, incident: Incident) -> None:
+    """Rewrite the siren post in place (chat.update: no new ping) with the incident as it is now."""
+    if not run.attempts.filter(kind=AttemptKind.SLACK_POST).exists():
+        return
+    text = messages.siren_text(incident, siren_mentions(run))
+    Run.objects.filter(pk=run.pk).update(siren_customers=incident.customers_affected)
+    _queue(run, AttemptKind.SLACK_UPDATE, run.slack_channel, text)
+
+
+def has_siren(run: Run) -> bool:
+    """Does (or will) this run post a siren message that thread replies can go under?"""
+    return any(s.get("kind") == "slack_post" for s in run.snapshot.get("steps") or []) or (
+        run.attempts.filter(kind=AttemptKind.SLACK_POST).exists()
+    )
+
+
+def _thread(run: Run, text: str) -> Attempt | None:
+    if not has_siren(run):
+        return None
+    return _queue(run, AttemptKind.THREAD_REPLY, run.slack_channel, text)
+
+
 def stop_run(incident: Incident) -> None:
-    """Stop further escalation steps and update the Slack message (through the worker, as an Attempt)."""
+    """Stop further escalation steps, mark the siren post taken and say so in its thread."""
     run = Run.objects.filter(incident=incident).first()
     if run is None:
         return
@@ -243,11 +282,12 @@ def stop_run(incident: Incident) -> None:
     run.attempts.filter(status=AttemptStatus.PENDING, kind__in=[AttemptKind.CALL, AttemptKind.TASK]).update(
         status=AttemptStatus.CANCELED, finished_at=now
     )
-    _queue(run, AttemptKind.SLACK_UPDATE, run.slack_channel, messages.acknowledged_text(incident))
+    _update_siren(run, incident)
+    _thread(run, messages.acknowledged_text(incident))
 
 
-def finish_run(incident: Incident) -> None:
-    """Post the final status update and mark the siren message resolved."""
+def finish_run(incident: Incident, replies: dict[str, Any] | None = None) -> None:
+    """Post the final status update, mark the siren post resolved and say so in its thread."""
     run = Run.objects.filter(incident=incident).first()
     if run is None:
         return
@@ -265,12 +305,14 @@ def finish_run(incident: Incident) -> None:
         settings.SLACK_STATUS_CHANNEL,
         messages.status_update_text(incident, f"Gelöst: {incident.resolution}", author),
     )
-    _queue(run, AttemptKind.SLACK_UPDATE, run.slack_channel, messages.resolved_text(incident))
+    _update_siren(run, incident)
+    _thread(run, messages.resolved_text(incident, replies))
 
 
 @transaction.atomic
 def post_status_update(incident: Incident, text: str, *, user: User | None) -> Attempt:
-    """The lead's update: to the internal status channel (via the worker) and the incident timeline."""
+    """The lead's update: to the internal status channel and the siren post's thread (via the
+    worker), and the incident timeline."""
     text = (text or "").strip()
     if not text:
         raise EscalationError("text", "must not be empty")
@@ -285,22 +327,142 @@ def post_status_update(incident: Incident, text: str, *, user: User | None) -> A
         )
     author = user.display_name() if user else "sirene"
     incidents.add_event(incident, "status_update", text, actor=user)
-    return _queue(
-        run,
-        AttemptKind.STATUS_UPDATE,
-        settings.SLACK_STATUS_CHANNEL,
-        messages.status_update_text(incident, text, author),
-    )
+    body = messages.status_update_text(incident, text, author)
+    _thread(run, body)
+    return _queue(run, AttemptKind.STATUS_UPDATE, settings.SLACK_STATUS_CHANNEL, body)
 
 
-def complete_task(task: Task, *, user: User | None) -> bool:
+def complete_task(task: Task, *, user: User | None, not_needed: bool = False) -> bool:
+    """Done (or not needed): recorded once, with who and when, on the incident's timeline."""
     with transaction.atomic():
-        done = Task.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=clock.now(), done_by=user)
+        done = Task.objects.filter(pk=task.pk, done_at__isnull=True).update(
+            done_at=clock.now(), done_by=user, not_needed=not_needed
+        )
         if done:
-            incidents.add_event(
-                task.run.incident, "escalation", f"Aufgabe erledigt: {task.title}", actor=user
-            )
+            word = "nicht nötig" if not_needed else "erledigt"
+            incidents.add_event(task.run.incident, "escalation", f"Aufgabe {word}: {task.title}", actor=user)
     return bool(done)
+
+
+# --- the tasks every incident needs at once -----------------------------------------------------
+
+FACEBOOK_TITLE = "Facebook-Gruppen prüfen und antworten"
+TEST_ACCOUNT_TITLE = "Im Testkonto nachstellen"
+
+
+def _person_named(name: str) -> Person | None:
+    name = (name or "").strip()
+    return Person.objects.filter(name__iexact=name).first() if name else None
+
+
+def _absent(person: Person, at: dt.datetime) -> bool:
+    return Absence.objects.filter(person=person, starts_at__lte=at, ends_at__gt=at).exists()
+
+
+def facebook_person(at: dt.datetime) -> tuple[Person | None, str]:
+    """(who gets the Facebook task, why): SIRENE_FACEBOOK_PERSON, or their deputy when absent."""
+    primary = _person_named(settings.FACEBOOK_PERSON)
+    if primary is None and not settings.FACEBOOK_PERSON:
+        primary = Person.objects.filter(role=PersonRole.RESPONDER).order_by("name").first()
+    deputy = _person_named(settings.FACEBOOK_DEPUTY)
+    if deputy is None:
+        others = Person.objects.filter(role=PersonRole.DEPUTY)
+        deputy = (others.exclude(pk=primary.pk) if primary is not None else others).first()
+    if primary is not None and not _absent(primary, at):
+        return primary, ""
+    if deputy is not None and not _absent(deputy, at):
+        note = f"Vertretung für {primary.name} (abwesend)" if primary is not None else ""
+        return deputy, note
+    return primary or deputy, ("alle zuständigen Personen sind abwesend" if primary or deputy else "")
+
+
+def assign_opening_tasks(run: Run, incident: Incident) -> None:
+    """The Facebook groups task (DM with the prepared group reply) and "Im Testkonto nachstellen"
+    (in the siren post's thread, with the link to the test-account notes). Once per incident."""
+    now = clock.now()
+    if not run.tasks.filter(kind=TaskKind.FACEBOOK).exists():
+        person, note = facebook_person(now)
+        group_reply = messages.facebook_group_reply(incident)
+        task = Task.objects.create(
+            run=run,
+            kind=TaskKind.FACEBOOK,
+            person=person,
+            assigned_note=note[:200],
+            title=FACEBOOK_TITLE,
+            text=group_reply,
+            created_at=now,
+        )
+        target = (person.slack_user_id if person else "") or settings.SLACK_CHANNEL
+        _queue(run, AttemptKind.DM, target, messages.facebook_task_text(incident, group_reply, note=note), person=person)
+        who = person.name if person else "—"
+        incidents.add_event(
+            incident, "escalation", f"Aufgabe für {who}: {task.title}" + (f" ({note})" if note else ""),
+            data={"run": run.pk, "task": task.pk},
+        )
+    if not run.tasks.filter(kind=TaskKind.TEST_ACCOUNT).exists():
+        link = settings.TEST_ACCOUNT_NOTES_URL
+        task = Task.objects.create(
+            run=run,
+            kind=TaskKind.TEST_ACCOUNT,
+            title=TEST_ACCOUNT_TITLE,
+            text="Das Problem im Testkonto nachstellen und das Ergebnis auf der Störungsseite eintragen.",
+            link=link[:500],
+            created_at=now,
+        )
+        text = messages.test_account_task_text(incident, link)
+        if _thread(run, text) is None:
+            _queue(run, AttemptKind.THREAD_REPLY, settings.SLACK_CHANNEL, text)
+        incidents.add_event(incident, "escalation", f"Aufgabe: {task.title}", data={"run": run.pk, "task": task.pk})
+
+
+def remind_tasks(limit: int = 50) -> int:
+    """One reminder for a Facebook task still open after SIRENE_FACEBOOK_REMINDER_MINUTES."""
+    now = clock.now()
+    cutoff = now - dt.timedelta(minutes=settings.FACEBOOK_REMINDER_MINUTES)
+    due = list(
+        Task.objects.filter(
+            kind=TaskKind.FACEBOOK, done_at__isnull=True, reminded_at__isnull=True, created_at__lte=cutoff
+        )
+        .exclude(run__incident__status="resolved")
+        .select_related("run__incident", "person")[:limit]
+    )
+    sent = 0
+    for task in due:
+        with transaction.atomic():
+            if not Task.objects.filter(pk=task.pk, reminded_at__isnull=True).update(reminded_at=now):
+                continue  # another worker reminded already
+            incident = task.run.incident
+            person = task.person
+            target = (person.slack_user_id if person else "") or settings.SLACK_CHANNEL
+            text = messages.facebook_task_text(incident, task.text, note=task.assigned_note, reminder=True)
+            _queue(task.run, AttemptKind.DM, target, text, person=person)
+            incidents.add_event(
+                incident, "escalation", f"Erinnerung an {person.name if person else '—'}: {task.title}",
+                data={"task": task.pk},
+            )
+            sent += 1
+    return sent
+
+
+def refresh_siren_posts(limit: int = 50) -> int:
+    """Customers joined since the siren post was last written: update it in place (no new ping)."""
+    stale = list(
+        Run.objects.exclude(slack_ts="")
+        .exclude(incident__status="resolved")
+        .exclude(siren_customers=F("incident__customers_affected"))
+        .select_related("incident")[:limit]
+    )
+    done = 0
+    for run in stale:
+        with transaction.atomic():
+            count = run.incident.customers_affected
+            if not Run.objects.filter(pk=run.pk, siren_customers=run.siren_customers).update(
+                siren_customers=count
+            ):
+                continue
+            _queue(run, AttemptKind.SLACK_UPDATE, run.slack_channel, messages.siren_text(run.incident, siren_mentions(run)))
+            done += 1
+    return done
 
 
 # --- acknowledgements from Slack --------------------------------------------------------------

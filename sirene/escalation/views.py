@@ -254,6 +254,7 @@ def acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse:
 @permission_required(Action.COMPLETE_TASK)
 @require_POST
 def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+
     task = get_object_or_404(Task, pk=task_id)
-    services.complete_task(task, user=_user(request))
-    return redirect(safe_next(request, reverse("escalation:index")))
+    services.complete_task(task, user=_user(request), not_needed=request.POST.get("not_needed") == "1")
+    return redirect(safe_next(request, reverse("incidents:detail", args=[task.run.incident_id])))

@@ -33,6 +33,7 @@ from sirene.escalation.models import (
     Run,
     RunStatus,
     Task,
+    TaskKind,
 )
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident, IncidentStatus
@@ -223,11 +224,19 @@ def _process(
     lease = _Lease(run.pk, owner, claimed_at)
     done = 0
     unfinished = [a for a in attempts if a.status in (AttemptStatus.PENDING, AttemptStatus.SENDING)]
+    # The siren goes out first: tasks queued at open (Facebook DM, test-account thread reply) wait
+    # until the run has decided and sent its first post, then follow it.
+    siren_first = (
+        run.status == RunStatus.ACTIVE
+        and any(s.get("kind") == "slack_post" for s in run.snapshot.get("steps") or [])
+        and not any(a.kind == AttemptKind.SLACK_POST for a in attempts)
+    )
     if unfinished:
         for attempt in unfinished:
             if attempt.status == AttemptStatus.SENDING:
                 _reconcile(attempt, owner)
-        done += _execute_pending(run, owner)
+        if not siren_first:
+            done += _execute_pending(run, owner)
         run.refresh_from_db()
         attempts = list(run.attempts.order_by("id"))
     decided_next: dt.datetime | None = None
@@ -244,6 +253,8 @@ def _process(
                 done += 1
             else:
                 retries_left = True
+        if siren_first and unfinished:
+            done += _execute_pending(run, owner)
     _release(run.pk, owner, claimed_next, decided_next, active=active, check_pending=retries_left)
     return done
 
@@ -296,7 +307,7 @@ def absent_keys(snapshot: dict[str, Any], at: dt.datetime) -> frozenset[str]:
 
 def run_view(run: Run, loaded: list[Attempt] | None = None) -> engine.RunView:
     """The engine's view of the run; `loaded` are the run's attempts in id order, if already fetched."""
-    skip = (AttemptKind.SLACK_UPDATE, AttemptKind.STATUS_UPDATE)
+    skip = (AttemptKind.SLACK_UPDATE, AttemptKind.STATUS_UPDATE, AttemptKind.DM, AttemptKind.THREAD_REPLY)
     if loaded is None:
         loaded = list(run.attempts.order_by("id"))
     attempts = [
@@ -388,6 +399,7 @@ def _record_action(
             str(people.get(k, {}).get("slack_user_id") or "") for k in action.detail.get("mentions", [])
         ]
         channel = action.detail.get("channel") or settings.SLACK_CHANNEL
+        Run.objects.filter(pk=run.pk).update(siren_customers=incident.customers_affected)
         return Attempt.objects.create(
             kind=AttemptKind.SLACK_POST,
             target=channel,
@@ -409,6 +421,8 @@ def _record_action(
     elif action.kind == "task":
         title = str(action.detail.get("title") or "")
         text = str(action.detail.get("text") or "")
+        if "facebook" in title.lower() and run.tasks.filter(kind=TaskKind.FACEBOOK).exists():
+            return None  # a policy from before issue 12: the Facebook task went out when the incident opened
         Task.objects.create(run=run, person=common["person"], title=title, text=text, created_at=now)
         task = Attempt.objects.create(
             kind=AttemptKind.TASK,
@@ -441,7 +455,8 @@ def _execute_pending(run: Run, owner: str) -> int:
     pending = run.attempts.filter(status=AttemptStatus.PENDING).filter(
         Q(retry_at__isnull=True) | Q(retry_at__lte=now)
     )
-    for attempt in list(pending.order_by("id")):
+    first = Case(When(kind=AttemptKind.SLACK_POST, then=Value(0)), default=Value(1))
+    for attempt in list(pending.order_by(first, "id")):
         attempt.run = run  # already loaded, with its incident: saves two queries per side effect
         done += _execute(attempt, owner)
     return done
@@ -501,7 +516,7 @@ def _execute(attempt: Attempt, owner: str) -> int:
 def _perform(attempt: Attempt) -> _Done:
     run = attempt.run
     incident = run.incident
-    if attempt.kind == AttemptKind.SLACK_UPDATE:
+    if attempt.kind in (AttemptKind.SLACK_UPDATE, AttemptKind.THREAD_REPLY):
         run.refresh_from_db(fields=["slack_channel", "slack_ts"])
     if attempt.kind == AttemptKind.CALL:
         phone = phone_transport()
@@ -525,6 +540,34 @@ def _perform(attempt: Attempt) -> _Done:
             metadata={"attempt_id": str(attempt.pk), "incident_id": str(incident.pk)},
         )
         return _Done(chat.name, posted.ts, "posted", slack_channel=posted.channel)
+    if attempt.kind in (AttemptKind.SLACK_UPDATE, AttemptKind.THREAD_REPLY) and not run.slack_ts:
+        posts = run.attempts.filter(kind=AttemptKind.SLACK_POST)
+        waiting = posts.filter(status__in=[AttemptStatus.PENDING, AttemptStatus.SENDING]).exists() or (
+            attempt.kind == AttemptKind.THREAD_REPLY
+            and not posts.exists()
+            and run.status == RunStatus.ACTIVE
+            and any(s.get("kind") == "slack_post" for s in run.snapshot.get("steps") or [])
+        )
+        if waiting:
+            # The siren itself is still waiting (not decided yet, or rate limited): follow it once it is out.
+            raise TransientError("the Slack message is not posted yet", retry_after=5, provider=chat.name)
+        if attempt.kind == AttemptKind.THREAD_REPLY:
+            # No siren post to answer under (failed for good, or a policy without one): the channel.
+            posted = chat.post_message(
+                attempt.target or settings.SLACK_CHANNEL, attempt.text, metadata={"attempt_id": str(attempt.pk)}
+            )
+            return _Done(chat.name, posted.ts, "posted")
+    if attempt.kind == AttemptKind.THREAD_REPLY:
+        posted = chat.post_message(
+            run.slack_channel, attempt.text, thread_ts=run.slack_ts, metadata={"attempt_id": str(attempt.pk)}
+        )
+        return _Done(chat.name, posted.ts, "thread")
+    if attempt.kind == AttemptKind.DM:
+        if attempt.target.startswith(("U", "W")):
+            sent = chat.send_dm(attempt.target, attempt.text, metadata={"attempt_id": str(attempt.pk)})
+            return _Done(chat.name, sent.ts, "dm")
+        posted = chat.post_message(attempt.target, attempt.text, metadata={"attempt_id": str(attempt.pk)})
+        return _Done(chat.name, posted.ts, "posted")
     if attempt.kind == AttemptKind.SLACK_UPDATE:
         if not run.slack_ts:
             if run.attempts.filter(
@@ -533,11 +576,9 @@ def _perform(attempt: Attempt) -> _Done:
                 # The siren itself is still waiting (e.g. rate limited): update it once it is out.
                 raise TransientError("the Slack message is not posted yet", retry_after=5, provider=chat.name)
             return _Done(chat.name, "", "no message to update")
+        incident.refresh_from_db(fields=["status"])
         chat.update_message(
-            run.slack_channel,
-            run.slack_ts,
-            attempt.text,
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": attempt.text[:2900]}}],
+            run.slack_channel, run.slack_ts, attempt.text, blocks=messages.siren_blocks(incident, attempt.text, run.pk)
         )
         return _Done(chat.name, run.slack_ts, "updated")
     if attempt.kind == AttemptKind.STATUS_UPDATE:
@@ -579,6 +620,12 @@ def _record_sent(attempt: Attempt, done: _Done) -> None:
                 status=AttemptStatus.SENT, finished_at=now, **fields
             )
         if attempt.kind == AttemptKind.SLACK_POST:
+            # Thread replies and updates that waited for the siren can go now, not after their backoff.
+            Attempt.objects.filter(
+                run_id=attempt.run_id,
+                status=AttemptStatus.PENDING,
+                kind__in=[AttemptKind.THREAD_REPLY, AttemptKind.SLACK_UPDATE],
+            ).update(retry_at=None)
             incidents.add_event(
                 attempt.run.incident,
                 "escalation",
@@ -626,9 +673,21 @@ def _find_at_provider(attempt: Attempt) -> tuple[str, str, str] | None:
         if calls:
             call = min(calls, key=lambda c: c.start_time or since)
             return phone.name, call.sid, call.status
-    elif attempt.kind in (AttemptKind.SLACK_POST, AttemptKind.STATUS_UPDATE, AttemptKind.TASK):
+    elif attempt.kind in (
+        AttemptKind.SLACK_POST,
+        AttemptKind.STATUS_UPDATE,
+        AttemptKind.TASK,
+        AttemptKind.DM,
+        AttemptKind.THREAD_REPLY,
+    ):
         chat = chat_transport()
-        found = chat.find_message(attempt.target, key="attempt_id", value=str(attempt.pk), oldest=since)
+        channel, thread_ts = attempt.target, None
+        if attempt.kind == AttemptKind.THREAD_REPLY:
+            run = Run.objects.get(pk=attempt.run_id)
+            channel, thread_ts = (run.slack_channel or channel), (run.slack_ts or None)
+        found = chat.find_message(
+            channel, key="attempt_id", value=str(attempt.pk), oldest=since, thread_ts=thread_ts
+        )
         if found:
             if attempt.kind == AttemptKind.SLACK_POST:
                 Run.objects.filter(pk=attempt.run_id, slack_ts="").update(

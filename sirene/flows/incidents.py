@@ -10,11 +10,14 @@ escalation run's reaction (escalation), then the customers' replies (helpdesk), 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from sirene.accounts.models import User
 from sirene.cases.models import Case, Category
 from sirene.escalation import services as escalation
+from sirene.helpdesk import loop
 from sirene.helpdesk import services as helpdesk
 from sirene.incidents import services as incidents
 from sirene.incidents.models import GroupMembership, Incident, ProblemGroup
@@ -58,14 +61,44 @@ def acknowledge(incident: Incident, *, user: User | None = None, label: str = ""
     return True
 
 
-def resolve(incident: Incident, *, resolution: str, user: User | None = None) -> bool:
-    """Resolve once; returns False when it was already resolved (a second click changes nothing)."""
+def resolve(
+    incident: Incident, *, resolution: str, user: User | None = None, customer_text: str = ""
+) -> bool:
+    """Resolve once; returns False when it was already resolved (a second click changes nothing).
+
+    The linked cases are solved (incidents), every ticket gets the customer text once (helpdesk),
+    and the siren post says so in its thread, with how many replies go out (escalation)."""
     with transaction.atomic():
-        if not incidents.resolve(incident, resolution=resolution, user=user):
+        if not incidents.resolve(incident, resolution=resolution, user=user, customer_text=customer_text):
             return False
-        escalation.finish_run(incident)
         helpdesk.queue_resolution_replies(incident)
+        escalation.finish_run(incident, loop.summary(incident))
     return True
+
+
+def replies(incident: Incident) -> dict[str, Any]:
+    """The resolution replies ({"sent", "queued", "failed", "without_ticket": [e-mail…], "not_needed"})
+    plus the same for the holding reply and the delay notice under "by_kind"."""
+    by_kind = loop.summaries(incident)
+    return {**by_kind["resolution"], "by_kind": by_kind}
+
+
+def default_customer_text(incident: Incident) -> str:
+    from sirene.helpdesk import replies as texts
+
+    return texts.default_customer_text(incident)
+
+
+def resolve_preview(incident: Incident, customer_text: str) -> dict[str, Any]:
+    return loop.preview(incident, customer_text)
+
+
+def start_conversation(incident: Incident, case_id: int, *, kind: str, user: User | None = None) -> Any:
+    return loop.start_conversation(incident, case_id, kind=kind, user=user)
+
+
+def mark_not_needed(incident: Incident, case_id: int, *, kind: str, user: User | None = None) -> Any:
+    return loop.mark_not_needed(incident, case_id, kind=kind, user=user)
 
 
 @transaction.atomic

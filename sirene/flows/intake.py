@@ -25,6 +25,7 @@ from sirene.core import clock, jobs
 from sirene.escalation import services as escalation
 from sirene.flows import cases as case_flows
 from sirene.incidents import services as incidents
+from sirene.incidents.models import Incident
 from sirene.knowledge import services as knowledge
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,21 @@ def group_and_escalate(case: Case, *, known_problem: str = "") -> incidents.Eval
     with transaction.atomic():
         evaluation = incidents.assign_and_evaluate(case, known_problem=known_problem)
         if evaluation.opened and evaluation.incident is not None:
+            _title_from_known_problem(evaluation.incident)
             escalation.start_run(evaluation.incident)
     return evaluation
+
+
+def _title_from_known_problem(incident: Incident) -> None:
+    """An incident of a known problem is called by the team's own title for it (knowledge)."""
+    key = incident.group.known_problem_key if incident.group_id and incident.group else ""
+    if not key:
+        return
+    from sirene.knowledge.models import KnownProblem
+
+    known = KnownProblem.objects.filter(key=key).values_list("title", flat=True).first()
+    if known:
+        incidents.retitle(incident, known_problem_title=known)
 
 
 def analyse_pending(limit: int = 50) -> int:

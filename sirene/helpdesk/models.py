@@ -222,3 +222,41 @@ class DeliveryProgress(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.delivery_id} ({self.attempts})"
+
+
+class Outreach(models.Model):
+    """A customer of an incident whose case has no helpdesk ticket, and what the team decided:
+    start a new conversation (a new ticket to their e-mail address, sent by the worker) or no reply
+    needed. One per (incident, case, kind); every customer without a ticket is listed until decided."""
+
+    class Decision(models.TextChoices):
+        NEW_CONVERSATION = "new_conversation", _("Start a new conversation")
+        NOT_NEEDED = "not_needed", _("No reply needed")
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="outreach")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="outreach")
+    kind = models.CharField(max_length=20, choices=ReplyKind.choices, default=ReplyKind.RESOLUTION)
+    email = models.CharField(max_length=254)
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    subject = models.CharField(max_length=300, blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=10, choices=ReplyStatus.choices, default=ReplyStatus.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=clock.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    ticket_number = models.PositiveBigIntegerField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    decided_at = models.DateTimeField(default=clock.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "case", "kind"], name="outreach_incident_case_kind")
+        ]
+        ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.email} ({self.decision}, {self.status})"

@@ -13,7 +13,6 @@ from sirene.cases.models import Case, Status
 from sirene.core import clock
 from sirene.helpdesk import inbound, services
 from sirene.helpdesk.models import CustomerReply, CustomerTicketsFetch, DelayState, ReplyKind, ReplyStatus
-from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident, IncidentStatus
 
 MAX_LISTED = 10
@@ -58,40 +57,27 @@ def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any] | Non
 
 
 def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any] | None:
-    linked = list(incidents.linked_cases(incident))
-    replies: dict[tuple[int, str], CustomerReply] = {
-        (r.case_id, r.kind): r for r in CustomerReply.objects.filter(incident=incident)
-    }
-    rows = []
-    counts = {"sent": 0, "queued": 0, "failed": 0, "no_ticket": 0}
-    for case in linked:
-        resolution = replies.get((case.pk, ReplyKind.RESOLUTION))
-        rows.append(
-            {
-                "case": case,
-                "ticket_number": services.ticket_number(case),
-                "resolution": resolution,
-                "delay": replies.get((case.pk, ReplyKind.DELAY)),
-            }
-        )
-        if services.ticket_number(case) is None:
-            counts["no_ticket"] += 1
-        elif resolution is not None:
-            key = {ReplyStatus.SENDING: "queued", ReplyStatus.UNKNOWN: "failed"}.get(
-                ReplyStatus(resolution.status), str(resolution.status)
-            )
-            counts[key] += 1
+    from sirene.helpdesk import loop
+
+    rows = loop.customer_rows(incident)
+    by_kind = loop.summaries(incident)
+    resolution = by_kind[ReplyKind.RESOLUTION]
     hours = services.delay_notice_hours()
     unresolved = incident.status != IncidentStatus.RESOLVED
+    replies = list(CustomerReply.objects.filter(incident=incident))
     return {
         "incident": incident,
         "rows": rows,
-        "counts": counts,
+        "counts": {**resolution, "no_ticket": len(resolution["without_ticket"])},
+        "holding": by_kind[ReplyKind.HOLDING],
+        "delay": by_kind[ReplyKind.DELAY],
         "resolved": not unresolved,
-        "failed_any": any(r.status == ReplyStatus.FAILED for r in replies.values()),
+        "failed_any": any(r.status == ReplyStatus.FAILED for r in replies),
         "delay_state": DelayState.objects.filter(incident=incident).first(),
         "delay_due": unresolved and incident.opened_at <= clock.now() - timedelta(hours=hours),
         "delay_hours": hours,
         "can_delay_notice": unresolved and any(r["ticket_number"] for r in rows),
         "configured": bool(settings.GROOVE_TOKEN),
+        "kinds": [(ReplyKind.HOLDING, ReplyKind.HOLDING.label), (ReplyKind.DELAY, ReplyKind.DELAY.label),
+                  (ReplyKind.RESOLUTION, ReplyKind.RESOLUTION.label)],
     }

@@ -9,11 +9,14 @@ from django.db import transaction
 
 from sirene.accounts.models import User
 from sirene.core import clock
+from sirene.core.voice import SIGNATURE_DU, SIGNATURE_SIE, say, voice
 from sirene.helpdesk.models import ReplyKind, ReplyTemplate
 
-SIGNATURE = "Viele Grüße\nIhr Support-Team"
+SIGNATURE = SIGNATURE_SIE
 
-DEFAULTS: dict[str, str] = {
+# One voice for every customer text (SIRENE_CUSTOMER_VOICE: "sie", the default, or "du"): holding
+# reply, delay notice, resolution, the single-case ready reply and the Facebook group reply.
+DEFAULTS_SIE: dict[str, str] = {
     ReplyKind.HOLDING: (
         "{greeting}\n\nvielen Dank für Ihre Nachricht. Wir haben Ihr Anliegen an unser Technik-Team gegeben "
         "und melden uns zeitnah bei Ihnen, sobald wir mehr wissen.\n\n" + SIGNATURE
@@ -29,6 +32,40 @@ DEFAULTS: dict[str, str] = {
     ),
     ReplyKind.NOTE: "sirene-Technikfall #{case_id}: {case_url}",
 }
+DEFAULTS_DU: dict[str, str] = {
+    ReplyKind.HOLDING: (
+        "{greeting}\n\nvielen Dank für deine Nachricht. Wir haben dein Anliegen an unser Technik-Team gegeben "
+        "und melden uns zeitnah bei dir, sobald wir mehr wissen.\n\n" + SIGNATURE_DU
+    ),
+    ReplyKind.DELAY: (
+        "{greeting}\n\nwir möchten dich auf dem Laufenden halten: Unser Technik-Team arbeitet weiterhin an deinem "
+        "Anliegen „{subject}“. Die Lösung dauert leider etwas länger als erhofft – wir haben es nicht "
+        "vergessen und melden uns, sobald es behoben ist.\n\nVielen Dank für deine Geduld!\n\n" + SIGNATURE_DU
+    ),
+    ReplyKind.RESOLUTION: (
+        "{greeting}\n\ngute Nachrichten: Das Problem „{subject}“ ist behoben.\n\n{resolution}\n\n"
+        "Sollte noch etwas nicht funktionieren, antworte einfach auf diese Nachricht.\n\n" + SIGNATURE_DU
+    ),
+    ReplyKind.NOTE: "sirene-Technikfall #{case_id}: {case_url}",
+}
+# Kept under its old name: the templates page and older tests read it.
+DEFAULTS = DEFAULTS_SIE
+
+
+def defaults() -> dict[str, str]:
+    return DEFAULTS_DU if voice() == "du" else DEFAULTS_SIE
+
+
+def default_customer_text(incident: Any) -> str:
+    """The prefilled customer text for the resolution (the lead edits it before sending)."""
+    what = incident.customer_title or "die Störung"
+    return say(
+        f"Die Ursache für „{what}“ ist gefunden und behoben, alles funktioniert wieder. Falls es bei Ihnen "
+        "noch hakt, laden Sie die Seite bitte einmal neu bzw. schließen und öffnen Sie die App.",
+        f"Die Ursache für „{what}“ ist gefunden und behoben, alles funktioniert wieder. Falls es bei dir "
+        "noch hakt, lade die Seite bitte einmal neu bzw. schließe und öffne die App.",
+    )
+
 
 # Every placeholder a template may use; anything else is refused when a template is saved.
 PLACEHOLDERS: dict[str, str] = {
@@ -70,8 +107,12 @@ def validate(text: str) -> None:
 
 
 def template_text(kind: str) -> str:
+    """The team's own template when they wrote one; else the built-in text in the configured voice
+    (a stored row that is just a built-in default follows the voice setting too)."""
     row = ReplyTemplate.objects.filter(kind=kind).first()
-    return row.body if row is not None else DEFAULTS[kind]
+    if row is not None and row.body not in (DEFAULTS_SIE[kind], DEFAULTS_DU[kind]):
+        return row.body
+    return defaults()[kind]
 
 
 def render(kind: str, values: dict[str, Any], *, text: str | None = None) -> str:
@@ -81,7 +122,7 @@ def render(kind: str, values: dict[str, Any], *, text: str | None = None) -> str
         return text.format_map({name: values.get(name, "") for name in PLACEHOLDERS})
     except (KeyError, ValueError, IndexError):
         # A template broken outside the UI must not stop replies: fall back to the built-in text.
-        return DEFAULTS[kind].format_map({name: values.get(name, "") for name in PLACEHOLDERS})
+        return defaults()[kind].format_map({name: values.get(name, "") for name in PLACEHOLDERS})
 
 
 @transaction.atomic

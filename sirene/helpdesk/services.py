@@ -29,6 +29,7 @@ from sirene.incidents.models import Incident, IncidentStatus
 from sirene.integrations.base import Helpdesk, IntegrationError
 from sirene.integrations.models import OutboxMessage
 from sirene.integrations.registry import chat_transport, helpdesk_client
+from sirene.integrations.slack import escape
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +74,31 @@ def case_url(case: Case) -> str:
 
 def _values(case: Case, incident: Incident | None = None) -> dict[str, Any]:
     name = (case.customer.name or "").strip()
+    # Customers read the customer-facing title and text, never the internal title or cause.
+    title = (incident.customer_title or incident.title) if incident is not None else ""
+    if incident is not None:
+        resolution = incident.customer_text or replies.default_customer_text(incident)
+    else:
+        resolution = case.solution or ""
     return {
         "greeting": f"Hallo {name}," if name else "Hallo,",
         "customer_name": name,
         "ticket_number": case.external_id,
-        "subject": (incident.title if incident is not None else case.subject) or case.subject,
+        "subject": title or case.subject,
         "case_id": case.pk,
         "case_url": case_url(case),
-        "incident_title": incident.title if incident is not None else "",
-        "resolution": (incident.resolution if incident is not None else case.solution) or "",
+        "incident_title": title,
+        "resolution": resolution,
     }
+
+
+def preview_reply(kind: str, case: Case | None, incident: Incident) -> str:
+    """The exact text `kind` would send to this case's customer (the resolve preview)."""
+    if case is None:
+        return replies.render(kind, {"greeting": "Hallo,", "subject": incident.customer_title or incident.title,
+                                     "incident_title": incident.customer_title or incident.title,
+                                     "resolution": incident.customer_text or replies.default_customer_text(incident)})
+    return replies.render(kind, _values(case, incident))
 
 
 def queue_reply(
@@ -482,7 +498,7 @@ def remind_delays(limit: int = 50) -> int:
         if _claim_reminder(incident=incident):
             via = _remind(
                 owner,
-                f"INC-{incident.pk} „{incident.title}“",
+                f"INC-{incident.pk} „{escape(incident.title)}“",
                 f"{settings.PUBLIC_URL}{incident.get_absolute_url()}",
             )
             DelayState.objects.filter(incident=incident).update(reminded_via=via)
@@ -502,7 +518,7 @@ def remind_delays(limit: int = 50) -> int:
         since = open_question_since(case)
         if since is None or since > cutoff or not _claim_reminder(case=case):
             continue
-        via = _remind(case.owner, f"#{case.pk} „{case.subject}“", case_url(case))
+        via = _remind(case.owner, f"#{case.pk} „{escape(case.subject)}“", case_url(case))
         DelayState.objects.filter(case=case).update(reminded_via=via)
         cases.record(
             case,

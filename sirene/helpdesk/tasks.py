@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sirene.cases import services as cases
-from sirene.helpdesk import inbound, services
+from sirene.helpdesk import inbound, loop, services
 
 
 def tick(report: inbound.Report = cases.intake) -> int:
@@ -11,6 +11,8 @@ def tick(report: inbound.Report = cases.intake) -> int:
     which analyses it in the same step."""
     # Inbound first, so a case that just arrived can get its replies queued in the same loop.
     done = inbound.process_pending(report=report)
+    done += loop.queue_incident_holding()
     done += services.send_due()
+    done += loop.send_due_outreach()
     done += services.remind_delays()
     return done

@@ -14,6 +14,10 @@ urlpatterns = [
     path(
         "incidents/<int:incident_id>/delay-notice/", views.incident_delay_notice, name="incident_delay_notice"
     ),
+    path(
+        "incidents/<int:incident_id>/customers/<int:case_id>/", views.incident_outreach, name="incident_outreach"
+    ),
+    path("outreach/<int:outreach_id>/retry/", views.outreach_retry, name="outreach_retry"),
     path("cases/<int:case_id>/delay-notice/", views.case_delay_notice, name="case_delay_notice"),
     path("cases/<int:case_id>/note/", views.case_note, name="case_note"),
     path("cases/<int:case_id>/refresh-tickets/", views.refresh_tickets, name="refresh_tickets"),

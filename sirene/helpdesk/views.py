@@ -174,3 +174,40 @@ def refresh_tickets(request: HttpRequest, case_id: int) -> HttpResponse:
     if case.customer.email:
         inbound.refresh_customer_tickets(case.customer.email)
     return _back(request, case.get_absolute_url())
+
+
+@login_required
+@require_POST
+def incident_outreach(request: HttpRequest, incident_id: int, case_id: int) -> HttpResponse:
+    """A customer without a ticket: start a new Groove conversation, or mark "no reply needed"."""
+    from sirene.helpdesk import loop
+
+    incident = get_object_or_404(Incident, pk=incident_id)
+    action = request.POST.get("action", "")
+    kind = request.POST.get("kind", "resolution")
+    try:
+        if action == "new_conversation":
+            loop.start_conversation(incident, case_id, kind=kind, user=_user(request))
+            messages.success(request, _("A new conversation is being started."))
+        elif action == "not_needed":
+            loop.mark_not_needed(incident, case_id, kind=kind, user=_user(request))
+            messages.success(request, _("Marked: no reply needed."))
+        else:
+            messages.error(request, _("Unknown action."))
+    except loop.LoopError as exc:
+        messages.error(request, str(exc))
+    return redirect(incident.get_absolute_url() + "#helpdesk-incident-panel")
+
+
+@login_required
+@require_POST
+def outreach_retry(request: HttpRequest, outreach_id: int) -> HttpResponse:
+    from sirene.helpdesk import loop
+    from sirene.helpdesk.models import Outreach
+
+    outreach = get_object_or_404(Outreach, pk=outreach_id)
+    if loop.retry_outreach(outreach):
+        messages.success(request, _("The reply is queued again."))
+    else:
+        messages.info(request, _("Only failed replies can be retried."))
+    return redirect(outreach.incident.get_absolute_url() + "#helpdesk-incident-panel")

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja import Status as HttpStatus
+from ninja.errors import HttpError
 
 from sirene.accounts.models import User
 from sirene.accounts.permissions import Action, api_permission
@@ -23,6 +24,7 @@ from sirene.incidents.schemas import (
     GroupOut,
     IncidentDetailOut,
     IncidentListOut,
+    RepliesOut,
     ResolveConflictOut,
 )
 
@@ -38,6 +40,33 @@ class IncidentIn(Schema):
 
 class ResolveIn(Schema):
     resolution: str = Field(..., max_length=20_000)
+    # What customers read (separate from the internal resolution); empty: the prefilled default.
+    customer_text: str = Field("", max_length=20_000)
+
+
+class PreviewIn(Schema):
+    customer_text: str = Field("", max_length=20_000)
+
+
+class PreviewOut(Schema):
+    text: str
+    tickets: int
+    customers: int
+    without_ticket: list[str]
+
+
+class TitleIn(Schema):
+    title: str = Field(..., max_length=300)
+    customer_title: str = Field(..., max_length=300)
+
+
+class PublishIn(Schema):
+    published: bool
+    text: str = Field("", max_length=1000)
+
+
+class OutreachIn(Schema):
+    kind: str = "resolution"
 
 
 class TestCheckIn(Schema):
@@ -65,6 +94,19 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 def _user(request: HttpRequest) -> User | None:
     user = getattr(request, "auth", None) or request.user
     return user if isinstance(user, User) else None
+
+
+def _with_replies(incident: Incident) -> Incident:
+    """The customer replies ("sent", "queued", "failed", "without_ticket") come from the flows."""
+    incident.replies_summary = incident_flows.replies(incident)  # type: ignore[attr-defined]
+    return incident
+
+
+def _lead_only(request: HttpRequest, field: str) -> User:
+    user = _user(request)
+    if user is None or not user.is_lead:
+        raise HttpError(403, f"{field}: only leads may change this")
+    return user
 
 
 @router.get("", response=responses(IncidentListOut))
@@ -133,7 +175,7 @@ def move_case(request: HttpRequest, case_id: int, payload: MoveIn) -> ProblemGro
 
 @router.get("/{incident_id}", response=responses(IncidentDetailOut, 404), exclude_unset=True)
 def get_incident(request: HttpRequest, incident_id: int) -> Incident:
-    return get_object_or_404(Incident, pk=incident_id)
+    return _with_replies(get_object_or_404(Incident, pk=incident_id))
 
 
 @router.post("/{incident_id}/ack", response=responses(AckOut, 404), exclude_unset=True)
@@ -142,7 +184,7 @@ def ack_incident(request: HttpRequest, incident_id: int) -> Incident:
     incident = get_object_or_404(Incident, pk=incident_id)
     changed = incident_flows.acknowledge(incident, user=_user(request), via="api")
     incident.changed = changed  # type: ignore[attr-defined]
-    return incident
+    return _with_replies(incident)
 
 
 @router.post(
@@ -153,10 +195,56 @@ def ack_incident(request: HttpRequest, incident_id: int) -> Incident:
 @api_permission(Action.RESOLVE_INCIDENT)
 def resolve_incident(request: HttpRequest, incident_id: int, payload: ResolveIn) -> Any:
     incident = get_object_or_404(Incident, pk=incident_id)
-    if not _call(incident_flows.resolve, incident, resolution=payload.resolution, user=_user(request)):
+    done = _call(
+        incident_flows.resolve,
+        incident,
+        resolution=payload.resolution,
+        customer_text=payload.customer_text,
+        user=_user(request),
+    )
+    if not done:
         incident.detail = "already resolved"  # type: ignore[attr-defined]
-        return HttpStatus(409, incident)
-    return incident
+        return HttpStatus(409, _with_replies(incident))
+    return _with_replies(incident)
+
+
+@router.post("/{incident_id}/resolve/preview", response=responses(PreviewOut, 404, 413))
+def resolve_preview(request: HttpRequest, incident_id: int, payload: PreviewIn) -> dict[str, Any]:
+    """The exact customer reply resolving would send, and to how many tickets (nothing is sent)."""
+    return incident_flows.resolve_preview(get_object_or_404(Incident, pk=incident_id), payload.customer_text)
+
+
+@router.post("/{incident_id}/title", response=responses(IncidentDetailOut, 403, 404, 413), exclude_unset=True)
+def rename_incident(request: HttpRequest, incident_id: int, payload: TitleIn) -> Incident:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    user = _lead_only(request, "title")
+    return _with_replies(
+        _call(services.rename, incident, title=payload.title, customer_title=payload.customer_title, user=user)
+    )
+
+
+@router.post("/{incident_id}/publish", response=responses(IncidentDetailOut, 403, 404, 413), exclude_unset=True)
+def publish_incident(request: HttpRequest, incident_id: int, payload: PublishIn) -> Incident:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    user = _lead_only(request, "published")
+    return _with_replies(
+        _call(services.publish, incident, published=payload.published, text=payload.text, user=user)
+    )
+
+
+@router.post("/{incident_id}/customers/{case_id}/new-conversation", response=responses(RepliesOut, 404, 413))
+def new_conversation(request: HttpRequest, incident_id: int, case_id: int, payload: OutreachIn) -> dict[str, Any]:
+    """Reach a customer without a ticket: a new Groove conversation to their e-mail address."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    incident_flows.start_conversation(incident, case_id, kind=payload.kind, user=_user(request))
+    return incident_flows.replies(incident)
+
+
+@router.post("/{incident_id}/customers/{case_id}/not-needed", response=responses(RepliesOut, 404, 413))
+def no_reply_needed(request: HttpRequest, incident_id: int, case_id: int, payload: OutreachIn) -> dict[str, Any]:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    incident_flows.mark_not_needed(incident, case_id, kind=payload.kind, user=_user(request))
+    return incident_flows.replies(incident)
 
 
 @router.post("/{incident_id}/test-check", response=responses(IncidentDetailOut, 404, 413), exclude_unset=True)

@@ -104,6 +104,16 @@ class IncidentRule(models.Model):
 
 class Incident(models.Model):
     title = models.CharField(_("title"), max_length=300)
+    # What customers read (replies, status page): no codes, no internal words. Built with the title
+    # (incidents/title.py); once the lead edits either, sirene stops rebuilding them.
+    customer_title = models.CharField(_("title for customers"), max_length=300, blank=True, default="")
+    title_edited = models.BooleanField(default=False)
+    # The public status page (/status/) shows an incident only once the lead publishes it.
+    published = models.BooleanField(_("shown on the status page"), default=False)
+    public_text = models.TextField(_("status text for customers"), blank=True, default="")
+    public_updated_at = models.DateTimeField(null=True, blank=True)
+    # The text customers get on resolve (separate from the internal resolution).
+    customer_text = models.TextField(_("resolution text for customers"), blank=True, default="")
     description = models.TextField(_("description"), blank=True, default="")
     category = models.CharField(
         _("category"), max_length=20, choices=Category.choices, default=Category.OTHER

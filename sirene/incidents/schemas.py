@@ -22,6 +22,8 @@ class IncidentSummaryOut(Schema):
 class IncidentOut(Schema):
     id: int
     title: str
+    customer_title: str
+    published: bool
     status: str
     category: str
     critical_category: bool
@@ -108,9 +110,27 @@ class TimelineEntryOut(Schema):
     who: str
 
 
+class RepliesOfKindOut(Schema):
+    sent: int
+    queued: int
+    failed: int
+    without_ticket: list[str]
+    not_needed: list[str]
+
+
+class RepliesOut(RepliesOfKindOut):
+    """The resolution replies at the top, the same for every customer text under `by_kind`."""
+
+    by_kind: dict[str, RepliesOfKindOut]
+
+
 class IncidentDetailOut(IncidentOut):
     description: str
     resolution: str
+    customer_text: str
+    public_text: str
+    # Filled by the API view from the flows (helpdesk sits above incidents); null where not computed.
+    replies: RepliesOut | None = None
     examples: list[ExampleOut]
     what: WhatOut
     common_thread: list[CommonThreadOut]
@@ -119,6 +139,10 @@ class IncidentDetailOut(IncidentOut):
     test_account: TestAccountOut
     case_ids: list[int]
     timeline: list[TimelineEntryOut]
+
+    @staticmethod
+    def resolve_replies(obj: Incident) -> dict[str, Any] | None:
+        return getattr(obj, "replies_summary", None)
 
     @staticmethod
     def resolve_examples(obj: Incident) -> list[dict[str, Any]]:

@@ -132,10 +132,18 @@ def acknowledge(incident: Incident, *, user: User | None = None, label: str = ""
     return True
 
 
-def resolve(incident: Incident, *, resolution: str, user: User | None = None) -> bool:
-    """Resolve once; returns False when it was already resolved (a second click changes nothing)."""
+def resolve(
+    incident: Incident, *, resolution: str, user: User | None = None, customer_text: str = ""
+) -> bool:
+    """Resolve once; returns False when it was already resolved (a second click changes nothing).
+
+    `resolution` is internal (what was wrong, what fixed it); `customer_text` is what customers read
+    (empty: the prefilled default). Every linked open case becomes solved with the resolution, with
+    an audit entry naming who, when and through which incident."""
     if not resolution.strip():
         raise IncidentError("resolution", "must not be empty")
+    if len(customer_text) > 20_000:
+        raise IncidentError("customer_text", "is longer than 20000 characters")
     with transaction.atomic():
         updated = (
             Incident.objects.filter(pk=incident.pk)
@@ -145,6 +153,7 @@ def resolve(incident: Incident, *, resolution: str, user: User | None = None) ->
                 resolved_at=clock.now(),
                 resolved_by=user,
                 resolution=resolution.strip(),
+                customer_text=customer_text.strip(),
             )
         )
         incident.refresh_from_db()
@@ -155,7 +164,25 @@ def resolve(incident: Incident, *, resolution: str, user: User | None = None) ->
                 acknowledged_at=incident.resolved_at, acknowledged_by=user, acknowledged_via="resolve"
             )
         add_event(incident, "resolved", incident.resolution, actor=user)
+        solved = solve_linked_cases(incident, user=user)
+        if solved:
+            add_event(
+                incident, "cases_solved", f"{solved} verknüpfte Fälle gelöst", actor=user, data={"cases": solved}
+            )
     return True
+
+
+def solve_linked_cases(incident: Incident, *, user: User | None = None) -> int:
+    """Every open linked case becomes solved with the incident's resolution (audit: who, when, which incident)."""
+    from sirene.cases import services as cases
+
+    return cases.solve_many(
+        list(incident.cases.values_list("pk", flat=True)),
+        solution=incident.resolution,
+        actor=user,
+        message=f"Gelöst über Störung INC-{incident.pk} „{incident.title}“",
+        data={"incident": incident.pk},
+    )
 
 
 def linked_cases(incident: Incident) -> QuerySet[Case]:
@@ -268,6 +295,77 @@ def refresh_brief(incident: Incident) -> Incident:
             "first_seen",
             "last_seen",
         ]
+    )
+    retitle(incident)
+    return incident
+
+
+def retitle(incident: Incident, known_problem_title: str | None = None) -> None:
+    """Rebuild the titles from the reports (incidents/title.py) until the lead edits them. A manual
+    incident keeps the title its opener typed and only gets a customer title. `known_problem_title`:
+    the title of the group's confirmed known problem (the flows ask the knowledge base); when the
+    caller cannot know it, an incident of a known problem keeps the title it has."""
+    from sirene.incidents import title
+
+    if incident.title_edited:
+        return
+    known_group = bool(incident.group_id and incident.group and incident.group.known_problem_key)
+    built = title.for_incident(incident, known_problem_title or "")
+    fields = []
+    keep = known_problem_title is None and known_group
+    if incident.origin == "auto" and not keep and built.title and built.title != incident.title:
+        incident.title = built.title[:300]
+        fields.append("title")
+    if built.customer_title and built.customer_title != incident.customer_title:
+        incident.customer_title = built.customer_title[:300]
+        fields.append("customer_title")
+    if fields:
+        Incident.objects.filter(pk=incident.pk).update(**{f: getattr(incident, f) for f in fields})
+
+
+@transaction.atomic
+def rename(incident: Incident, *, title: str, customer_title: str, user: User | None = None) -> Incident:
+    """The lead's titles: internal and for customers. From now on sirene leaves them alone."""
+    title, customer_title = " ".join(title.split()), " ".join(customer_title.split())
+    if not title:
+        raise IncidentError("title", "must not be empty")
+    if not customer_title:
+        raise IncidentError("customer_title", "must not be empty")
+    if len(title) > 300:
+        raise IncidentError("title", "is longer than 300 characters")
+    if len(customer_title) > 300:
+        raise IncidentError("customer_title", "is longer than 300 characters")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if (incident.title, incident.customer_title) == (title, customer_title) and incident.title_edited:
+        return incident
+    old = incident.title
+    incident.title, incident.customer_title, incident.title_edited = title, customer_title, True
+    incident.save(update_fields=["title", "customer_title", "title_edited"])
+    add_event(incident, "renamed", f"{old} → {title} (für Kund:innen: {customer_title})", actor=user)
+    return incident
+
+
+@transaction.atomic
+def publish(incident: Incident, *, published: bool, text: str = "", user: User | None = None) -> Incident:
+    """Show (or hide) the incident on the public status page with a customer-facing status text."""
+    text = (text or "").strip()
+    if published and not text:
+        raise IncidentError("public_text", "must not be empty when the incident is published")
+    if len(text) > 1000:
+        raise IncidentError("public_text", "is longer than 1000 characters")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.published == published and (not published or incident.public_text == text):
+        return incident
+    incident.published = published
+    if published:
+        incident.public_text = text
+    incident.public_updated_at = clock.now()
+    incident.save(update_fields=["published", "public_text", "public_updated_at"])
+    add_event(
+        incident,
+        "published" if published else "unpublished",
+        text if published else "",
+        actor=user,
     )
     return incident
 

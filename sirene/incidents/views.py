@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,7 @@ from sirene.core import clock
 from sirene.flows import incidents as incident_flows
 from sirene.incidents import charts, services
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
+from sirene.incidents.title import incident_sentence
 
 ATTRIBUTE_LABELS = {
     "platform": gettext_lazy("Mobile vs desktop"),
@@ -73,6 +74,10 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    return _detail(request, incident_id)
+
+
+def _detail(request: HttpRequest, incident_id: int, preview: dict[str, Any] | None = None) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.select_related("group"), pk=incident_id)
     brief = incident.brief_data
     thread = [
@@ -98,6 +103,12 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
             "cases": services.linked_cases(incident)[:200],
             "chart": charts.incident_sparkline(times, clock.now(), label=incident.title),
             "reproduced_choices": Reproduced.choices,
+            "preview": preview,
+            "what_sentence": incident_sentence(incident),
+            "customer_text_default": (preview or {}).get("customer_text")
+            or incident.customer_text
+            or incident_flows.default_customer_text(incident),
+            "can_edit": bool(_user(request) and _user(request).is_lead),  # type: ignore[union-attr]
         },
     )
 
@@ -115,11 +126,29 @@ def incident_ack(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @permission_required(Action.RESOLVE_INCIDENT)
 @require_POST
+def incident_resolve_preview(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Step one of resolving: the exact reply and how many customers get it; nothing is sent yet."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    resolution = request.POST.get("resolution", "").strip()
+    customer_text = request.POST.get("customer_text", "").strip()
+    if not resolution:
+        messages.error(request, _("Please describe the resolution."))
+        return _back(incident)
+    data = incident_flows.resolve_preview(incident, customer_text)
+    data.update(resolution=resolution, customer_text=customer_text)
+    return _detail(request, incident.pk, preview=data)
+
+
+@login_required
+@require_POST
 def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     try:
         done = incident_flows.resolve(
-            incident, resolution=request.POST.get("resolution", ""), user=_user(request)
+            incident,
+            resolution=request.POST.get("resolution", ""),
+            customer_text=request.POST.get("customer_text", ""),
+            user=_user(request),
         )
     except services.IncidentError:
         messages.error(request, _("Please describe the resolution."))
@@ -132,6 +161,46 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 @permission_required(Action.RECORD_TEST_CHECK)
+@require_POST
+def incident_rename(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    user = _user(request)
+    if user is None or not user.is_lead:
+        return HttpResponseForbidden(_("Only leads can change this."))
+    try:
+        services.rename(
+            incident,
+            title=request.POST.get("title", ""),
+            customer_title=request.POST.get("customer_title", ""),
+            user=user,
+        )
+        messages.success(request, _("Titles saved."))
+    except services.IncidentError as exc:
+        messages.error(request, str(exc))
+    return _back(incident)
+
+
+@login_required
+@require_POST
+def incident_publish(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    user = _user(request)
+    if user is None or not user.is_lead:
+        return HttpResponseForbidden(_("Only leads can change this."))
+    try:
+        services.publish(
+            incident,
+            published=request.POST.get("published") == "1",
+            text=request.POST.get("public_text", ""),
+            user=user,
+        )
+        messages.success(request, _("Status page saved."))
+    except services.IncidentError as exc:
+        messages.error(request, str(exc))
+    return _back(incident)
+
+
+@login_required
 @require_POST
 def incident_test_check(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)

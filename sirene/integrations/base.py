@@ -74,9 +74,10 @@ class ChatTransport(Protocol):
         ...
 
     def find_message(
-        self, channel: str, *, key: str, value: str, oldest: dt.datetime
+        self, channel: str, *, key: str, value: str, oldest: dt.datetime, thread_ts: str | None = None
     ) -> PostedMessage | None:
-        """The message in `channel` since `oldest` whose metadata event_payload[key] == value."""
+        """The message in `channel` (in the thread of `thread_ts`, if given) since `oldest` whose
+        metadata event_payload[key] == value."""
         ...
 
 
@@ -181,3 +182,7 @@ class Helpdesk(Protocol):
         ...
 
     def add_tag(self, number: int, tag: str) -> None: ...
+
+    def start_conversation(self, email: str, subject: str, body: str) -> int:
+        """Open a new ticket to a customer who has none (the body is sent to them); returns its number."""
+        ...

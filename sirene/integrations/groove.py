@@ -305,6 +305,24 @@ class GrooveHelpdesk:
     def add_tag(self, number: int, tag: str) -> None:
         self._request("POST", TAG_PATH.format(number=int(number)), json={"tags": [tag]})
 
+    def start_conversation(self, email: str, subject: str, body: str) -> int:
+        """Groove API v1 `POST /tickets`: from our mailbox to the customer, with a copy sent to them."""
+        from django.conf import settings
+
+        payload = {
+            "body": body,
+            "from": settings.GROOVE_MAILBOX or "Inbox",
+            "to": email,
+            "subject": subject,
+            "send_copy_to_customer": True,
+            "state": "pending",
+        }
+        data = self._request("POST", "/tickets", json=payload)
+        try:
+            return ticket_from_json(data.get("ticket", data)).number
+        except ValueError as exc:
+            raise PermanentError(f"Groove POST /tickets: {exc}", provider=PROVIDER) from None
+
 
 def _next_page(value: Any) -> int | None:
     """`next_page` is a URL (…/tickets?page=3&per_page=50) or null. Only its page number is used: the

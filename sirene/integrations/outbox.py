@@ -86,7 +86,7 @@ class OutboxChatTransport:
         return PostedMessage(channel=slack_user_id, ts=ts)
 
     def find_message(
-        self, channel: str, *, key: str, value: str, oldest: dt.datetime
+        self, channel: str, *, key: str, value: str, oldest: dt.datetime, thread_ts: str | None = None
     ) -> PostedMessage | None:
         candidates = OutboxMessage.objects.filter(
             channel=OutboxMessage.Channel.SLACK,
@@ -187,3 +187,13 @@ class OutboxHelpdesk:
 
     def add_tag(self, number: int, tag: str) -> None:
         self._record("tag", number, tag)
+
+    def start_conversation(self, email: str, subject: str, body: str) -> int:
+        message = OutboxMessage.objects.create(
+            channel=OutboxMessage.Channel.HELPDESK,
+            kind="new_ticket",
+            recipient=email[:300],
+            body=body,
+            payload={"subject": subject, "to": email},
+        )
+        return 9_000_000_000 + int(message.pk)  # a stand-in ticket number that no Groove ticket has

@@ -49,8 +49,13 @@ PERMANENT_ERRORS = frozenset(
 )
 
 def escape(text: str) -> str:
-    """Slack's required escaping of & < > in user-supplied text (mentions are added after)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's required escaping of & < > in user-supplied text (mentions are added after).
+
+    With these three escaped, `<!channel>`, `<@U123>` and `<https://evil|label>` from a customer
+    are shown as typed and never become mentions or disguised links. Every customer-derived
+    text in any message (posts, DMs, tasks, reminders) goes through here.
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _error_from(exc: SlackClientError | OSError) -> IntegrationError:
@@ -138,19 +143,29 @@ class SlackTransport:
         return self.post_message(slack_user_id, text, metadata=metadata)
 
     def find_message(
-        self, channel: str, *, key: str, value: str, oldest: dt.datetime
+        self, channel: str, *, key: str, value: str, oldest: dt.datetime, thread_ts: str | None = None
     ) -> PostedMessage | None:
         try:
             if channel.startswith(("U", "W")):
                 # A direct message: its history lives in the IM channel (D…) with that user.
                 opened = self.client.conversations_open(users=channel)
                 channel = str((opened.get("channel") or {}).get("id") or channel)
-            response = self.client.conversations_history(
-                channel=channel,
-                oldest=f"{oldest.timestamp() - 60:.6f}",
-                include_all_metadata=True,
-                limit=200,
-            )
+            if thread_ts:
+                # Thread replies are not in the channel's history, only in conversations.replies.
+                response = self.client.conversations_replies(
+                    channel=channel,
+                    ts=thread_ts,
+                    oldest=f"{oldest.timestamp() - 60:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                )
+            else:
+                response = self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{oldest.timestamp() - 60:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                )
         except (SlackClientError, OSError) as exc:
             raise _error_from(exc) from exc
         for message in response.get("messages") or []:

@@ -20,6 +20,7 @@ from sirene.accounts.models import User
 from sirene.core import clock, jobs
 from sirene.integrations.base import IntegrationError
 from sirene.integrations.registry import chat_transport
+from sirene.integrations.slack import escape
 from sirene.troubleshooting.models import DmState, FollowUp, Reminder
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,9 @@ def _record(follow_up: FollowUp) -> tuple[Reminder | None, str]:
 
 def _send_dm(reminder: Reminder, slack_user_id: str) -> None:
     try:
-        chat_transport().send_dm(slack_user_id, reminder.text)
+        # The text holds the customer's name, subject and the note: escaped, so a `<!channel>` or
+        # `<https://evil|label>` in them stays text (the page shows the unescaped text, HTML-escaped).
+        chat_transport().send_dm(slack_user_id, escape(reminder.text))
     except IntegrationError as exc:
         # The reminder stays visible in sirene; the failure is shown next to it, never retried silently.
         reminder.dm_state, reminder.dm_error = DmState.FAILED, str(exc)[:500]

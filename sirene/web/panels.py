@@ -25,9 +25,14 @@ from sirene.troubleshooting import panels as troubleshooting_panels
 CasePanel = Callable[[HttpRequest, Case], "dict[str, Any] | None"]
 IncidentPanel = Callable[[HttpRequest, Incident], "dict[str, Any] | None"]
 
+def _incidents_case_panel(request: HttpRequest, case: Case) -> dict[str, Any] | None:
+    # The single-case ready reply uses the confirmed known problem's customer hints (knowledge).
+    return incidents_panels.case_panel_context(request, case, knowledge_panels.confirmed_problem(case))
+
+
 # In page order. A context of None hides the panel for that case.
 CASE_PANELS: list[tuple[str, CasePanel]] = [
-    ("incidents/case_panel.html", incidents_panels.case_panel_context),
+    ("incidents/case_panel.html", _incidents_case_panel),
     ("knowledge/case_panel.html", knowledge_panels.case_panel_context),
     ("troubleshooting/case_panel.html", troubleshooting_panels.case_panel_context),
     ("helpdesk/case_panel.html", helpdesk_panels.case_panel_context),

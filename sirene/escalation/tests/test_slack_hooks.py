@@ -75,7 +75,7 @@ def test_a_thread_reply_acknowledges(client: Any, posted: dict[str, Any], fake_s
         and posted["incident"].acknowledged_via == "slack reply"
     )
     work()
-    assert "Übernommen von Tara" in fake_slack.messages[0]["text"]
+    assert "*Übernommen* von Tara" in fake_slack.posted_to("#customer-success")[0]["text"]
 
 
 def test_a_message_that_is_not_a_thread_reply_does_not_acknowledge(

@@ -64,7 +64,7 @@ def test_a_single_case_shows_a_ready_german_reply_and_a_case_in_an_incident_show
     c = _client(agent)
     page = c.get(lonely.get_absolute_url()).content.decode()
     assert 'id="hints-reply"' in page
-    assert "Cache" in page and "anderen Gerät" in page and "Chrome" in page
+    assert "Cache" in page and "anderen Browser" in page and "Chrome" in page
     cases = _burst()
     page = c.get(cases[0].get_absolute_url()).content.decode()
     assert 'id="hints-reply"' not in page

@@ -214,6 +214,8 @@ class FakeGroove:
         parts = parts[1:]
         if method == "GET" and parts == ["tickets"]:
             return 200, self._list(record.query)
+        if method == "POST" and parts == ["tickets"]:
+            return self._create(record.body)
         if len(parts) >= 2 and parts[0] == "tickets" and parts[1].isdigit():
             number = int(parts[1])
             ticket = self.tickets.get(number)
@@ -249,6 +251,27 @@ class FakeGroove:
             found = self.messages.get(parts[1])
             return (200, {"message": found}) if found else (404, {"errors": "Message not found"})
         return 404, {"errors": "Not found"}
+
+    def _create(self, body: Any) -> tuple[int, dict[str, Any]]:
+        """`POST /v1/tickets` (body, from, to required): a new ticket whose first message is `body`."""
+        if not isinstance(body, dict):
+            return 400, {"errors": "invalid JSON"}
+        missing = [k for k in ("body", "from", "to") if not str(body.get(k) or "").strip()]
+        if missing:
+            return 422, {"errors": {k: ["can't be blank"] for k in missing}}
+        with self._lock:
+            number = max([*self.tickets, 100_000]) + 1
+        email = str(body["to"])
+        ticket = self.add_ticket(number, email=email, title=str(body.get("subject") or ""), text=str(body["body"]),
+                                 state=str(body.get("state") or "pending"))
+        message = self.add_message(number, str(body["body"]), email="agent@example.com")
+        message["agent_response"] = True
+        ticket["created_by_agent"] = True
+        return 201, {"ticket": ticket}
+
+    def created(self) -> list[Recorded]:
+        """Successful `POST /v1/tickets` (new conversations started by sirene)."""
+        return [r for r in self.requests if r.method == "POST" and r.path == "/v1/tickets" and r.ok]
 
     def _list(self, query: dict[str, list[str]]) -> dict[str, Any]:
         customer = (query.get("customer") or [""])[0]

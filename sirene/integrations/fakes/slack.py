@@ -88,6 +88,9 @@ class FakeSlack:
                 return status, {"ok": False, "error": error}, headers
             if not auth.startswith("Bearer "):
                 return 200, {"ok": False, "error": "not_authed"}, {}
+            invalid = self._invalid_blocks(args.get("blocks"))
+            if method in ("chat.postMessage", "chat.update") and invalid:
+                return 200, {"ok": False, "error": "invalid_blocks", "errors": [invalid]}, {}
             if method == "chat.postMessage":
                 channel = self.channel_id(str(args.get("channel", "")))
                 ts = f"{int(time.time())}.{next(self._ts):06d}"
@@ -111,19 +114,56 @@ class FakeSlack:
                 found = [m for m in self.messages if m["ts"] == args.get("ts") and m["channel"] == channel]
                 if not found:
                     return 200, {"ok": False, "error": "message_not_found"}, {}
+                blocks = args.get("blocks")
+                if isinstance(blocks, str):
+                    blocks = json.loads(blocks)
                 found[0]["text"] = args.get("text", "")
-                self.updates.append({"channel": channel, "ts": args.get("ts"), "text": args.get("text", "")})
+                found[0]["blocks"] = blocks
+                self.updates.append(
+                    {"channel": channel, "ts": args.get("ts"), "text": args.get("text", ""), "blocks": blocks}
+                )
                 return 200, {"ok": True, "channel": channel, "ts": args.get("ts")}, {}
             if method == "conversations.open":
                 return 200, {"ok": True, "channel": {"id": self.channel_id(str(args.get("users", "")))}}, {}
+            if method == "conversations.replies":
+                channel = self.channel_id(str(args.get("channel", "")))
+                parent = str(args.get("ts", ""))
+                oldest = float(args.get("oldest") or 0)
+                found = [
+                    m
+                    for m in self.messages
+                    if m["channel"] == channel
+                    and (m["ts"] == parent or m.get("thread_ts") == parent)
+                    and float(m["ts"]) >= oldest
+                ]
+                return 200, {"ok": True, "channel": channel, "messages": found, "has_more": False}, {}
             if method == "conversations.history":
                 channel = self.channel_id(str(args.get("channel", "")))
                 oldest = float(args.get("oldest") or 0)
                 found = [
-                    m for m in reversed(self.messages) if m["channel"] == channel and float(m["ts"]) >= oldest
+                    m
+                    for m in reversed(self.messages)
+                    if m["channel"] == channel
+                    and float(m["ts"]) >= oldest
+                    and m.get("thread_ts") in (None, m["ts"])  # thread replies live in conversations.replies
                 ]
                 return 200, {"ok": True, "channel": channel, "messages": found, "has_more": False}, {}
             return 200, {"ok": False, "error": "unknown_method"}, {}
+
+    @staticmethod
+    def _invalid_blocks(blocks: Any) -> str:
+        """Slack's limits: at most 50 blocks, a section's text at most 3000 characters."""
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks or "[]")
+        if not blocks:
+            return ""
+        if len(blocks) > 50:
+            return "no more than 50 items allowed [json-pointer:/blocks]"
+        for i, block in enumerate(blocks):
+            text = (block.get("text") or {}).get("text", "") if isinstance(block, dict) else ""
+            if len(text) > 3000:
+                return f"must be less than 3001 characters [json-pointer:/blocks/{i}/text/text]"
+        return ""
 
     def posted_to(self, channel: str) -> list[dict[str, Any]]:
         cid = self.channel_id(channel)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class StatusConfig(AppConfig):
+    name = "sirene.status"
+    label = "status"
+    verbose_name = "Statusseite"
