@@ -139,7 +139,7 @@ def incident_resolve_preview(request: HttpRequest, incident_id: int) -> HttpResp
     return _detail(request, incident.pk, preview=data)
 
 
-@login_required
+@permission_required(Action.RESOLVE_INCIDENT)
 @require_POST
 def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -160,7 +160,7 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _back(incident)
 
 
-@permission_required(Action.RECORD_TEST_CHECK)
+@login_required
 @require_POST
 def incident_rename(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -200,7 +200,7 @@ def incident_publish(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _back(incident)
 
 
-@login_required
+@permission_required(Action.RECORD_TEST_CHECK)
 @require_POST
 def incident_test_check(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)

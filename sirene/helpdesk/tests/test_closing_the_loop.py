@@ -39,6 +39,26 @@ def _case_without_ticket(email: str) -> Case:
 
 
 @pytest.fixture
+def api(client: Any, lead: Any) -> Any:
+    """The JSON API as the lead (resolving is the lead's decision)."""
+    import json
+
+    from sirene.accounts.models import ApiToken
+
+    _token, raw = ApiToken.issue(lead, name="lead")
+    headers = {"Authorization": f"Bearer {raw}"}
+
+    class Api:
+        def get(self, path: str) -> Any:
+            return client.get(path, headers=headers)
+
+        def post(self, path: str, data: Any) -> Any:
+            return client.post(path, json.dumps(data), content_type="application/json", headers=headers)
+
+    return Api()
+
+
+@pytest.fixture
 def incident(groove: Any) -> Any:
     linked = []
     for n, email in enumerate(["anna@example.com", "bernd@example.com", "clara@example.com"], start=1):
