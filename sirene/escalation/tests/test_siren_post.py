@@ -59,7 +59,8 @@ def open_automatic_incident(n: int = 6, *, subject: str = "") -> Incident:
 
 def siren(fake: Any) -> dict[str, Any]:
     [message] = [m for m in fake.posted_to("#customer-success") if not m.get("thread_ts")]
-    return message
+    post: dict[str, Any] = message
+    return post
 
 
 def thread(fake: Any, parent: dict[str, Any]) -> list[str]:
