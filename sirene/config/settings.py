@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "sirene.troubleshooting",
     "sirene.integrations",
     "sirene.helpdesk",
+    "sirene.preferences",
     "sirene.web",
     "sirene.worker",
 ]

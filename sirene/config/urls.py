@@ -18,4 +18,5 @@ urlpatterns = [
     path("escalation/", include("sirene.escalation.urls")),
     path("troubleshooting/", include("sirene.troubleshooting.urls")),
     path("helpdesk/", include("sirene.helpdesk.urls")),
+    path("settings/", include("sirene.web.settings_urls")),
 ]
