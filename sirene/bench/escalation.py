@@ -162,7 +162,7 @@ def _pg_admin(url: str, sql: str) -> None:
         (parts.scheme.replace("postgresql", "postgresql"), parts.netloc, "/postgres", parts.query, "")
     )
     with psycopg.connect(admin.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 class _Database:

@@ -12,12 +12,12 @@ from sirene.cases.models import Case, CaseEvent, Customer
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(admin.ModelAdmin[Customer]):
     list_display = ("email", "external_id", "name", "created_at")
     search_fields = ("email", "external_id", "name")
 
 
-class CaseEventInline(admin.TabularInline):
+class CaseEventInline(admin.TabularInline[CaseEvent, Case]):
     model = CaseEvent
     extra = 0
     readonly_fields = ("at", "actor", "actor_label", "kind", "field", "old_value", "new_value", "message")
@@ -31,7 +31,7 @@ class CaseEventInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(admin.ModelAdmin[Case]):
     list_display = ("id", "subject", "customer", "category", "status", "owner", "received_at")
     list_filter = ("status", "category", "source")
     search_fields = ("subject", "external_id", "customer__email")

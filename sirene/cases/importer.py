@@ -290,7 +290,9 @@ def _import_row(
     report_case: ReportFn,
     change_status: ChangeStatusFn,
 ) -> str:
-    get = lambda name: _cell(row, mapping, name)  # noqa: E731
+    def get(name: str) -> str:
+        return _cell(row, mapping, name)
+
     received = None
     if get("received_at"):
         try:
@@ -298,11 +300,11 @@ def _import_row(
         except ValueError as exc:
             raise _RowProblem("received_at", str(exc)) from None
     try:
-        category = _lookup(get("category"), CATEGORY_WORDS, "category")  # type: ignore[arg-type]
+        category = _lookup(get("category"), CATEGORY_WORDS, "category")
     except ValueError as exc:
         raise _RowProblem("category", str(exc)) from None
     try:
-        status = _lookup(get("status"), STATUS_WORDS, "status")  # type: ignore[arg-type]
+        status = _lookup(get("status"), STATUS_WORDS, "status")
     except ValueError as exc:
         raise _RowProblem("status", str(exc)) from None
     owner = None

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
 from sirene.core.dburl import parse_database_url, sqlite_database
 from sirene.core.env import DEV_SECRET_KEY, env_bool, env_float, env_int, env_list, env_secret, env_str
+
+# Django's generic classes (ModelAdmin[Case], …) become subscriptable at run time, as django-stubs types them.
+django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env_str("SIRENE_HOME", str(PACKAGE_DIR.parent)))

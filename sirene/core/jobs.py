@@ -164,7 +164,7 @@ class Queue(Generic[M]):
         now = now or clock.now()
         base = self.objects() if queryset is None else queryset
         candidates = (
-            base.filter(self.due_q(now)).order_by(self.due, "pk").values("pk")[:limit]  # type: ignore[misc]
+            base.filter(self.due_q(now)).order_by(self.due, "pk").values("pk")[:limit]
         )
         sub_sql, sub_params = candidates.query.sql_with_params()
         meta = self.model._meta
@@ -172,7 +172,7 @@ class Queue(Generic[M]):
         if connection.vendor == "postgresql":
             # Lock only the queue's own rows (a `where` may join other tables).
             sub_sql += f" FOR UPDATE OF {qn(meta.db_table)} SKIP LOCKED"
-        pk = qn(meta.pk.column)  # type: ignore[union-attr]
+        pk = qn(meta.pk.column)
         sets = [f"{qn(self._column(self.owner))} = %s", f"{qn(self._column(self.lease_until))} = %s"]
         params: list[Any] = [owner, connection.ops.adapt_datetimefield_value(now + self.lease())]
         if self.tries:

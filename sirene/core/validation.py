@@ -1,7 +1,7 @@
 """Input bounds shared by the API schemas, the web forms and the services (one definition each).
 
 Everything that arrives from outside is checked here before it reaches the database, so a bad value is a
-4xx naming the field and never a half-written row (see docs/validation.md for the documented limits):
+4xx naming the field and never a half-written row (the README lists these limits, "Input limits"):
 
 - ids are 1 … 2**63 - 1 (a signed 64-bit integer, what SQLite and PostgreSQL store);
 - page numbers are 1 … MAX_PAGE, page sizes bounded by the endpoint;

@@ -221,7 +221,7 @@ def process_delivery(delivery: WebhookDelivery, client: Helpdesk, *, report: Rep
 
 
 def _on_customer_replied(data: dict[str, object], client: Helpdesk, report: Report) -> str:
-    claimed = groove.message_from_json(data)  # type: ignore[arg-type]
+    claimed = groove.message_from_json(data)
     message = client.fetch_message(claimed.id)
     number = message.ticket_number or claimed.ticket_number
     if number is None:

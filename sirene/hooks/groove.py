@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sirene.core import clock
+from sirene.core.validation import clean_text
 from sirene.integrations.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ def groove_webhook(request: HttpRequest, secret: str) -> HttpResponse:
                 event=event,
                 delivery_key=delivery_key(event, body),
                 headers={h: request.headers[h] for h in KEPT_HEADERS if h in request.headers},
-                body=body.decode("utf-8", errors="replace"),
+                # As text, NUL-free (PostgreSQL refuses NUL in text; the hash above keys the raw bytes).
+                body=clean_text(body.decode("utf-8", errors="replace")),
             )
     except IntegrityError:
         return JsonResponse({"ok": True, "duplicate": True})

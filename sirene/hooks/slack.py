@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sirene.core import clock
+from sirene.core.validation import clean_text
 from sirene.escalation import messages
 from sirene.escalation import services as escalation
 from sirene.escalation.models import Run
@@ -40,7 +41,7 @@ def _store(event: str, key: str, request: HttpRequest) -> WebhookDelivery | None
                 event=event[:100],
                 delivery_key=key[:200],
                 headers={k: v for k, v in request.headers.items() if k.lower().startswith("x-slack")},
-                body=request.body.decode("utf-8", "replace"),
+                body=clean_text(request.body.decode("utf-8", "replace")),
                 received_at=clock.now(),
             )
     except IntegrityError:

@@ -8,7 +8,7 @@ from sirene.knowledge import services
 from sirene.knowledge.models import ArticleView, KnownProblem, Phrasing, Suggestion
 
 
-class PhrasingInline(admin.TabularInline):
+class PhrasingInline(admin.TabularInline[Phrasing, KnownProblem]):
     model = Phrasing
     extra = 1
     fields = ("text", "source", "case")
@@ -16,7 +16,7 @@ class PhrasingInline(admin.TabularInline):
 
 
 @admin.register(KnownProblem)
-class KnownProblemAdmin(admin.ModelAdmin):
+class KnownProblemAdmin(admin.ModelAdmin[KnownProblem]):
     list_display = ("title", "title_en", "category", "active", "updated_at")
     list_filter = ("category", "active")
     search_fields = ("title", "title_en", "key", "symptoms", "solution_steps")
@@ -37,14 +37,14 @@ class KnownProblemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Suggestion)
-class SuggestionAdmin(admin.ModelAdmin):
+class SuggestionAdmin(admin.ModelAdmin[Suggestion]):
     list_display = ("case", "known_problem", "rank", "confidence", "state", "decided_by")
     list_filter = ("state",)
     raw_id_fields = ("case", "known_problem")
 
 
 @admin.register(ArticleView)
-class ArticleViewAdmin(admin.ModelAdmin):
+class ArticleViewAdmin(admin.ModelAdmin[ArticleView]):
     list_display = ("customer", "article", "title", "viewed_at", "source")
     search_fields = ("article", "title", "customer__email")
     raw_id_fields = ("customer",)

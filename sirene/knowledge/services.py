@@ -77,12 +77,12 @@ def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
         value = ""
     if not isinstance(value, str):
         raise KnowledgeError(name, f"must be text, not {type(value).__name__}")
-    value = validation.clean_text(value).strip()
-    if required and not value:
+    text = validation.clean_text(value).strip()
+    if required and not text:
         raise KnowledgeError(name, "must not be empty")
-    if len(value) > limit:
-        raise KnowledgeError(name, f"is {len(value)} characters long; at most {limit} are allowed")
-    return value
+    if len(text) > limit:
+        raise KnowledgeError(name, f"is {len(text)} characters long; at most {limit} are allowed")
+    return text
 
 
 def _articles(value: Any, name: str = "articles") -> list[dict[str, str]]:

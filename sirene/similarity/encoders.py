@@ -45,7 +45,8 @@ def l2_normalise(mat: np.ndarray) -> np.ndarray:
         return mat / norm if norm > 0 else mat
     norms = np.linalg.norm(mat, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (mat / norms).astype(np.float32, copy=False)
+    unit: np.ndarray = (mat / norms).astype(np.float32, copy=False)
+    return unit
 
 
 def _prepare(texts: Sequence[str]) -> tuple[list[str], list[int]]:
@@ -231,4 +232,5 @@ def default_encoder() -> Encoder:
 
 def encode_one(encoder: Encoder, text: str) -> np.ndarray:
     """Encode a single text and return a 1-D vector."""
-    return encoder.encode([text])[0]
+    vector: np.ndarray = encoder.encode([text])[0]
+    return vector

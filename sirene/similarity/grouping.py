@@ -177,7 +177,8 @@ class OnlineGrouper:
         return list(self._counts)
 
     def centroid(self, group_id: int) -> np.ndarray:
-        return self._centroids[group_id].copy()
+        centroid: np.ndarray = self._centroids[group_id].copy()
+        return centroid
 
     def snapshot(self, group_id: int) -> GroupSnapshot:
         members = None

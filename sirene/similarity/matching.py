@@ -32,7 +32,8 @@ def _softmax(z: np.ndarray, temperature: float) -> np.ndarray:
     z = z / max(temperature, 1e-6)
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    probabilities: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    return probabilities
 
 
 class ProblemMatcher:

@@ -241,7 +241,8 @@ def _read_upload(file: UploadedFile) -> bytes:
     limit = settings.SNAPSHOT_MAX_BYTES
     if file.size is not None and file.size > limit:
         raise services.WorkspaceError("file", f"is larger than {limit} bytes")
-    return file.read(limit + 1)
+    data: bytes = file.read(limit + 1)
+    return data
 
 
 @case_router.get(

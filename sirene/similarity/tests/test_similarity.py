@@ -161,7 +161,7 @@ class TestEncoders:
 
     def test_encode_rejects_bare_string(self) -> None:
         with pytest.raises(TypeError):
-            HashingEncoder().encode("abc")  # type: ignore[arg-type]
+            HashingEncoder().encode("abc")
 
     def test_use_shape_norm_and_semantics(self, use: Encoder) -> None:
         v = use.encode(
