@@ -223,7 +223,7 @@ class CaseEvent(models.Model):
     @property
     def who(self) -> str:
         if self.actor is not None:
-            return self.actor.display_name()  # type: ignore[attr-defined,no-any-return]
+            return self.actor.display_name()
         return self.actor_label or "sirene"
 
     def as_dict(self) -> dict[str, Any]:

@@ -53,10 +53,10 @@ def _text(value: Any, field: str, *, limit: int = MAX_TEXT) -> str:
         return ""
     if not isinstance(value, str):
         raise WorkspaceError(field, "must be a string")
-    value = validation.clean_text(value)
-    if len(value) > limit:
+    text: str = validation.clean_text(value)
+    if len(text) > limit:
         raise WorkspaceError(field, f"is longer than {limit} characters")
-    return value.strip()
+    return text.strip()
 
 
 def _event(
