@@ -9,6 +9,12 @@ SIRENE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/sirene_test
 export SIRENE_TEST_POSTGRES_URL
 DEMO_USER ?= demo
 DEMO_PASSWORD ?= sirene-demo
+# `make run PORT=8140 HOST=0.0.0.0`: the server listens there and the public URL (links, Twilio callbacks)
+# follows, unless SIRENE_PUBLIC_URL is set explicitly.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+RUN_URL_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+SIRENE_PUBLIC_URL ?= http://$(RUN_URL_HOST):$(PORT)
 
 .PHONY: run test install dev lint typecheck migrations-check test-sqlite test-postgres bench messages screenshot clean
 
@@ -31,9 +37,9 @@ run: install
 	$(SIRENE) migrate --verbosity 0
 	$(SIRENE) demo --user $(DEMO_USER) --password $(DEMO_PASSWORD)
 	@echo ""
-	@echo "  sirene runs on http://127.0.0.1:8000/  —  demo login: $(DEMO_USER) / $(DEMO_PASSWORD)"
+	@echo "  sirene runs on $(SIRENE_PUBLIC_URL)/  —  demo login: $(DEMO_USER) / $(DEMO_PASSWORD)"
 	@echo ""
-	$(SIRENE) run --host 127.0.0.1 --port 8000
+	SIRENE_PUBLIC_URL=$(SIRENE_PUBLIC_URL) $(SIRENE) run --host $(HOST) --port $(PORT)
 
 lint: dev
 	$(BIN)/ruff check sirene conftest.py

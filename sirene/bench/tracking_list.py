@@ -49,20 +49,28 @@ def _fill(n: int) -> None:
 
     from sirene.accounts.models import User
     from sirene.cases.models import Case, Category, Customer, Status
+    from sirene.cases.search import search_key
 
     rng = random.Random(7)
     owners = [User.objects.create(username=f"agent{i}") for i in range(8)]
-    customers = Customer.objects.bulk_create(
-        [Customer(email=f"kunde{i}@example.de", name=f"Kunde {i}") for i in range(n // 3)], batch_size=5000
-    )
+    first = ["Anna", "Jürgen", "Özlem", "Lea", "Thomas", "Björn", "Heike", "Luca"]
+    last = ["Krüger", "Größer", "Müller", "Schäfer", "Weiß", "Schmidt", "Hoffmann", "Köhler", "Meyer"]
+    people = []
+    for i in range(n // 3):
+        name = f"{rng.choice(first)} {rng.choice(last)}-{i}"
+        email = f"kunde{i}@example.de"
+        people.append(Customer(email=email, name=name, search_text=search_key(name, email)))
+    # bulk_create skips save(), so the search key is set above, as the migration does for old rows.
+    customers = Customer.objects.bulk_create(people, batch_size=5000)
     words = ["Login", "Video", "Zahlung", "App", "Sync", "Lektion", "Fehler 502", "Passwort", "Checkout", "PDF"]
     statuses, categories = Status.values, Category.values
     batch: list[Case] = []
     for i in range(n):
         tag = rng.choice(["technik", "video", "login", "paypal"])
+        subject = f"{rng.choice(words)} geht nicht ({i})"
         batch.append(
             Case(
-                source="bench", external_id=str(i), subject=f"{rng.choice(words)} geht nicht ({i})",
+                source="bench", external_id=str(i), subject=subject, search_text=search_key(subject),
                 body="…", customer=customers[i % len(customers)], category=rng.choice(categories),
                 status=rng.choice(statuses), owner=rng.choice(owners) if rng.random() < 0.7 else None,
                 tags=[tag], tag_index=f",{tag},",
@@ -93,6 +101,9 @@ def _measure(n: int, repeat: int) -> dict[str, Any]:
         "filter status+category": "/cases/?status=open_question&category=login",
         "filter owner": "/cases/?owner=agent3",
         "search subject": "/cases/?q=Zahlung",
+        "search name (umlaut)": "/cases/?q=Krüger-12",
+        "search name (ue spelling)": "/cases/?q=groesser",
+        "search e-mail": "/cases/?q=kunde4711@",
         "filter tag": "/cases/?tag=paypal",
         "API list": "/api/v1/cases?per_page=50",
     }

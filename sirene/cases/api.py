@@ -16,6 +16,7 @@ from sirene.accounts.permissions import Action, api_permission
 from sirene.cases import services
 from sirene.cases.models import Case, Category, Customer, Status
 from sirene.cases.schemas import CasePageOut, NotTrackedOut
+from sirene.cases.search import fold
 from sirene.core.errors import FieldError
 from sirene.core.schemas import responses
 from sirene.core.validation import MAX_SEARCH, Page, ReceivedAt, Tag, check_search, check_tag
@@ -128,9 +129,12 @@ def filter_cases(
             term = check_search(q).strip()
         except ValueError as exc:
             raise FieldError("q", str(exc)) from None
-        # The customer match as a subquery (not a join) lets PostgreSQL use both trigram indexes.
-        matching_customers = Customer.objects.filter(email__icontains=term).values("pk")
-        cond = Q(subject__icontains=term) | Q(customer_id__in=matching_customers) | Q(external_id=term)
+        key = fold(term)
+        # Name, e-mail and subject are matched on their folded search keys (umlauts, ß, case; see
+        # cases/search.py). The customer match as a subquery (not a join) lets PostgreSQL use both
+        # trigram indexes.
+        matching_customers = Customer.objects.filter(search_text__contains=key).values("pk")
+        cond = Q(search_text__contains=key) | Q(customer_id__in=matching_customers) | Q(external_id=term)
         if term.isdigit():
             cond |= Q(pk=int(term))
         qs = qs.filter(cond)

@@ -10,8 +10,19 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from sirene.cases.search import search_key
 from sirene.core import clock
 from sirene.core.jobs import Job
+
+
+def _with_search_text(update_fields: Any, sources: set[str]) -> Any:
+    """A partial save that touches a searched field also writes the search key."""
+    if update_fields is None:
+        return None
+    fields = list(update_fields)
+    if sources & set(fields) and "search_text" not in fields:
+        fields.append("search_text")
+    return fields
 
 
 class Category(models.TextChoices):
@@ -57,6 +68,8 @@ class Customer(models.Model):
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
+    # Name and e-mail folded for search (umlauts, ß, case); filled on save, see cases/search.py.
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         constraints = [
@@ -77,6 +90,11 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.email or f"#{self.external_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = search_key(self.name, self.email)
+        kwargs["update_fields"] = _with_search_text(kwargs.get("update_fields"), {"name", "email"})
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("cases:customer", args=[self.pk])
@@ -136,6 +154,8 @@ class Case(models.Model):
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     # Set once knowledge matching and incident grouping ran; the worker retries cases left unset.
     analysed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The subject folded for search (umlauts, ß, case); filled on save, see cases/search.py.
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         constraints = [
@@ -152,6 +172,11 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject[:60]}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = search_key(self.subject)
+        kwargs["update_fields"] = _with_search_text(kwargs.get("update_fields"), {"subject"})
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("cases:detail", args=[self.pk])

@@ -8,6 +8,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("new/", views.case_new, name="new"),
+    path("bulk/", views.case_bulk, name="bulk"),
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/take/", views.case_take, name="take"),
     path("<int:case_id>/assign/", views.case_assign, name="assign"),

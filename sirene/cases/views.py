@@ -11,18 +11,19 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
 from sirene.accounts.permissions import Action, permission_required
-from sirene.cases import analysis, history, services
+from sirene.cases import analysis, history, labels, services
 from sirene.cases.api import filter_cases
 from sirene.cases.models import Case, Category, Customer, Reproduced, Status
 from sirene.core import validation
 from sirene.core.memo import page_scope
 from sirene.flows import cases as case_flows
 from sirene.flows import intake as intake_flow
+from sirene.flows import tracking
 
 SORTS = {
     "received": "received_at",
@@ -70,6 +71,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     qs = qs.order_by(order, "-id")
     paginator = Paginator(qs, 50)
     page = paginator.get_page(params.get("page"))
+    rows = tracking.rows(list(page.object_list))
     query = params.copy()
     query.pop("page", None)
     sort_query = params.copy()
@@ -80,15 +82,40 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "cases/list.html",
         {
             "page": page,
+            "rows": rows,
             "statuses": Status.choices,
             "categories": Category.choices,
             "owners": User.objects.filter(is_active=True).order_by("username"),
+            "live_incidents": tracking.live_incidents(),
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
             "sort": sort,
             "f": params,
+            "back": request.get_full_path(),
         },
     )
+
+
+@permission_required(Action.WORK_ON_CASE)
+@require_POST
+def case_bulk(request: HttpRequest) -> HttpResponse:
+    """One action on the cases ticked in the tracking list: assign, set status or move to an incident."""
+    back = request.POST.get("back", "")
+    target = back if back.startswith("/cases/") else "cases:list"
+    try:
+        done = tracking.bulk(
+            request.POST.getlist("ids"),
+            request.POST.get("action", ""),
+            request.POST.get("value", ""),
+            actor=_user(request),
+        )
+    except services.IntakeError as exc:
+        messages.error(request, tracking.error_text(exc))
+        return redirect(target)
+    messages.success(
+        request, ngettext("%(n)d case changed.", "%(n)d cases changed.", done) % {"n": done}
+    )
+    return redirect(target)
 
 
 @login_required
@@ -102,6 +129,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             {
                 "case": case,
                 "events": history.events(case),
+                "attributes": labels.attributes(case.customer.attributes),
+                "received_via": labels.received_via(case.source, case.external_id, case.channel),
                 "statuses": Status.choices,
                 "categories": Category.choices,
                 "reproduced_choices": Reproduced.choices,
@@ -266,5 +295,9 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(
         request,
         "cases/customer.html",
-        {"customer": customer, "cases": customer.cases.select_related("owner").order_by("-received_at")},
+        {
+            "customer": customer,
+            "attributes": labels.attributes(customer.attributes),
+            "cases": customer.cases.select_related("owner").order_by("-received_at"),
+        },
     )

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "sirene.integrations",
     "sirene.helpdesk",
     "sirene.status",
+    "sirene.preferences",
     "sirene.web",
     "sirene.worker",
 ]

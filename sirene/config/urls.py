@@ -20,4 +20,5 @@ urlpatterns = [
     path("helpdesk/", include("sirene.helpdesk.urls")),
     # Public, login-free: the status notice for customers (issue 12).
     path("status/", include("sirene.status.urls")),
+    path("settings/", include("sirene.web.settings_urls")),
 ]

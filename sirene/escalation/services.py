@@ -34,6 +34,7 @@ from sirene.escalation.models import (
 from sirene.escalation.snapshot import PolicySnapshot, SnapshotError
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident
+from sirene.preferences import services as preferences
 
 # Kept for policies that still carry a Facebook task step; the task itself is assigned at open.
 FACEBOOK_REPLY = (
@@ -69,7 +70,7 @@ def snapshot_of(policy: Policy) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": step.kind}
         if step.kind == StepKind.SLACK_POST:
             data.update(
-                channel=step.channel or settings.SLACK_CHANNEL, mentions=[ref(p) for p in step.mentions.all()]
+                channel=step.channel or preferences.get("slack_channel"), mentions=[ref(p) for p in step.mentions.all()]
             )
         elif step.kind == StepKind.WAIT_ACK:
             data.update(minutes=step.minutes)
@@ -148,6 +149,41 @@ def add_step(policy: Policy, **fields: Any) -> Step:
             step.mentions.set(mentions)
         Policy.objects.filter(pk=policy.pk).update(updated_at=clock.now())
     return step
+
+
+STEP_FIELDS = ("channel", "minutes", "attempts", "gap_minutes", "ring_seconds", "title", "text", "repeat_times", "repeat_from")
+
+
+def update_step(step: Step, *, user: User | None = None, **fields: Any) -> list[str]:
+    """Change a step's values (a wait's minutes, a call's attempts…); running escalations keep their
+    frozen copy. Every change goes to the settings audit trail. Returns the changed field names."""
+    from django.core.exceptions import ValidationError
+
+    changed = []
+    with transaction.atomic():
+        step = Step.objects.select_for_update().get(pk=step.pk)
+        before = {name: getattr(step, name) for name in fields}
+        for name, value in fields.items():
+            if name not in (*STEP_FIELDS, "person"):
+                raise EscalationError(name, "cannot be changed")
+            setattr(step, name, value)
+        if step.kind == StepKind.CALL and step.person is None:
+            raise EscalationError("person", "a call step needs a person")
+        try:
+            step.full_clean(exclude=["policy"])
+        except ValidationError as exc:
+            field, errors = next(iter(exc.message_dict.items()))
+            raise EscalationError(field, "; ".join(errors)) from exc
+        step.save()
+        subject = f"{step.policy.name} · {step.position + 1}. {step.get_kind_display()}"
+        for name, old in before.items():
+            new = getattr(step, name)
+            if old != new:
+                preferences.audit(user, "step", subject, name, old, new)
+                changed.append(name)
+        if changed:
+            Policy.objects.filter(pk=step.policy_id).update(updated_at=clock.now())
+    return changed
 
 
 def remove_step(step: Step) -> None:
@@ -302,7 +338,7 @@ def finish_run(incident: Incident, replies: dict[str, Any] | None = None) -> Non
     _queue(
         run,
         AttemptKind.STATUS_UPDATE,
-        settings.SLACK_STATUS_CHANNEL,
+        preferences.get("slack_status_channel"),
         messages.status_update_text(incident, f"Gelöst: {incident.resolution}", author),
     )
     _update_siren(run, incident)
@@ -329,7 +365,7 @@ def post_status_update(incident: Incident, text: str, *, user: User | None) -> A
     incidents.add_event(incident, "status_update", text, actor=user)
     body = messages.status_update_text(incident, text, author)
     _thread(run, body)
-    return _queue(run, AttemptKind.STATUS_UPDATE, settings.SLACK_STATUS_CHANNEL, body)
+    return _queue(run, AttemptKind.STATUS_UPDATE, preferences.get("slack_status_channel"), body)
 
 
 def complete_task(task: Task, *, user: User | None, not_needed: bool = False) -> bool:

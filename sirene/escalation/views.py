@@ -20,7 +20,7 @@ from sirene.accounts.models import User
 from sirene.accounts.permissions import Action, can, permission_required
 from sirene.core import validation
 from sirene.core.validation import safe_next
-from sirene.escalation import calendar, services
+from sirene.escalation import calendar, preview_text, services
 from sirene.escalation.models import (
     Absence,
     AbsenceKind,
@@ -161,9 +161,7 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
             .order_by("position", "id"),
             "people": Person.objects.all(),
             "kinds": StepKind.choices,
-            "preview": [
-                (line, text) for line, text in zip(lines, services.format_preview(lines), strict=True)
-            ],
+            "preview": preview_text.lines(lines),
             "absent": absent,
             "no_answer": no_answer,
             "ack_at": ack_raw,
@@ -215,11 +213,47 @@ def step_add(request: HttpRequest, policy_id: int) -> HttpResponse:
     return redirect("escalation:policy", policy.pk)
 
 
+def _step_label(field: str) -> str:
+    return {
+        "minutes": _("Wait (minutes)"),
+        "attempts": _("Attempts"),
+        "gap_minutes": _("Minutes between attempts"),
+        "ring_seconds": _("Ring seconds"),
+        "repeat_times": _("Repeat times"),
+        "repeat_from": _("Repeat from step"),
+        "channel": _("Channel"),
+        "person": _("Person"),
+        "title": _("Task"),
+    }.get(field, field)
+
+
 @permission_required(Action.EDIT_POLICIES)
 @require_POST
 def step_change(request: HttpRequest, step_id: int) -> HttpResponse:
     step = get_object_or_404(Step, pk=step_id)
     action = request.POST.get("action")
+    if action == "save":
+        post = request.POST
+        fields: dict[str, Any] = {}
+        for name in ("minutes", "attempts", "gap_minutes", "ring_seconds", "repeat_times", "repeat_from"):
+            if name in post:
+                raw = post.get(name, "").strip()
+                if not raw.isdigit():
+                    messages.error(request, _("%(field)s: enter a whole number of 0 or more.") % {"field": _step_label(name)})
+                    return redirect("escalation:policy", step.policy_id)
+                fields[name] = int(raw)
+        for name in ("channel", "title", "text"):
+            if name in post:
+                fields[name] = post.get(name, "").strip()
+        if "person" in post:
+            fields["person"] = Person.objects.filter(pk=post.get("person") or 0).first()
+        try:
+            changed = services.update_step(step, user=_user(request), **fields)
+        except services.EscalationError as exc:
+            messages.error(request, f"{_step_label(exc.field)}: {_(exc.message)}")
+        else:
+            messages.success(request, _("Step saved.") if changed else _("Nothing changed."))
+        return redirect(f"{reverse('escalation:policy', args=[step.policy_id])}?{request.POST.get('preview', '')}")
     if action == "delete":
         services.remove_step(step)
     elif action in ("up", "down"):

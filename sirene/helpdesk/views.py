@@ -16,7 +16,7 @@ from sirene.accounts.models import User
 from sirene.accounts.permissions import Action, permission_required, require
 from sirene.cases.models import Case
 from sirene.core.validation import safe_next
-from sirene.helpdesk import inbound, replies, services
+from sirene.helpdesk import inbound, outbox_display, replies, services
 from sirene.helpdesk.models import CustomerReply, ReplyKind
 from sirene.incidents.models import Incident
 from sirene.integrations.models import OutboxMessage
@@ -55,7 +55,10 @@ def outbox(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "channels": OutboxMessage.Channel.choices,
-            "kinds": OutboxMessage.objects.order_by("kind").values_list("kind", flat=True).distinct(),
+            "kinds": [
+                (k, outbox_display.kind_label(k))
+                for k in OutboxMessage.objects.order_by("kind").values_list("kind", flat=True).distinct()
+            ],
             "f": {"channel": channel, "kind": kind, "q": query},
             "query": params.urlencode(),
         },

@@ -1,6 +1,10 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IncidentsConfig(AppConfig):
     name = "sirene.incidents"
     label = "incidents"
+    verbose_name = _("Incidents")

@@ -104,7 +104,9 @@ def case_panel_context(
     """`known`: (title, customer hints) of the case's confirmed known problem (the page composes it in)."""
     incident = case.incidents.order_by("-opened_at").first()
     membership = GroupMembership.objects.filter(case=case).select_related("group").first()
-    context: dict[str, Any] = {"incident": incident, "membership": membership}
+    others = max(0, membership.group.count - 1) if membership is not None else 0
+    # "Nobody else reports this" is only true when the case is alone in its problem group.
+    context: dict[str, Any] = {"incident": incident, "membership": membership, "others": others}
     if incident is None:
         context["reply"] = customer_hints_reply(case, known)
     if membership is not None:

@@ -559,6 +559,16 @@ def set_test_check(incident: Incident, value: str, note: str = "", *, user: User
 # --- agents correcting the grouping -------------------------------------------------------------
 
 
+@transaction.atomic
+def attach_case(incident: Incident, case: Case, *, user: User | None = None) -> bool:
+    """An agent puts a case into an incident (bulk action of the tracking list; `flows.tracking` first
+    moves it into the incident's problem group). False: it was already linked."""
+    if incident.cases.filter(pk=case.pk).exists():
+        return False
+    _link(incident, case, "agent")
+    return True
+
+
 def _after_membership_change(
     group: ProblemGroup, case: Case | None, removed_from: ProblemGroup | None
 ) -> Evaluation:

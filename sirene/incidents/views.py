@@ -18,7 +18,7 @@ from sirene.accounts.permissions import Action, permission_required
 from sirene.cases.models import Case, Reproduced
 from sirene.core import clock
 from sirene.flows import incidents as incident_flows
-from sirene.incidents import charts, services
+from sirene.incidents import charts, services, timeline
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
 from sirene.incidents.title import incident_sentence
 
@@ -99,7 +99,7 @@ def _detail(request: HttpRequest, incident_id: int, preview: dict[str, Any] | No
             "thread": thread,
             "rate": brief.rate,
             "what": brief.what,
-            "events": incident.events.select_related("actor"),
+            "events": timeline.lines(incident.events.select_related("actor")),
             "cases": services.linked_cases(incident)[:200],
             "chart": charts.incident_sparkline(times, clock.now(), label=incident.title),
             "reproduced_choices": Reproduced.choices,

@@ -107,6 +107,8 @@ class Suggestion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "known_problem"], name="suggestion_case_problem_unique")
         ]
+        verbose_name = _("known-problem suggestion")
+        verbose_name_plural = _("known-problem suggestions")
 
     def __str__(self) -> str:
         return f"case {self.case_id} → {self.known_problem_id} ({self.confidence:.2f})"
@@ -154,6 +156,8 @@ class ArticleView(models.Model):
             )
         ]
         indexes = [models.Index(fields=["customer", "-viewed_at"], name="articleview_customer_at")]
+        verbose_name = _("help article read")
+        verbose_name_plural = _("help articles read")
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.article}"

@@ -45,10 +45,17 @@ def _annotated(qs: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
+# While we wait for the customer, the silence is theirs: no news from us is not overdue then (a missed
+# follow-up date still is).
+AWAITING_US = frozenset(OPEN_STATUSES - {Status.WAITING})
+
+
 def overdue_q() -> Q:
-    """Open, and the customer has not heard from us for longer than the configured time, or a
-    follow-up date with the customer has passed without being done."""
-    return Q(status__in=OPEN_STATUSES) & (Q(last_heard__lt=overdue_cutoff()) | Q(missed_follow_up=True))
+    """Open and waiting on us, and the customer has not heard from us for longer than the configured
+    time; or (any open case) a follow-up date with the customer has passed without being done."""
+    return (Q(status__in=AWAITING_US) & Q(last_heard__lt=overdue_cutoff())) | (
+        Q(status__in=OPEN_STATUSES) & Q(missed_follow_up=True)
+    )
 
 
 def _overdue_with(case: Case, follow_ups: list[FollowUp]) -> bool:
@@ -64,7 +71,7 @@ def is_overdue(case: Case) -> bool:
     if case.status not in OPEN_STATUSES:
         return False
     last = case.last_customer_contact_at or case.received_at
-    if last < overdue_cutoff():
+    if case.status in AWAITING_US and last < overdue_cutoff():
         return True
     return FollowUp.objects.filter(case=case, done_at__isnull=True, due_at__lte=clock.now()).exists()
 
@@ -100,7 +107,10 @@ def case_row(case: Case) -> dict[str, Any]:
     last = getattr(case, "last_heard", None) or case.last_customer_contact_at or case.received_at
     state, at = holding_reply(case)
     missed = getattr(case, "missed_follow_up", None)
-    overdue = (last < overdue_cutoff() or bool(missed)) if missed is not None else is_overdue(case)
+    if missed is not None:
+        overdue = (case.status in AWAITING_US and last < overdue_cutoff()) or bool(missed)
+    else:
+        overdue = is_overdue(case)
     return {
         "id": case.pk,
         "subject": case.subject,
@@ -111,6 +121,8 @@ def case_row(case: Case) -> dict[str, Any]:
         "received_at": case.received_at.isoformat(),
         "age_hours": round((now - case.received_at).total_seconds() / 3600, 1),
         "last_customer_contact_at": last.isoformat(),
+        # When we last wrote to the customer; None if we never did (the list shows "not yet").
+        "last_contact": case.last_customer_contact_at.isoformat() if case.last_customer_contact_at else None,
         "overdue": overdue and case.status in OPEN_STATUSES,
         "holding_reply": state,
         "holding_reply_at": at.isoformat() if at else None,

@@ -106,6 +106,9 @@ def set_stage(
     except ValueError:
         raise WorkspaceError("state", f"{state!r} is not one of: {', '.join(StageState.values)}") from None
     notes_text = None if notes is None else _text(notes, "notes", limit=MAX_NOTES)
+    if state_value == StageState.NOT_NEEDED and not notes_text:
+        # Skipping a step of the guide is fine, but the next person must see why.
+        raise WorkspaceError("notes", "say why this stage does not apply")
     with transaction.atomic():
         workspace = workspace_for(case)
         entry = stage_entries(workspace)[stage_value]
@@ -123,6 +126,23 @@ def set_stage(
         entry.save()
         _event(case, actor, notes_text or "", field=f"stage:{stage_value}", new=state_value)
     return entry
+
+
+def settle(case: Case, stage: Stage, *, actor: User | None) -> bool:
+    """A stage counts as done once its data is saved: an open stage whose completion check passes is
+    marked done (by whoever saved the data). A stage someone set by hand is left alone. True if settled."""
+    workspace = workspace_for(case)
+    entry = StageEntry.objects.select_for_update().get(pk=stage_entries(workspace)[stage].pk)
+    if entry.state != StageState.OPEN:
+        return False
+    try:
+        _check_can_complete(case, workspace, stage)
+    except WorkspaceError:
+        return False
+    entry.state, entry.by, entry.at = StageState.DONE, actor, clock.now()
+    entry.save(update_fields=["state", "by", "at"])
+    _event(case, actor, "", field=f"stage:{stage.value}", new=StageState.DONE, settled_by_data=True)
+    return True
 
 
 def _check_can_complete(case: Case, workspace: Workspace, stage: Stage) -> None:
@@ -188,6 +208,7 @@ def record_answers(case: Case, answers: dict[str, Any], *, actor: User | None) -
             customer.save(update_fields=["attributes", "updated_at"])
             case.customer = customer
         workspace.save(update_fields=["answers"])
+        settle(case, Stage.QUESTIONS, actor=actor)
     return questions.known_answers(case, workspace.answers)
 
 
@@ -215,6 +236,7 @@ def forward_to_tech(case: Case, *, actor: User, note: str = "") -> Case:
             message=note_text or "forwarded to tech",
             data={"workspace": True, "owner": case.owner_id},
         )
+        settle(case, Stage.PREPARATION, actor=actor)
     return case
 
 
@@ -247,6 +269,7 @@ def add_snapshot(case: Case, raw: Any, *, kind: str, label: str = "", actor: Use
             taken_at=clock.now(),
         )
         _event(case, actor, f"snapshot {kind_value} #{snapshot.pk} ({len(body)} bytes)", snapshot=snapshot.pk)
+        settle(case, Stage.PROJECT, actor=actor)
     return snapshot
 
 
@@ -324,6 +347,7 @@ def add_backup_reference(
             created_at=clock.now(),
         )
         _event(case, actor, f"backup #{backup.pk}: {where}", backup=backup.pk)
+        settle(case, Stage.BACKUP, actor=actor)
     return backup
 
 
@@ -350,6 +374,7 @@ def _store_backup(
             created_at=clock.now(),
         )
         _event(case, actor, f"backup #{backup.pk} sha256 {backup.checksum}", backup=backup.pk)
+        settle(case, Stage.BACKUP, actor=actor)
     return backup
 
 
@@ -398,6 +423,7 @@ def record_conversion(
             at=clock.now(),
         )
         _event(case, actor, f"{action_text}: {result_value} (backup #{backup.pk})", conversion=conversion.pk)
+        settle(case, Stage.PROJECT, actor=actor)
     return conversion
 
 
@@ -427,6 +453,7 @@ def save_reproduction(
         if changed:
             workspace.save(update_fields=changed)
             _event(case, actor, "reproduction: " + ", ".join(changed))
+        settle(case, Stage.REPRODUCTION, actor=actor)
     return workspace
 
 
@@ -460,6 +487,7 @@ def save_documentation(
         workspace.doc_updated_at = clock.now()
         workspace.save(update_fields=[*values, "doc_updated_at"])
         _event(case, actor, message)
+        settle(case, Stage.DOCUMENTATION, actor=actor)
     return workspace
 
 
@@ -512,6 +540,7 @@ def schedule_follow_up(case: Case, due_at: dt.datetime, *, actor: User | None, n
         )
         local = timezone.localtime(due_at).strftime("%d.%m.%Y %H:%M")
         _event(case, actor, f"follow-up on {local}: {follow_up.note}".strip(), follow_up=follow_up.pk)
+        settle(case, Stage.FOLLOW_UP, actor=actor)
     return follow_up
 
 
@@ -557,6 +586,7 @@ def link_cases(case: Case, other_id: Any, *, actor: User | None, note: str = "")
             )
             _event(case, actor, f"linked to #{other.pk}", link=other.pk)
             _event(other, actor, f"linked to #{case.pk}", link=case.pk)
+            settle(case, Stage.OPEN_TICKETS, actor=actor)
     except IntegrityError:
         return CaseLink.objects.get(case_a_id=low, case_b_id=high)
     return link
@@ -600,3 +630,4 @@ def record_article_view(
             source="manual",
         )
         _event(case, actor, f"customer already read: {title or article_text}")
+        settle(case, Stage.ARTICLES, actor=actor)

@@ -264,6 +264,23 @@ ACTIONS: dict[str, Callable[[HttpRequest, Case, User], str]] = {
 }
 
 
+def _field_label(field: str) -> str:
+    labels = {
+        "notes": _("Reason"),
+        "stage": _("Stage"),
+        "backup": _("Data backup"),
+        "case_id": _("Case number"),
+        "due_at": _("Date"),
+        "note": _("Note"),
+        "article": _("Article"),
+        "documentation": _("Documentation"),
+        "location": _("Storage location"),
+        "checksum": _("Checksum"),
+        "file": _("File"),
+    }
+    return labels.get(field, field)
+
+
 @permission_required(Action.WORK_ON_CASE)
 @require_POST
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
@@ -275,6 +292,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     try:
         anchor = f"stage-{handler(request, case, _user(request))}"
     except services.WorkspaceError as exc:
-        messages.error(request, f"{exc.field}: {exc.message}")
+        # Service messages are the API's English; the page shows them in the viewer's language.
+        messages.error(request, f"{_field_label(exc.field)}: {_(exc.message)}")
         anchor = f"stage-{request.POST.get('stage') or anchor}"
     return redirect(f"{case.get_absolute_url()}#{anchor}")

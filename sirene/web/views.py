@@ -1,22 +1,38 @@
 from __future__ import annotations
 
+import csv
+import statistics
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from sirene.cases.models import Case, Category, Status
 from sirene.core import clock
 from sirene.flows import health
-from sirene.incidents.charts import stacked_bars
+from sirene.incidents.charts import grouped_bars, stacked_bars
 from sirene.incidents.models import Incident, IncidentStatus
+from sirene.web import metrics
 
 DASHBOARD_DAYS = 14
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every page; answer with the SVG icon (cached for a day)."""
+    path = finders.find("sirene/favicon.svg")
+    assert isinstance(path, str)
+    with open(path, "rb") as fh:
+        response = HttpResponse(fh.read(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def category_chart(days: int = DASHBOARD_DAYS) -> tuple[str, int]:
@@ -57,3 +73,82 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "lagging_lanes": [lane for lane in health.lanes() if lane.lagging],
         },
     )
+
+
+def _metric_period(request: HttpRequest) -> tuple[int, datetime]:
+    try:
+        months_back = max(1, min(36, int(request.GET.get("months", "12"))))
+    except ValueError:
+        months_back = 12
+    today = timezone.localtime(clock.now()).date()
+    year, month = today.year, today.month - (months_back - 1)
+    while month <= 0:
+        year, month = year - 1, month + 12
+    return months_back, timezone.make_aware(datetime(year, month, 1))
+
+
+@login_required
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    months_back, since = _metric_period(request)
+    cells = metrics.compute(since=since)
+    span = metrics.months(cells)
+    labels = [date_format(m, "M Y") for m in span]
+    times = [
+        (_("Detection delay (first report → incident)"), "detection_median_min"),
+        (_("Time to acknowledgement"), "ack_median_min"),
+        (_("Time to resolution"), "resolution_median_min"),
+    ]
+    by_month: dict[Any, list[Any]] = {m: [c for c in cells if c.month == m] for m in span}
+
+    def overall(month: Any, key: str) -> float:
+        values = [getattr(c, key) for c in by_month[month]]
+        merged = [v for vs in values for v in vs]
+        return round(statistics.median(merged), 1) if merged else 0
+
+    time_series = [
+        (str(label), [overall(m, {"detection_median_min": "detection", "ack_median_min": "ack",
+                                  "resolution_median_min": "resolution"}[key]) for m in span])
+        for label, key in times
+    ]
+    longest = max((v for _label, values in time_series for v in values), default=0)
+    in_hours = longest > 300
+    if in_hours:
+        time_series = [(label, [round(v / 60, 1) for v in values]) for label, values in time_series]
+    rows = []
+    for c in cells:
+        row = {**c.as_dict(), "category_label": c.category_label, "month_date": c.month}
+        for key in ("detection", "ack", "resolution"):
+            row[f"{key}_label"] = metrics.human_minutes(row[f"{key}_median_min"])
+        rows.append(row)
+    return render(
+        request,
+        "sirene/metrics.html",
+        {
+            "rows": rows,
+            "time_unit": _("hours") if in_hours else _("minutes"),
+            "months_back": months_back,
+            "month_choices": [3, 6, 12, 24],
+            "incident_chart": stacked_bars(
+                labels, metrics.per_month(cells, "incidents"), title=_("Incidents per month and category")
+            ),
+            "customer_chart": stacked_bars(
+                labels, metrics.per_month(cells, "customers"), title=_("Customers affected per month")
+            ),
+            "time_chart": grouped_bars(
+                labels, time_series, title=_("Median times per month"), unit=_("h") if in_hours else _("min")
+            ),
+            "has_data": bool(cells),
+        },
+    )
+
+
+@login_required
+def metrics_csv(request: HttpRequest) -> HttpResponse:
+    _months_back, since = _metric_period(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sirene-incident-metrics.csv"'
+    writer = csv.DictWriter(response, fieldnames=metrics.CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for cell in metrics.compute(since=since):
+        writer.writerow(cell.as_dict())
+    return response

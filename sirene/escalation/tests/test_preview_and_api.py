@@ -78,7 +78,7 @@ def test_api_refuses_people_changes_from_agents_and_names_bad_fields(
 def test_policy_page_shows_the_preview(client: Any, lead: Any, team: Any) -> None:
     client.force_login(lead)
     page = client.get(f"/escalation/policies/{team['policy'].pk}/", {"absent": "Tara"}).content.decode()
-    assert "15:00 call Piwi (1/2)" in page
+    assert "nach 15 min</span> Anruf bei Piwi (1 von 2)" in page
 
 
 def test_opening_an_incident_by_hand_over_the_api_starts_the_policy(

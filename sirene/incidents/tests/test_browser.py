@@ -29,6 +29,6 @@ def test_an_agent_reads_the_brief_and_acknowledges_the_incident(browser_page: An
     assert "Roter Faden" in page.inner_text("#brief")
     assert "k0@gmx.de" in page.inner_text("#examples")
     page.click("#ack")
-    page.wait_for_selector("text=Incident bestätigt.")
+    page.wait_for_selector("text=Störung übernommen.")
     incident.refresh_from_db()
     assert incident.status == "acknowledged"

@@ -121,9 +121,10 @@ def test_completing_a_follow_up_clears_its_reminder_and_restarts_the_overdue_clo
 
 def test_the_follow_up_stage_needs_a_scheduled_follow_up(api: Any, case: Any) -> None:
     assert api.post(f"/api/v1/workspace/{case.pk}/stages/follow_up", {"state": "done"}).status_code == 422
-    assert (
-        api.post(f"/api/v1/workspace/{case.pk}/stages/follow_up", {"state": "not_needed"}).status_code == 200
-    )
+    skip = f"/api/v1/workspace/{case.pk}/stages/follow_up"
+    # Skipping a stage needs a reason, so the next person sees why.
+    assert api.post(skip, {"state": "not_needed"}).json()["field"] == "notes"
+    assert api.post(skip, {"state": "not_needed", "notes": "Kundin meldet sich selbst"}).status_code == 200
 
 
 def test_documentation_is_generated_from_the_stages_and_editable(api: Any, case: Any) -> None:
