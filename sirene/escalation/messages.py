@@ -326,7 +326,7 @@ def test_account_task_text(incident: Incident, notes_url: str) -> str:
 
 def facebook_group_reply(incident: Incident) -> str:
     """The prepared answer for the Facebook groups, in the customer voice (a group is addressed in the plural)."""
-    from sirene.core.voice import say
+    from sirene.preferences.voice import say
 
     what = incident.customer_title or "eine technische Störung"
     return say(

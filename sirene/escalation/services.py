@@ -397,8 +397,9 @@ def _absent(person: Person, at: dt.datetime) -> bool:
 
 def facebook_person(at: dt.datetime) -> tuple[Person | None, str]:
     """(who gets the Facebook task, why): SIRENE_FACEBOOK_PERSON, or their deputy when absent."""
-    primary = _person_named(settings.FACEBOOK_PERSON)
-    if primary is None and not settings.FACEBOOK_PERSON:
+    named = preferences.get("facebook_person")
+    primary = _person_named(named)
+    if primary is None and not named:
         primary = Person.objects.filter(role=PersonRole.RESPONDER).order_by("name").first()
     deputy = _person_named(settings.FACEBOOK_DEPUTY)
     if deputy is None:
@@ -428,7 +429,7 @@ def assign_opening_tasks(run: Run, incident: Incident) -> None:
             text=group_reply,
             created_at=now,
         )
-        target = (person.slack_user_id if person else "") or settings.SLACK_CHANNEL
+        target = (person.slack_user_id if person else "") or preferences.get("slack_channel")
         _queue(run, AttemptKind.DM, target, messages.facebook_task_text(incident, group_reply, note=note), person=person)
         who = person.name if person else "—"
         incidents.add_event(
@@ -436,7 +437,7 @@ def assign_opening_tasks(run: Run, incident: Incident) -> None:
             data={"run": run.pk, "task": task.pk},
         )
     if not run.tasks.filter(kind=TaskKind.TEST_ACCOUNT).exists():
-        link = settings.TEST_ACCOUNT_NOTES_URL
+        link = preferences.get("test_account_url")
         task = Task.objects.create(
             run=run,
             kind=TaskKind.TEST_ACCOUNT,
@@ -447,7 +448,7 @@ def assign_opening_tasks(run: Run, incident: Incident) -> None:
         )
         text = messages.test_account_task_text(incident, link)
         if _thread(run, text) is None:
-            _queue(run, AttemptKind.THREAD_REPLY, settings.SLACK_CHANNEL, text)
+            _queue(run, AttemptKind.THREAD_REPLY, preferences.get("slack_channel"), text)
         incidents.add_event(incident, "escalation", f"Aufgabe: {task.title}", data={"run": run.pk, "task": task.pk})
 
 
@@ -469,7 +470,7 @@ def remind_tasks(limit: int = 50) -> int:
                 continue  # another worker reminded already
             incident = task.run.incident
             person = task.person
-            target = (person.slack_user_id if person else "") or settings.SLACK_CHANNEL
+            target = (person.slack_user_id if person else "") or preferences.get("slack_channel")
             text = messages.facebook_task_text(incident, task.text, note=task.assigned_note, reminder=True)
             _queue(task.run, AttemptKind.DM, target, text, person=person)
             incidents.add_event(

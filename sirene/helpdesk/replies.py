@@ -9,8 +9,8 @@ from django.db import transaction
 
 from sirene.accounts.models import User
 from sirene.core import clock
-from sirene.core.voice import SIGNATURE_DU, SIGNATURE_SIE, say, voice
 from sirene.helpdesk.models import ReplyKind, ReplyTemplate
+from sirene.preferences.voice import SIGNATURE_DU, SIGNATURE_SIE, say, voice
 
 SIGNATURE = SIGNATURE_SIE
 

@@ -179,7 +179,7 @@ def refresh_tickets(request: HttpRequest, case_id: int) -> HttpResponse:
     return _back(request, case.get_absolute_url())
 
 
-@login_required
+@permission_required(Action.RETRY_REPLY)
 @require_POST
 def incident_outreach(request: HttpRequest, incident_id: int, case_id: int) -> HttpResponse:
     """A customer without a ticket: start a new Groove conversation, or mark "no reply needed"."""
@@ -202,7 +202,7 @@ def incident_outreach(request: HttpRequest, incident_id: int, case_id: int) -> H
     return redirect(incident.get_absolute_url() + "#helpdesk-incident-panel")
 
 
-@login_required
+@permission_required(Action.RETRY_REPLY)
 @require_POST
 def outreach_retry(request: HttpRequest, outreach_id: int) -> HttpResponse:
     from sirene.helpdesk import loop

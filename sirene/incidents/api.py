@@ -209,12 +209,14 @@ def resolve_incident(request: HttpRequest, incident_id: int, payload: ResolveIn)
 
 
 @router.post("/{incident_id}/resolve/preview", response=responses(PreviewOut, 404, 413))
+@api_permission(Action.RESOLVE_INCIDENT)
 def resolve_preview(request: HttpRequest, incident_id: int, payload: PreviewIn) -> dict[str, Any]:
     """The exact customer reply resolving would send, and to how many tickets (nothing is sent)."""
     return incident_flows.resolve_preview(get_object_or_404(Incident, pk=incident_id), payload.customer_text)
 
 
 @router.post("/{incident_id}/title", response=responses(IncidentDetailOut, 403, 404, 413), exclude_unset=True)
+@api_permission(Action.POST_STATUS_UPDATE)
 def rename_incident(request: HttpRequest, incident_id: int, payload: TitleIn) -> Incident:
     incident = get_object_or_404(Incident, pk=incident_id)
     user = _lead_only(request, "title")
@@ -224,6 +226,7 @@ def rename_incident(request: HttpRequest, incident_id: int, payload: TitleIn) ->
 
 
 @router.post("/{incident_id}/publish", response=responses(IncidentDetailOut, 403, 404, 413), exclude_unset=True)
+@api_permission(Action.POST_STATUS_UPDATE)
 def publish_incident(request: HttpRequest, incident_id: int, payload: PublishIn) -> Incident:
     incident = get_object_or_404(Incident, pk=incident_id)
     user = _lead_only(request, "published")
@@ -233,6 +236,7 @@ def publish_incident(request: HttpRequest, incident_id: int, payload: PublishIn)
 
 
 @router.post("/{incident_id}/customers/{case_id}/new-conversation", response=responses(RepliesOut, 404, 413))
+@api_permission(Action.RETRY_REPLY)
 def new_conversation(request: HttpRequest, incident_id: int, case_id: int, payload: OutreachIn) -> dict[str, Any]:
     """Reach a customer without a ticket: a new Groove conversation to their e-mail address."""
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -241,6 +245,7 @@ def new_conversation(request: HttpRequest, incident_id: int, case_id: int, paylo
 
 
 @router.post("/{incident_id}/customers/{case_id}/not-needed", response=responses(RepliesOut, 404, 413))
+@api_permission(Action.RETRY_REPLY)
 def no_reply_needed(request: HttpRequest, incident_id: int, case_id: int, payload: OutreachIn) -> dict[str, Any]:
     incident = get_object_or_404(Incident, pk=incident_id)
     incident_flows.mark_not_needed(incident, case_id, kind=payload.kind, user=_user(request))

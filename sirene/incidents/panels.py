@@ -22,7 +22,7 @@ def customer_hints_reply(case: Case, known: tuple[str, str] | None = None) -> st
     customer-side checks for the customer's platform (app: restart and update the app; browser:
     cache and cookies of that browser), never browser steps for an app user.
     """
-    from sirene.core.voice import say, signature
+    from sirene.preferences.voice import say, signature
 
     attrs = {
         **extract_attributes(case.text),

@@ -160,7 +160,7 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _back(incident)
 
 
-@login_required
+@permission_required(Action.POST_STATUS_UPDATE)
 @require_POST
 def incident_rename(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -180,7 +180,7 @@ def incident_rename(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _back(incident)
 
 
-@login_required
+@permission_required(Action.POST_STATUS_UPDATE)
 @require_POST
 def incident_publish(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)

@@ -1,4 +1,5 @@
-"""How sirene addresses customers: "Sie" (the default) or "du", from SIRENE_CUSTOMER_VOICE.
+"""How sirene addresses customers: "Sie" (the default) or "du", from the lead's setting
+(Einstellungen), else SIRENE_CUSTOMER_VOICE.
 
 Every customer text (holding reply, delay notice, resolution, the single-case ready reply, the
 Facebook group reply) picks its sentence through `say`, so one setting switches them all.
@@ -6,7 +7,7 @@ Facebook group reply) picks its sentence through `say`, so one setting switches 
 
 from __future__ import annotations
 
-from django.conf import settings
+from sirene.preferences import services as preferences
 
 SIGNATURE_SIE = "Viele Grüße\nIhr Support-Team"
 SIGNATURE_DU = "Viele Grüße\ndein Support-Team"
@@ -14,7 +15,7 @@ SIGNATURE_DU = "Viele Grüße\ndein Support-Team"
 
 def voice() -> str:
     """"sie" or "du"."""
-    return "du" if getattr(settings, "CUSTOMER_VOICE", "sie") == "du" else "sie"
+    return "du" if preferences.get("customer_voice") == "du" else "sie"
 
 
 def say(sie: str, du: str) -> str:
