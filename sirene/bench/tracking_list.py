@@ -55,17 +55,34 @@ def _fill(n: int) -> None:
     customers = Customer.objects.bulk_create(
         [Customer(email=f"kunde{i}@example.de", name=f"Kunde {i}") for i in range(n // 3)], batch_size=5000
     )
-    words = ["Login", "Video", "Zahlung", "App", "Sync", "Lektion", "Fehler 502", "Passwort", "Checkout", "PDF"]
+    words = [
+        "Login",
+        "Video",
+        "Zahlung",
+        "App",
+        "Sync",
+        "Lektion",
+        "Fehler 502",
+        "Passwort",
+        "Checkout",
+        "PDF",
+    ]
     statuses, categories = Status.values, Category.values
     batch: list[Case] = []
     for i in range(n):
         tag = rng.choice(["technik", "video", "login", "paypal"])
         batch.append(
             Case(
-                source="bench", external_id=str(i), subject=f"{rng.choice(words)} geht nicht ({i})",
-                body="…", customer=customers[i % len(customers)], category=rng.choice(categories),
-                status=rng.choice(statuses), owner=rng.choice(owners) if rng.random() < 0.7 else None,
-                tags=[tag], tag_index=f",{tag},",
+                source="bench",
+                external_id=str(i),
+                subject=f"{rng.choice(words)} geht nicht ({i})",
+                body="…",
+                customer=customers[i % len(customers)],
+                category=rng.choice(categories),
+                status=rng.choice(statuses),
+                owner=rng.choice(owners) if rng.random() < 0.7 else None,
+                tags=[tag],
+                tag_index=f",{tag},",
             )
         )
         if len(batch) == 5000:
