@@ -5,7 +5,7 @@ like every bench dataset: `$SIRENE_BENCH_DATA/detect_de` or `../shared/data/dete
 repository; `--corpus DIR` names another folder holding `stream-N.jsonl` + `problems-N.json`.
 
 What runs (the real path, on a throwaway database of the configured engine): every message goes
-through `cases.services.intake` exactly as the API calls it (the `truth` field stripped), which
+through `flows.intake.report_case` exactly as the API calls it (the `truth` field stripped), which
 embeds it with the real encoder and runs knowledge + detection in its own transaction; sirene's
 clock is moved to each message's `at`; after every message the worker loop (`worker.loop.run_once`)
 runs, and a responder resolves each incident 24 simulated hours after it opened.
@@ -77,7 +77,8 @@ def thread_ok(named: Any, truth: Any) -> bool:
         return not named or named in ("none", "keine")
     if not isinstance(named, dict):
         return False
-    attr = SYNONYMS.get(named.get("attribute"), named.get("attribute"))
+    name = str(named.get("attribute"))
+    attr = SYNONYMS.get(name, name)
     vals = named.get("values") or []
     if attr != truth["attribute"] or not vals:
         return False
@@ -98,7 +99,7 @@ def score(
     for m in stream:
         per_problem[m["truth"]["problem"]].append(m)
     must = [p for p in problems.values() if p["must_open"]]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for inc in incidents:
         ids = [i for i in dict.fromkeys([*inc.get("messages", []), inc["opened_by"]]) if i in by_id]
         linked = [by_id[i] for i in ids]
@@ -122,7 +123,9 @@ def score(
         )
     rows.sort(key=lambda r: r["pos"])
     first: dict[str, dict[str, Any]] = {}
-    tp, fp, dup = [], [], []
+    tp: list[dict[str, Any]] = []
+    fp: list[dict[str, Any]] = []
+    dup: list[dict[str, Any]] = []
     for r in rows:
         p = problems[r["problem"]]
         if not p["must_open"]:
@@ -226,10 +229,10 @@ def _thread_of(brief: dict[str, Any]) -> dict[str, Any] | None:
 
 def replay(stream: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run the stream through sirene; returns (incidents in score.py's format, timings)."""
-    from sirene.cases import services
     from sirene.core import clock
+    from sirene.flows import incidents as incident_flows
+    from sirene.flows import intake as intake_flow
     from sirene.incidents import detection, tasks
-    from sirene.incidents import services as incidents
     from sirene.incidents.models import Incident, IncidentStatus
     from sirene.similarity import default_encoder
     from sirene.worker import loop
@@ -247,10 +250,10 @@ def replay(stream: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str
         for stale in Incident.objects.exclude(status=IncidentStatus.RESOLVED).filter(
             opened_at__lt=at - RESOLVE_AFTER
         ):
-            incidents.resolve(stale, resolution="bench: resolved by the responder")
+            incident_flows.resolve(stale, resolution="bench: resolved by the responder")
         before = Incident.objects.order_by("-id").values_list("id", flat=True).first() or 0
         t0 = time.perf_counter()
-        services.intake(_intake_data(m), actor_label="api")
+        intake_flow.report_case(_intake_data(m), actor_label="api")
         work = time.perf_counter() - t0
         works.append(work)
         for incident in Incident.objects.filter(pk__gt=before, origin="auto"):

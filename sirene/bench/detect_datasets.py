@@ -249,7 +249,7 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
                     intents[intent_of_case.get(pk, "?")] += 1
                 rate = incident.brief.get("rate", {})
                 false_details.append(
-                    {"intents": dict(intents), "usual": rate.get("usual_per_window"), "burst_owner": owner}
+                    {"intents": dict(intents), "rule": rate.get("rule"), "burst_owner": owner}
                 )
             matched.append(burst)
     clock.set_now(None)

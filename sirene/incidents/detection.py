@@ -1,6 +1,6 @@
 """Incident detection: the 6th distinct customer with the same problem opens exactly one incident.
 
-For every new technical report (inside its own intake transaction, see `services.on_new_case`):
+For every new technical report (inside its own intake transaction, see `services.assign_and_evaluate`):
 
 1. The report joins the in-memory window of this worker (`sirene.similarity.window.Window`): the
    reports of the last days, synced from the database by id (reports other workers stored are read
@@ -325,7 +325,7 @@ def quiet_line(warning: EarlyWarning) -> str:
 
 def post_pending_warnings(limit: int = 20) -> int:
     """Worker step: post each new early warning once to the internal channel (no paging)."""
-    from sirene.integrations.slack import chat_transport
+    from sirene.integrations.registry import chat_transport
 
     done = 0
     for warning in EarlyWarning.objects.filter(posted_at__isnull=True).order_by("raised_at")[:limit]:

@@ -291,9 +291,13 @@ def _detected_group(cases: list[Case], category: str, known_problem: str) -> Pro
     return group
 
 
-def open_detected(case_ids: list[int], *, category: str, known_problem: str, rule: Rule, reason: str) -> Incident:
+def open_detected(
+    case_ids: list[int], *, category: str, known_problem: str, rule: Rule, reason: str
+) -> Incident:
     """Open the incident of a detected problem with exactly these reports (caller's transaction)."""
-    cases = list(Case.objects.filter(pk__in=case_ids).select_related("customer").order_by("received_at", "id"))
+    cases = list(
+        Case.objects.filter(pk__in=case_ids).select_related("customer").order_by("received_at", "id")
+    )
     group = _detected_group(cases, category, known_problem)
     incident = open_incident(
         title=group.title or f"G-{group.pk}",
@@ -321,7 +325,9 @@ def open_detected(case_ids: list[int], *, category: str, known_problem: str, rul
 
 def join_detected(incident: Incident, case_ids: list[int]) -> None:
     """Reports of a problem join its live incident (and its group): counts and brief follow."""
-    cases = list(Case.objects.filter(pk__in=case_ids).select_related("customer").order_by("received_at", "id"))
+    cases = list(
+        Case.objects.filter(pk__in=case_ids).select_related("customer").order_by("received_at", "id")
+    )
     if incident.group_id:
         grouping.take_into(incident.group, cases)  # type: ignore[arg-type]
     for case in cases:

@@ -7,7 +7,6 @@ import pytest
 from django.db import transaction
 
 from sirene.core import clock
-from sirene.flows import incidents as incident_flows
 from sirene.flows import intake as intake_flow
 from sirene.incidents import rules
 from sirene.incidents.models import Incident, IncidentRule, ProblemGroup

@@ -12,7 +12,7 @@ import pytest
 from sirene.cases.categorize import guess_category
 from sirene.core import clock
 from sirene.incidents import detection, services, tasks
-from sirene.incidents.models import EarlyWarning, Incident, IncidentRule, ProblemGroup
+from sirene.incidents.models import EarlyWarning, Incident, IncidentRule
 from sirene.integrations.models import OutboxMessage
 
 # One problem, many wordings: the confirmation code for the sign-in does not arrive by e-mail.
@@ -143,7 +143,8 @@ def test_later_reports_join_the_live_incident_never_a_second_one(send: Any) -> N
     assert set(later) <= set(incident.cases.values_list("id", flat=True))
     assert incident.customers_affected == 8
     # The problem has its own group now: agents move, merge and split there.
-    assert ProblemGroup.objects.get(pk=incident.group_id).memberships.count() == 9
+    assert incident.group is not None
+    assert incident.group.memberships.count() == 9
 
 
 def test_a_new_problem_that_accelerates_gets_one_quiet_early_warning(send: Any) -> None:

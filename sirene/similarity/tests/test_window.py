@@ -87,7 +87,9 @@ def test_negation_and_contrast_are_read_from_the_text() -> None:
     terms = report_terms("Ton ist da, aber keine Schrift (Untertitel fehlen)")
     assert "ton" in terms and "-schrift" in terms and "-ton" not in terms
     no_sound = WindowReport(1, 0.0, "a", _vec((0, 1.0)), terms=report_terms("Video läuft, aber kein Ton"))
-    no_subs = WindowReport(2, 0.0, "b", _vec((0, 1.0)), terms=report_terms("Ton ist da, aber keine Untertitel"))
+    no_subs = WindowReport(
+        2, 0.0, "b", _vec((0, 1.0)), terms=report_terms("Ton ist da, aber keine Untertitel")
+    )
     assert pair_score(0.5, no_sound, no_subs) < pair_score(0.5, no_sound, no_sound)
 
 
