@@ -499,8 +499,11 @@ class Window:
         return {self.reports[k].identity for k in keys if k in self.reports}
 
     def similar_before(self, keys: list[int], since: float, until: float) -> list[int]:
-        """Reports in [since, until), not among ``keys``, that would link to one of ``keys``
-        (was this problem seen in the last days, or is it new?)."""
+        """Reports in [since, until), not among ``keys``, of the same kind as the problem ``keys``
+        (was it seen in the last days, or is it new?): its cosine reaches ``link`` with at least
+        half of them (at least two). The words alone, no area or word bonuses: sharing the area
+        ("login") with everyday questions is not having been seen; and one chance neighbour of
+        one report does not make a problem "seen"."""
         inside = set(keys)
         rows = [
             i for i, k in enumerate(self._keys) if since <= self.reports[k].at < until and k not in inside
@@ -512,15 +515,10 @@ class Window:
         if probe.shape[1] != self._mat.shape[1]:
             return []
         p = self.params
+        need = max(2, math.ceil(len(probe_keys) / 2)) if len(probe_keys) > 1 else 1
         sims = self._mat[rows] @ probe.T
-        hits: list[int] = []
-        for r, c in zip(*np.nonzero(sims >= p.link - p.reach), strict=True):
-            other = self.reports[self._keys[rows[r]]]
-            mine = self.reports[probe_keys[c]]
-            idf = self._idf_map(other.terms | mine.terms)
-            if pair_score(float(sims[r, c]), mine, other, idf, p) >= p.link:
-                hits.append(other.key)
-        return sorted(set(hits))
+        hits = (sims >= p.link).sum(axis=1)
+        return sorted(self._keys[rows[i]] for i in np.flatnonzero(hits >= need))
 
 
 def _kin_apart(a: WindowReport, b: WindowReport, cosine: float) -> bool:
