@@ -115,15 +115,15 @@ class IncidentRule(models.Model):
         verbose_name = _("incident rule")
         verbose_name_plural = _("incident rules")
 
+    def __str__(self) -> str:
+        subject = self.known_problem_key or self.category
+        return f"{subject}: >{self.threshold} / {self.window_hours}h" + ("" if self.pages else " (never)")
+
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
         if not self.category and not self.known_problem_key:
             raise ValidationError(_("A rule is for a category or for a known problem."))
-
-    def __str__(self) -> str:
-        subject = self.known_problem_key or self.category
-        return f"{subject}: >{self.threshold} / {self.window_hours}h" + ("" if self.pages else " (never)")
 
 
 class EarlyWarning(models.Model):

@@ -28,7 +28,9 @@ everything in one area through its everyday questions (2-3 % of unrelated pairs 
 any useful threshold, and a day has thousands of pairs); a mutual-neighbour link rarely crosses
 from one dense problem to another. What still chains is checked for a split: its average-linkage dendrogram's top split is kept when the two parts are
 each closer to their own kind than to each other by ``split_margin`` (mean score inside each part
-against the mean score across). The new report's part is its problem; the check recurses.
+against the mean score across; a part smaller than ``split_min`` is a few strangers, and then only
+the report's own part has to be closer to its kind). The new report's part is its problem; the
+check recurses.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ class WindowParams:
     hint_bonus: float = 0.3
     split_margin: float = 0.12
     split_min: int = 3
+    # How many levels of the dendrogram the split test walks down (2 = only the top split).
+    split_depth: int = 2
     # Pairs whose cosine is more than this below ``link`` are not scored in full (the features
     # can hardly lift them over the line, and scoring every pair of thousands costs time).
     reach: float = 0.25
@@ -483,17 +487,27 @@ class Window:
         # Must-links (agent groups, inf -> clipped to 2) keep their distance 0 and stay together.
         dist = np.clip(1.0 - s, 0.0, 2.0)
         np.fill_diagonal(dist, 0.0)
-        labels = fcluster(linkage(squareform(dist, checks=False), method="average"), 2, criterion="maxclust")
-        a = labels == labels[members.index(key)]
-        b = ~a
-        if a.sum() < p.split_min or b.sum() < p.split_min:
-            return None
-        within_a = _mean_off_diagonal(s[np.ix_(a, a)])
-        within_b = _mean_off_diagonal(s[np.ix_(b, b)])
-        across = float(s[np.ix_(a, b)].mean())
-        if across + p.split_margin > min(within_a, within_b):
-            return None
-        return [m for m, inside in zip(members, a, strict=True) if inside]
+        tree = linkage(squareform(dist, checks=False), method="average")
+        me = members.index(key)
+        # Walk down the dendrogram: the first cut at which the report's part is closer to its
+        # own kind than to everything else (by split_margin) and still a problem (split_min).
+        for k in range(2, min(len(members), p.split_depth + 1) + 1):
+            labels = fcluster(tree, k, criterion="maxclust")
+            a = labels == labels[me]
+            b = ~a
+            if a.sum() < p.split_min:
+                return None
+            if not b.any():
+                continue
+            within_a = _mean_off_diagonal(s[np.ix_(a, a)])
+            across = float(s[np.ix_(a, b)].mean())
+            if b.sum() >= p.split_min:
+                within = min(within_a, _mean_off_diagonal(s[np.ix_(b, b)]))
+            else:
+                within = within_a  # the rest are a few strangers, not a problem of their own
+            if across + p.split_margin <= within:
+                return [m for m, inside in zip(members, a, strict=True) if inside]
+        return None
 
     def customers(self, keys: Iterable[int]) -> set[str]:
         return {self.reports[k].identity for k in keys if k in self.reports}
