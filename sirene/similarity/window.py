@@ -503,6 +503,8 @@ class Window:
             across = float(s[np.ix_(a, b)].mean())
             if b.sum() >= p.split_min:
                 within = min(within_a, _mean_off_diagonal(s[np.ix_(b, b)]))
+            elif across >= p.link:
+                continue  # a few reports this near on average are not strangers
             else:
                 within = within_a  # the rest are a few strangers, not a problem of their own
             if across + p.split_margin <= within:
