@@ -1,7 +1,7 @@
 """Test-wide guards and fixtures.
 
 - No network: any outbound connection to a non-loopback address fails loudly (fake servers run on 127.0.0.1).
-- The one clock is unfrozen after every test.
+- The one clock is unfrozen after every test; the detector's in-memory window is emptied.
 - Personas: an agent, a lead and an admin, plus an API token.
 """
 
@@ -61,6 +61,16 @@ def _clear_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _reset_detection() -> Iterator[None]:
+    """Each test starts with an empty detection window (its database is rolled back, ids reused)."""
+    from sirene.incidents import detection
+
+    detection.reset()
+    yield
+    detection.reset()
 
 
 @pytest.fixture

@@ -280,7 +280,9 @@ def load(stdout: Any) -> None:
         if roll < 0.45:
             case_flows.change_status(case, Status.WAITING, actor=owner, note="Rückfrage an Kundin gestellt.")
         elif roll < 0.6:
-            case_flows.change_status(case, Status.OPEN_QUESTION, actor=owner, note="An Technik weitergegeben.")
+            case_flows.change_status(
+                case, Status.OPEN_QUESTION, actor=owner, note="An Technik weitergegeben."
+            )
         elif roll < 0.9:
             case_flows.change_status(
                 case,

@@ -92,11 +92,7 @@ def _handle_event(event: dict[str, Any]) -> str:
         run = escalation.run_for_message(str(item.get("channel", "")), str(item.get("ts", "")))
         if run is None:
             return "unknown message"
-        return (
-            "acknowledged"
-            if _acknowledge(run, str(event.get("user", "")), "reaction")
-            else "already"
-        )
+        return "acknowledged" if _acknowledge(run, str(event.get("user", "")), "reaction") else "already"
     if etype == "message":
         thread_ts = event.get("thread_ts")
         # A thread reply carries thread_ts different from its own ts; sirene's own posts carry bot_id.
@@ -105,11 +101,7 @@ def _handle_event(event: dict[str, Any]) -> str:
         run = escalation.run_for_message(str(event.get("channel", "")), str(thread_ts))
         if run is None:
             return "unknown thread"
-        return (
-            "acknowledged"
-            if _acknowledge(run, str(event.get("user", "")), "reply")
-            else "already"
-        )
+        return "acknowledged" if _acknowledge(run, str(event.get("user", "")), "reply") else "already"
     return "ignored"
 
 

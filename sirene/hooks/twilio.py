@@ -92,7 +92,9 @@ def gather(request: HttpRequest) -> HttpResponse:
         keypress = worker.apply_keypress(attempt_id, sid, digits)
         if keypress.answered and keypress.incident is not None:
             # Pressing 1 acknowledges the incident (first ack wins), in the same transaction.
-            incident_flows.acknowledge(keypress.incident, user=keypress.user, label=keypress.label, via="phone")
+            incident_flows.acknowledge(
+                keypress.incident, user=keypress.user, label=keypress.label, via="phone"
+            )
     if keypress.answered:
         return _twiml("Danke, Sie haben die Störung übernommen. Das Team ist informiert.")
     return _twiml("Keine Übernahme. Auf Wiederhören.")

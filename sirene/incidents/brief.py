@@ -8,8 +8,14 @@ only when all of these hold:
 * support: at least MIN_SUPPORT affected customers have it,
 * strength: at least MIN_SHARE of the affected customers that state the attribute have it, and
   the share is MIN_LIFT points above the baseline share,
-* significance: one-sided Fisher's exact test, p < P_VALUE (with at least MIN_BASELINE baseline
-  customers stating the attribute; without a baseline nothing can be called unusual).
+* significance: the one-sided binomial tail of the count against the baseline share (smoothed
+  with one pseudo-customer each way), below ALPHA after a Bonferroni correction over every
+  attribute that was compared (with at least MIN_BASELINE baseline customers stating the
+  attribute; without a baseline nothing can be called unusual). Many attributes are looked at,
+  so a 5-of-6 by chance must not become a thread.
+
+The named thread (`thread` in the brief) is the most significant finding, as one attribute and its
+value(s), or None: the brief then says "kein roter Faden".
 
 Attributes come from the customer record (platform, device, os, browser, app_version,
 club_member, plan, country, language, …), from the e-mail address (domain and provider family),
@@ -27,7 +33,7 @@ import numpy as np
 
 # Imported with the module, not on the first brief: importing scipy.stats takes a second or more,
 # and it would otherwise land on the very first incident a fresh worker opens.
-from scipy.stats import fisher_exact
+from scipy.stats import binom
 
 from sirene.cases.attributes import extract_attributes, extract_error_codes
 from sirene.cases.embedding import case_vector
@@ -38,7 +44,7 @@ MIN_SUPPORT = 3
 MIN_SHARE = 0.5
 MIN_LIFT = 0.2
 MIN_BASELINE = 5
-P_VALUE = 0.01
+ALPHA = 0.05  # family-wise, over all attribute values tested for one brief
 BASELINE_DAYS = 14
 BASELINE_LIMIT = 1000  # plenty for a share estimate, and the brief stays fast to build
 EXAMPLES = 5
@@ -77,6 +83,11 @@ _PROVIDERS = {
     "arcor.de": "Vodafone",
     "vodafone.de": "Vodafone",
 }
+# Companies behind several providers: "only web.de and GMX" is one finding (one mail system).
+_PROVIDER_GROUPS = {"GMX": "web.de/GMX", "WEB.DE": "web.de/GMX", "1&1": "web.de/GMX"}
+# Customer-record attributes whose value carries a version: the family is what customers share.
+_FAMILY_OF = {"browser": "browser_family", "os_version": "os"}
+_VERSION = re.compile(r"\s*\d[\d.]*\s*$")
 _MOBILE_OS = {"ios", "android", "ipados"}
 _DESKTOP_OS = {"windows", "macos", "mac os", "linux", "chromeos"}
 
@@ -112,11 +123,17 @@ def case_attributes(case: Case) -> dict[str, str]:
         clean = _clean_value(value)
         if clean is not None:
             attrs[str(key).strip().lower()[:40]] = clean
+    for key, family in _FAMILY_OF.items():
+        # "Safari 18.2" and "Safari 18.1" are one finding: only the family is compared.
+        if key in attrs:
+            attrs[family] = _VERSION.sub("", attrs.pop(key)) or family
     if customer.email:
         domain = customer.email_domain.lower()
         attrs["email_domain"] = domain
-        attrs["email_provider"] = _PROVIDERS.get(domain, domain)
-    if "platform" not in attrs or attrs["platform"].lower() not in {"mobile", "desktop"}:
+        provider = _PROVIDERS.get(domain, domain)
+        attrs["email_provider"] = provider
+        attrs["email_group"] = _PROVIDER_GROUPS.get(provider, provider)
+    if "platform" not in attrs:
         os_name = attrs.get("os", "").lower()
         if os_name in _MOBILE_OS:
             attrs["platform"] = "mobile"
@@ -137,7 +154,8 @@ def _per_customer(cases: list[Case]) -> dict[str, dict[str, str]]:
 def common_thread(
     affected: dict[str, dict[str, str]], baseline: dict[str, dict[str, str]]
 ) -> list[dict[str, Any]]:
-    findings: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
+    tests = 0
     attributes = sorted({k for attrs in affected.values() for k in attrs})
     for attribute in attributes:
         known = [a[attribute] for a in affected.values() if attribute in a]
@@ -151,6 +169,7 @@ def common_thread(
             n, m = len(affected), len(baseline)
         if m < MIN_BASELINE or n == 0:
             continue
+        tests += 1  # every attribute looked at is a chance for a coincidence
         counts = Counter(v.lower() for v in known)
         base_counts = Counter(v.lower() for v in base_known)
         display = {v.lower(): v for v in known}
@@ -162,21 +181,40 @@ def common_thread(
             base_share = b / m
             if share < MIN_SHARE or share - base_share < MIN_LIFT:
                 continue
-            _, p = fisher_exact([[a, n - a], [b, m - b]], alternative="greater")
-            if p < P_VALUE:
-                findings.append(
-                    {
-                        "attribute": attribute,
-                        "value": display[value_key],
-                        "share": round(share, 3),
-                        "baseline_share": round(base_share, 3),
-                        "customers": a,
-                        "known": n,
-                        "p_value": float(f"{p:.2g}"),
-                    }
-                )
+            p = float(binom.sf(a - 1, n, (b + 1) / (m + 2)))
+            candidates.append(
+                {
+                    "attribute": attribute,
+                    "value": display[value_key],
+                    "share": round(share, 3),
+                    "baseline_share": round(base_share, 3),
+                    "customers": a,
+                    "known": n,
+                    "p_value": float(f"{p:.2g}"),
+                    "_p": p,
+                }
+            )
+    findings = [c for c in candidates if c["_p"] * max(1, tests) < ALPHA]
+    for f in candidates:
+        del f["_p"]
     findings.sort(key=lambda f: (f["p_value"], -f["share"]))
     return findings
+
+
+def named_thread(findings: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The thread the brief names: the most significant finding's attribute and value, or None."""
+    if not findings:
+        return None
+    top = findings[0]
+    value: Any = top["value"]
+    if value in ("yes", "no"):  # booleans of the customer record (club_member …)
+        value = value == "yes"
+    return {
+        "attribute": top["attribute"],
+        "values": [value],
+        "customers": top["customers"],
+        "known": top["known"],
+    }
 
 
 def _terms(cases: list[Case]) -> tuple[list[str], list[str]]:
@@ -281,6 +319,7 @@ def build(cases: list[Case], *, rate: dict[str, Any] | None = None) -> dict[str,
             "error_codes": codes,
         },
         "common_thread": thread,
+        "thread": named_thread(thread),
         "rate": rate or {},
         "built_at": clock.now().isoformat(),
     }

@@ -62,7 +62,8 @@ class RateFacts(_Part):
     rule_source: str
     usual_per_window: int | float | None = None
     required: int
-    known_recurring: bool
+    rule: str = ""  # the rule in German, e.g. "ab der 6. Kundin / dem 6. Kunden innerhalb von 24 h"
+    pages: bool = True
     fire: bool
     reason: str
     window_start: dt.datetime

@@ -116,15 +116,42 @@ def choose(
     if not np.any(vector):
         return None, 0.0, GroupMembership.How.NEW
     since = clock.now() - timedelta(days=CANDIDATE_DAYS)
-    groups = list(
-        ProblemGroup.objects.filter(merged_into__isnull=True, last_seen_at__gte=since)
-        .order_by("-last_seen_at")
-        .values_list("id", "centroid", "count", "category", "codes")[:MAX_CANDIDATES]
-    )
+    groups = _candidates(since)
     gid, score = decide_group(
         vector, case.category, extract_error_codes(case.text), groups, params, members_of=_recent_vectors
     )
     return gid, score, (GroupMembership.How.SIMILAR if gid is not None else GroupMembership.How.NEW)
+
+
+# Centroids change only when a group's count changes (or an agent rebuilds it, which also sets
+# count): each process keeps them by (id, count, last_seen) and reads only the changed ones, so
+# a new case does not read every live group's 2 KB centroid again.
+_CENTROIDS: dict[tuple[str, int], tuple[int, Any, Any]] = {}
+
+
+def clear_cache() -> None:
+    _CENTROIDS.clear()
+
+
+def _candidates(since: Any) -> list[tuple[Any, ...]]:
+    from django.db import connection
+
+    db = f"{connection.alias}:{connection.settings_dict.get('NAME')}"
+    rows = list(
+        ProblemGroup.objects.filter(merged_into__isnull=True, last_seen_at__gte=since)
+        .order_by("-last_seen_at")
+        .values_list("id", "count", "category", "codes", "last_seen_at")[:MAX_CANDIDATES]
+    )
+    stale = [r[0] for r in rows if _CENTROIDS.get((db, r[0]), (None, None, None))[:2] != (r[1], r[4])]
+    if stale:
+        for gid, blob, count, seen in ProblemGroup.objects.filter(pk__in=stale).values_list(
+            "id", "centroid", "count", "last_seen_at"
+        ):
+            _CENTROIDS[(db, gid)] = (count, seen, blob)
+    if len(_CENTROIDS) > 4 * MAX_CANDIDATES:
+        _CENTROIDS.clear()
+        return _candidates(since)
+    return [(r[0], _CENTROIDS.get((db, r[0]), (0, 0, None))[2], r[1], r[2], r[3]) for r in rows]
 
 
 def relaxation(category: str, codes: list[str], group_category: str, group_codes: list[str]) -> float:
@@ -271,3 +298,56 @@ def rebuild(group: ProblemGroup, params: GroupingParams = DEFAULT_GROUPING) -> P
         update_fields=["centroid", "recent_vectors", "count", "codes", "first_seen_at", "last_seen_at"]
     )
     return group
+
+
+def take_into(target: ProblemGroup, cases: list[Case]) -> None:
+    """Move these cases' memberships into `target` (a detected problem's group). The groups they
+    leave are updated incrementally (centroid minus the leaving vectors), not rebuilt: an
+    everyday question's group has thousands of members and this runs inside intake."""
+    members = list(
+        GroupMembership.objects.select_related("case").filter(case__in=cases).exclude(group_id=target.pk)
+    )
+    if not members:
+        return
+    by_source: dict[int, list[GroupMembership]] = {}
+    for m in members:
+        by_source.setdefault(m.group_id, []).append(m)
+    for source in ProblemGroup.objects.select_for_update().filter(pk__in=list(by_source)).order_by("pk"):
+        leaving = [v for v in (case_vector(m.case) for m in by_source[source.pk]) if v is not None]
+        centroid = _vec(source.centroid)
+        remaining = source.count - len(by_source[source.pk])
+        if (
+            centroid is not None
+            and remaining > 0
+            and leaving
+            and all(len(v) == len(centroid) for v in leaving)
+        ):
+            total = centroid * source.count - np.sum(leaving, axis=0)
+            source.centroid = (total / remaining).astype(np.float32).tobytes()
+        source.count = max(0, remaining)
+        source.save(update_fields=["centroid", "count"])
+    GroupMembership.objects.filter(pk__in=[m.pk for m in members]).update(
+        group=target, how=GroupMembership.How.DETECTED
+    )
+    moved = [m.case for m in members]
+    vectors = [v for v in (case_vector(c) for c in moved) if v is not None and len(v)]
+    target = ProblemGroup.objects.select_for_update().get(pk=target.pk)
+    centroid = _vec(target.centroid)
+    for v in vectors:
+        if centroid is None or len(centroid) != len(v):
+            centroid = v.astype(np.float32)
+            target.count = 0
+        else:
+            centroid = updated_centroid(centroid, target.count, v)
+        target.count += 1
+        _push_member(target, v, DEFAULT_GROUPING)
+    target.centroid = centroid.tobytes() if centroid is not None else None
+    codes = list(target.codes or [])
+    for c in moved:
+        codes = _merge_codes(codes, extract_error_codes(c.text))
+    target.codes = codes
+    target.first_seen_at = min([target.first_seen_at, *(c.received_at for c in moved)])
+    target.last_seen_at = max([target.last_seen_at, *(c.received_at for c in moved)])
+    target.save(
+        update_fields=["centroid", "recent_vectors", "count", "codes", "first_seen_at", "last_seen_at"]
+    )

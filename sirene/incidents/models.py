@@ -69,6 +69,7 @@ class GroupMembership(models.Model):
         MOVED = "moved", _("moved by an agent")
         MERGED = "merged", _("groups merged")
         SPLIT = "split", _("group split")
+        DETECTED = "detected", _("same problem in the window")
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="problem_membership")
     group = models.ForeignKey(ProblemGroup, on_delete=models.CASCADE, related_name="memberships")
@@ -87,19 +88,75 @@ class GroupMembership(models.Model):
 
 
 class IncidentRule(models.Model):
-    """Per-category override of the detection rule (more than `threshold` customers in the window)."""
+    """A lead's explicit rule (more than `threshold` customers in the window, or never page) for one
+    category or, when `known_problem_key` is set, for one known problem (it wins over the category)."""
 
-    category = models.CharField(_("category"), max_length=20, choices=Category.choices, unique=True)
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, blank=True, default=""
+    )
+    known_problem_key = models.CharField(_("known problem"), max_length=100, blank=True, default="")
     threshold = models.PositiveIntegerField(_("more than N customers"))
     window_hours = models.FloatField(_("window (hours)"))
+    # False: "never page, it is an application error" (the reports are still grouped and shown).
+    pages = models.BooleanField(_("opens incidents"), default=True)
     updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category"], condition=Q(known_problem_key=""), name="incidentrule_one_per_category"
+            ),
+            models.UniqueConstraint(
+                fields=["known_problem_key"],
+                condition=~Q(known_problem_key=""),
+                name="incidentrule_one_per_known_problem",
+            ),
+        ]
         verbose_name = _("incident rule")
         verbose_name_plural = _("incident rules")
 
     def __str__(self) -> str:
-        return f"{self.category}: >{self.threshold} / {self.window_hours}h"
+        subject = self.known_problem_key or self.category
+        return f"{subject}: >{self.threshold} / {self.window_hours}h" + ("" if self.pages else " (never)")
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if not self.category and not self.known_problem_key:
+            raise ValidationError(_("A rule is for a category or for a known problem."))
+
+
+class EarlyWarning(models.Model):
+    """★ Vorwarnung: a problem not seen for days that accelerates (e.g. 3 customers in 60 minutes).
+
+    Shown in the incident list and posted as one quiet line to the internal channel (no paging).
+    When the problem reaches the rule, `incident` is set and the lead time is opened - raised.
+    """
+
+    raised_at = models.DateTimeField(default=clock.now, db_index=True)
+    customers = models.PositiveIntegerField(default=0)
+    minutes = models.FloatField(default=60.0)
+    example = models.TextField(blank=True, default="")
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
+    cases = models.ManyToManyField(Case, related_name="early_warnings", blank=True)
+    incident = models.ForeignKey(
+        "Incident", on_delete=models.SET_NULL, null=True, blank=True, related_name="early_warnings"
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        verbose_name = _("early warning")
+        verbose_name_plural = _("early warnings")
+
+    def __str__(self) -> str:
+        return f"EW-{self.pk} {self.customers} customers"
+
+    @property
+    def lead_minutes(self) -> float | None:
+        if self.incident is None:
+            return None
+        return (self.incident.opened_at - self.raised_at).total_seconds() / 60.0
 
 
 class Incident(models.Model):

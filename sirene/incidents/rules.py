@@ -1,55 +1,59 @@
-"""The detection rule: when does a problem group become a critical incident?
+"""The detection rule: when does a problem become a critical incident?
 
-Two conditions, combined with AND:
+The process rule is a FLOOR that nothing raises: at the report that makes it the 6th distinct
+customer (more than N = 5, by `Customer.identity`) reporting the same problem within the window
+(default 24 h), one critical incident opens. No statistics ("usual rate") ever raise that bar
+silently: an earlier burst or an everyday question in the same area never makes the next problem
+wait for its 9th customer.
 
-1. The absolute rule of the process: MORE THAN N distinct customers (N = threshold, default 5,
-   so the 6th) reported the group's problem within the window (default 24 h). Customers are
-   counted by `Customer.identity` (e-mail, else helpdesk id): one customer writing four times
-   counts once. N and the window come from, in order: an `IncidentRule` row for the category,
-   `SIRENE_INCIDENT_RULES` (e.g. `login=3/12,checkout=4`), then SIRENE_INCIDENT_THRESHOLD /
-   SIRENE_INCIDENT_WINDOW_HOURS.
+Only a lead changes it, explicitly, and the brief names the rule that applied:
 
-2. The baseline rule for known, recurring problems: a group that already had reports before the
-   current window (at least one full window of history, up to BASELINE_DAYS) has a usual rate λ
-   (distinct customers per window, averaged over that history). It only alerts when the count in
-   the window is well above that rate: at least RATE_FACTOR × λ AND beyond the Poisson(λ)
-   (1 − ALPHA) quantile, i.e. a rise that chance explains less than once in 1/ALPHA looks (the
-   check runs on every report over a sliding window, so ALPHA is per look, see below).
-   A brand-new problem has no history, λ = 0, and the rule reduces to condition 1.
-
-Why AND and not OR: condition 1 is the floor the process asks for (five customers are never
-critical by themselves, even for a quiet group), and condition 2 only ever raises the bar, so
-"forgot password" with its 10 customers every day pages nobody, while 25 in one day does, and the
-brief says "usual: 10 per 24 h".
+* an `IncidentRule` row for one known problem (`known_problem_key`, e.g. "this everyday question:
+  more than 14 in 24 h", or `pages=False`: "never page, it is an application error"),
+* else an `IncidentRule` row for the problem's category,
+* else `SIRENE_INCIDENT_RULES` (`login=3/12,checkout=4`), else SIRENE_INCIDENT_THRESHOLD /
+  SIRENE_INCIDENT_WINDOW_HOURS (5 / 24 h).
 
 `decide()` is pure so the benchmark and the tests can check it without a database.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from scipy.stats import poisson  # at import time: see brief.py (a slow first import)
-
-BASELINE_DAYS = float(os.environ.get("SIRENE_INCIDENT_BASELINE_DAYS", "14"))
-RATE_FACTOR = 2.0
-# The rate test is not run once per window but on every arriving report over a sliding window,
-# i.e. about 24 looks per 24-hour window at hourly resolution; the per-look level is divided
-# accordingly (Bonferroni) so a recurring problem pages by chance about once in 1000 windows,
-# as intended, rather than once in ~40.
-ALPHA = float(os.environ.get("SIRENE_INCIDENT_ALPHA", str(1e-3 / 24)))
 
 
 @dataclass(frozen=True)
 class Rule:
-    threshold: int
-    window_hours: float
-    source: str  # "default", "env" or "database": shown in the brief so nobody wonders why
+    threshold: int  # more than this many distinct customers ...
+    window_hours: float  # ... within this many hours
+    source: str  # "default", "env", "category" or "known_problem": shown in the brief
+    pages: bool = True  # False: a lead said "never page" for this problem
+    subject: str = ""  # the category or known problem the rule is for
+
+    @property
+    def required(self) -> int:
+        return self.threshold + 1
+
+    def describe(self) -> str:
+        """The rule in German, as the group page and the brief show it."""
+        hours = f"{self.window_hours:g}"
+        if not self.pages:
+            text = "keine Alarmierung (von der Leitung so festgelegt)"
+        else:
+            n = self.required
+            text = f"ab der {n}. Kundin / dem {n}. Kunden innerhalb von {hours} h"
+        if self.source == "known_problem":
+            return f"{text} – Regel für das bekannte Problem „{self.subject}“"
+        if self.source == "category":
+            return f"{text} – Regel für die Kategorie „{self.subject}“"
+        if self.source == "env":
+            return f"{text} – Regel aus der Konfiguration für „{self.subject}“"
+        return text
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,6 @@ class Decision:
     fire: bool
     customers: int
     required: int
-    expected: float | None
     reason: str
 
 
@@ -79,20 +82,24 @@ def parse_env_rules(raw: str) -> dict[str, tuple[int | None, float | None]]:
     return out
 
 
-_CACHE: dict[str, tuple[float, Any]] = {}
+_CACHE: dict[tuple[str, str], tuple[float, Any]] = {}
 CACHE_SECONDS = 5.0
 
 
-def _db_rule(category: str) -> Any:
-    """The IncidentRule row (or None), cached a few seconds: it is read for every new case."""
+def _db_rule(category: str, known_problem: str) -> Any:
+    """The IncidentRule row (or None), cached a few seconds: it is read for every new report."""
     from sirene.incidents.models import IncidentRule
 
     now = time.monotonic()
-    hit = _CACHE.get(category)
+    key = (category, known_problem)
+    hit = _CACHE.get(key)
     if hit is not None and now - hit[0] < CACHE_SECONDS:
         return hit[1]
-    row = IncidentRule.objects.filter(category=category).first()
-    _CACHE[category] = (now, row)
+    if known_problem:
+        row = IncidentRule.objects.filter(known_problem_key=known_problem).first()
+    else:
+        row = IncidentRule.objects.filter(category=category, known_problem_key="").first()
+    _CACHE[key] = (now, row)
     return row
 
 
@@ -100,36 +107,50 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def rule_for(category: str) -> Rule:
-    row = _db_rule(category)
+def default_rule() -> Rule:
+    return Rule(int(settings.INCIDENT_THRESHOLD), float(settings.INCIDENT_WINDOW_HOURS), "default")
+
+
+def rule_for(category: str, known_problem: str = "") -> Rule:
+    """The rule for a problem: its known problem's rule, its category's, the env's, the default."""
+    if known_problem:
+        row = _db_rule("", known_problem)
+        if row is not None:
+            return Rule(row.threshold, row.window_hours, "known_problem", row.pages, known_problem)
+    row = _db_rule(category, "")
     if row is not None:
-        return Rule(row.threshold, row.window_hours, "database")
+        return Rule(row.threshold, row.window_hours, "category", row.pages, category)
+    base = default_rule()
     env = parse_env_rules(os.environ.get("SIRENE_INCIDENT_RULES", ""))
-    threshold = int(settings.INCIDENT_THRESHOLD)
-    hours = float(settings.INCIDENT_WINDOW_HOURS)
     if category in env:
         t, h = env[category]
-        return Rule(t if t is not None else threshold, h if h is not None else hours, "env")
-    return Rule(threshold, hours, "default")
+        return Rule(
+            t if t is not None else base.threshold,
+            h if h is not None else base.window_hours,
+            "env",
+            True,
+            category,
+        )
+    return base
 
 
-def poisson_upper(expected: float, alpha: float = ALPHA) -> int:
-    """Smallest k with P(X >= k) <= alpha for X ~ Poisson(expected)."""
-    return int(poisson.isf(alpha, expected)) + 1
+def max_window_hours() -> float:
+    """The longest counting window any rule uses (the detector keeps that much in memory)."""
+    from sirene.incidents.models import IncidentRule
+
+    now = time.monotonic()
+    hit = _CACHE.get(("*", "*"))
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return float(hit[1])
+    hours = [float(settings.INCIDENT_WINDOW_HOURS)]
+    hours += [h for _, h in parse_env_rules(os.environ.get("SIRENE_INCIDENT_RULES", "")).values() if h]
+    hours += list(IncidentRule.objects.values_list("window_hours", flat=True))
+    _CACHE[("*", "*")] = (now, max(hours))
+    return max(hours)
 
 
-def required_customers(threshold: int, expected: float | None) -> int:
-    required = threshold + 1
-    if expected is not None and expected > 0:
-        required = max(required, math.ceil(RATE_FACTOR * expected), poisson_upper(expected))
-    return required
-
-
-def decide(customers: int, threshold: int, expected: float | None) -> Decision:
-    required = required_customers(threshold, expected)
-    fire = customers >= required
-    if expected:
-        reason = f"{customers} customers in the window; usual {expected:.1f}, alert from {required}"
-    else:
-        reason = f"{customers} customers in the window; alert from {required} (more than {threshold})"
-    return Decision(fire, customers, required, expected, reason)
+def decide(customers: int, rule: Rule) -> Decision:
+    """Fire at the (threshold + 1)-th distinct customer; statistics never raise it."""
+    fire = rule.pages and customers >= rule.required
+    reason = f"{customers} Kundinnen/Kunden im Zeitfenster; {rule.describe()}"
+    return Decision(fire, customers, rule.required, reason)

@@ -92,7 +92,8 @@ class RateOut(Schema):
     rule_source: str | None = None
     usual_per_window: int | float | None = None
     required: int | None = None
-    known_recurring: bool | None = None
+    rule: str | None = None
+    pages: bool | None = None
     fire: bool | None = None
     reason: str | None = None
     window_start: IsoDateTime | None = None

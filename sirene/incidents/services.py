@@ -1,31 +1,24 @@
-"""Critical incidents: grouping every new case, the detection rule, the brief, and the lifecycle
-(open → acknowledged → resolved) with its timeline.
+"""Critical incidents: the lifecycle (open → acknowledged → resolved) with its timeline, the
+brief, and what agents do with problem groups (move, merge, split).
 
-`assign_and_evaluate` (the intake flow, inside its transaction) puts the case into a problem group
-(`grouping.assign`), then `evaluate` locks the group row and either links the case to the group's
-live incident (timeline: "case joined") or checks the rule of `rules.py` (more than N distinct
-customers in the window AND well above the group's usual rate) and opens one. For a new report in
-a young group (born inside the window) the customers are counted in the report's neighbourhood:
-the young same-category groups linked to it report-to-report (see `_young_neighbourhood`), which
-are merged into its group when the rule fires, because one new problem often arrives in wordings
-the grouping keeps apart. Holding the group's
-row lock while counting and opening, plus the unique constraint "one live incident per group",
-is what keeps two workers from opening two incidents for the same group.
+Detection itself is `detection.py`: for every new report (`assign_and_evaluate`, inside the intake
+flow's transaction) it decides the report's problem among the reports of the window and either
+links the report to the problem's live incident or, at the rule's (threshold + 1)-th distinct
+customer, opens one (`open_detected`). Long-lived problem groups (`grouping.assign`) are kept for
+history, the knowledge base and "similar past cases"; they no longer decide the count.
 
 `open_incident` is the ONE place an incident starts. This module never calls escalation or the
-helpdesk: `evaluate` returns an `Evaluation` saying whether it opened one, and `sirene.flows.incidents`
-starts the escalation run in the same transaction (while the group row lock is still held).
+helpdesk: detection and `evaluate` return an `Evaluation` saying whether they opened one, and
+`sirene.flows` starts the escalation run in the same transaction.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import numpy as np
 from django.db import transaction
 from django.db.models import Max, QuerySet
 
@@ -40,7 +33,7 @@ from sirene.incidents import (
 )
 from sirene.incidents.brief_shape import Brief
 from sirene.incidents.models import GroupMembership, Incident, IncidentEvent, IncidentStatus, ProblemGroup
-from sirene.incidents.rules import BASELINE_DAYS, decide, rule_for
+from sirene.incidents.rules import Rule, decide, rule_for
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +188,11 @@ def assign_and_evaluate(case: Case, *, known_problem: str = "") -> Evaluation:
     `known_problem`: the key of the known problem the knowledge base is sure of (see
     `knowledge.services.match`), the strongest grouping signal; "" when there is none.
     """
-    membership = grouping.assign(case, known=known_problem)
-    return evaluate(membership.group, trigger=case, neighbourhood=True)
+    from sirene.incidents import detection
+
+    grouping.assign(case, known=known_problem)
+    found = detection.detect(case)
+    return Evaluation(found.incident, opened=found.opened)
 
 
 def incident_summary_for(case: Case) -> dict[str, Any] | None:
@@ -226,40 +222,22 @@ def _window_start(group: ProblemGroup, window_hours: float) -> Any:
     return max(start, last_resolved) if last_resolved else start
 
 
-def usual_rate(group: ProblemGroup, window_start: Any, window_hours: float) -> float | None:
-    """Distinct customers per window before the current one; None without a full window of history."""
-    window = timedelta(hours=window_hours)
-    plain_start = clock.now() - window
-    history_start = max(group.first_seen_at, plain_start - timedelta(days=BASELINE_DAYS))
-    span = plain_start - history_start
-    if span < window:
-        return None
-    customers = (
-        group.memberships.filter(received_at__gte=history_start, received_at__lt=plain_start)
-        .values("identity")
-        .distinct()
-        .count()
-    )
-    return customers * (window / span)
-
-
 def rate_facts(group: ProblemGroup) -> dict[str, Any]:
-    """Counts and the rule decision for a group right now (shown in the brief and group page)."""
-    rule = rule_for(group.category)
+    """Counts and the rule for a group right now (the group page and the brief show them)."""
+    rule = rule_for(group.category, group.known_problem_key)
     start = _window_start(group, rule.window_hours)
-    in_window = group.memberships.filter(received_at__gte=start, received_at__lte=clock.now())
+    in_window = group.memberships.filter(received_at__gt=start, received_at__lte=clock.now())
     customers = in_window.values("identity").distinct().count()
-    expected = usual_rate(group, start, rule.window_hours)
-    decision = decide(customers, rule.threshold, expected)
+    decision = decide(customers, rule)
     return {
         "customers_in_window": customers,
         "reports_in_window": in_window.count(),
         "window_hours": rule.window_hours,
         "threshold": rule.threshold,
+        "required": rule.required,
         "rule_source": rule.source,
-        "usual_per_window": round(expected, 2) if expected is not None else None,
-        "required": decision.required,
-        "known_recurring": bool(expected),
+        "rule": rule.describe(),
+        "pages": rule.pages,
         "fire": decision.fire,
         "reason": decision.reason,
         "window_start": start.isoformat(),
@@ -395,148 +373,98 @@ def _link(incident: Incident, case: Case, how: str = "") -> None:
         refresh_brief(incident)
 
 
-# A new problem often arrives in several wordings at once, and the grouping threshold (tuned for
-# tidy groups) splits it into fragments that each stay below the threshold (5+2+2+1 customers).
-# So the deciding evidence is counted around the NEW CASE, not only in its group: the reports of
-# young groups (born inside the window, so no usual rate to compare with, and no incident yet) of
-# the same category, linked report-to-report at cosine >= NEIGHBOUR_SIMILARITY and closed
-# transitively, form the case's neighbourhood. Its distinct customers are what the rule counts;
-# when it fires, the neighbourhood's groups are merged into the deciding case's group.
-# Precision guards: only young groups take part (a recurring problem has its own group and its
-# baseline rule), only the same category, links between reports rather than loose centroids.
-# MIN_LINKS > 1 would also require each report to be close to that many reports already inside
-# (once it holds three); on the bench's development seed (1) 2 cost recall (0.83 -> 0.75) and
-# saved no false alert, so the default is plain single-link closure.
-# 0.4: on the training splits (3000 reports each) 52% of banking77 same-intent pairs and 46% of
-# hwu64's reach it, against 2.6% / 1.0% of different-intent pairs of one category; on the bench's
-# development seed (1, full run) 0.4 vs 0.45 vs 0.5 gave precision 0.96/0.93/0.89, alert at the
-# 6th 42/32/32%, recall 0.67/0.69/0.69 (fewer duplicate incidents when fragments are merged).
-NEIGHBOUR_SIMILARITY = float(os.environ.get("SIRENE_INCIDENT_NEIGHBOUR_SIMILARITY", "0.4"))
-MIN_LINKS = int(os.environ.get("SIRENE_INCIDENT_NEIGHBOUR_LINKS", "1"))
-NEIGHBOUR_CAP = 400  # young reports of one category in one window considered, newest first
-
-
-def _young_neighbourhood(group: ProblemGroup, trigger: Case | None, since: Any) -> tuple[list[int], int]:
-    """(ids of the young groups linked to the trigger's report, distinct customers in them).
-
-    Only cases of linked groups count; the trigger's own group always takes part.
-    """
-    rows = list(
-        GroupMembership.objects.filter(
-            received_at__gte=since,
-            group__merged_into__isnull=True,
-            group__first_seen_at__gte=since,
-            group__category=group.category,
-            group__incidents__isnull=True,
-        )
-        # A group an agent shaped (moved or split cases) is theirs: never merged automatically.
-        .exclude(group__memberships__how__in=[GroupMembership.How.MOVED, GroupMembership.How.SPLIT])
-        .order_by("-received_at")
-        .values_list("case_id", "group_id", "identity", "case__embedding")[:NEIGHBOUR_CAP]
+def _detected_group(cases: list[Case], category: str, known_problem: str) -> ProblemGroup:
+    """A problem group of its own for a detected problem: its reports leave their history groups
+    (which keep everything else), so the group page shows exactly the problem."""
+    first = cases[0]
+    group = ProblemGroup.objects.create(
+        title=grouping.group_title(first),
+        category=category,
+        known_problem_key=known_problem,
+        created_at=clock.now(),
+        first_seen_at=first.received_at,
+        last_seen_at=max(c.received_at for c in cases),
     )
-    if trigger is None or not rows:
-        return [group.pk], 0
-    dim = len(bytes(trigger.embedding or b"")) // 4
-    # Reports embedded by another encoder (other width) cannot be compared and are left out.
-    keep = [
-        (r[0], r[1], r[2], bytes(r[3])) for r in rows if r[3] is not None and dim and len(r[3]) == dim * 4
-    ]
-    if not any(r[0] == trigger.pk for r in keep):
-        return [group.pk], 0
-    mat = np.frombuffer(b"".join(r[3] for r in keep), dtype=np.float32).reshape(len(keep), dim)
-    norms = np.linalg.norm(mat, axis=1)
-    norms[norms == 0] = 1.0
-    unit = mat / norms[:, None]
-    linked = (unit @ unit.T) >= NEIGHBOUR_SIMILARITY
-    np.fill_diagonal(linked, False)
-    # Reports of one group are one problem already (the grouping said so): link them.
-    gids = np.array([r[1] for r in keep])
-    linked |= gids[:, None] == gids[None, :]
-    np.fill_diagonal(linked, False)
-    start = next(i for i, r in enumerate(keep) if r[0] == trigger.pk)
-    inside = np.zeros(len(keep), dtype=bool)
-    inside[start] = True
-    while True:
-        # A report joins when it is linked to MIN_LINKS reports already inside (one while the
-        # neighbourhood is tiny): a single chance link cannot pull in a stranger's cluster.
-        need = 1 if inside.sum() <= 2 else MIN_LINKS
-        add = ~inside & (linked[:, inside].sum(axis=1) >= need)
-        if not add.any():
-            break
-        inside |= add
-    component = [int(i) for i in np.flatnonzero(inside)]
-    groups = {int(keep[i][1]) for i in component} | {group.pk}
-    customers = len({keep[i][2] for i in component})
-    return sorted(groups), customers
+    grouping.take_into(group, cases)
+    return group
 
 
-def _absorb(group: ProblemGroup, sibling_ids: list[int]) -> None:
-    """Merge young sibling groups into `group` (skipping any another worker holds right now)."""
+def open_detected(
+    case_ids: list[int], *, category: str, known_problem: str, rule: Rule, reason: str
+) -> Incident:
+    """Open the incident of a detected problem with exactly these reports (caller's transaction)."""
+    cases = list(
+        Case.objects.filter(pk__in=case_ids).select_related("customer").order_by("received_at", "id")
+    )
+    group = _detected_group(cases, category, known_problem)
+    incident = open_incident(
+        title=group.title or f"G-{group.pk}",
+        description=reason,
+        category=category,
+        origin="auto",
+        cases=cases,
+        group=group,
+    )
+    add_event(
+        incident,
+        "rule",
+        reason,
+        data={
+            "rule": rule.describe(),
+            "threshold": rule.threshold,
+            "window_hours": rule.window_hours,
+            "source": rule.source,
+            "customers": incident.customers_affected,
+        },
+    )
+    log.info("incident %s opened for %s reports: %s", incident.pk, len(cases), reason)
+    return incident
 
-    locked = list(ProblemGroup.objects.select_for_update(skip_locked=True).filter(pk__in=sibling_ids))
-    for sibling in locked:
-        sibling.memberships.update(group=group, how=GroupMembership.How.MERGED)
-        sibling.merged_into = group
-        sibling.save(update_fields=["merged_into"])
-        grouping.rebuild(sibling)
-    if locked:
-        grouping.rebuild(group)
+
+def join_detected(incident: Incident, case_ids: list[int]) -> None:
+    """Reports of a problem join its live incident (and its group): counts and brief follow."""
+    cases = list(
+        Case.objects.filter(pk__in=case_ids).select_related("customer").order_by("received_at", "id")
+    )
+    if incident.group_id:
+        grouping.take_into(incident.group, cases)  # type: ignore[arg-type]
+    for case in cases:
+        _link(incident, case, "window")
 
 
 @transaction.atomic
-def evaluate(group: ProblemGroup, trigger: Case | None = None, *, neighbourhood: bool = False) -> Evaluation:
-    """Link the trigger to the group's live incident, or open one when the rule fires.
-
-    `neighbourhood`: also count the young groups linked to the trigger's report (new reports at
-    intake); after an agent moved, merged or split, the agent's groups are what counts.
-    """
+def evaluate(group: ProblemGroup, trigger: Case | None = None) -> Evaluation:
+    """After an agent moved, merged or split: the agent's group is the problem. Link the trigger
+    to the group's live incident, or open one when the group reaches the rule."""
     group = ProblemGroup.objects.select_for_update().get(pk=group.pk)
     live = live_incident(group)
     if live is not None:
         if trigger is not None:
             _link(live, trigger, "group")
         return Evaluation(live)
-
-    # Cheap pre-check (one count over the plain window, a superset of the real one): most cases
-    # join quiet groups, and those need neither the baseline nor the resolved-incident lookups.
-    rule = rule_for(group.category)
-    plain_start = clock.now() - timedelta(hours=rule.window_hours)
-    siblings: list[int] = []
-    if neighbourhood and group.first_seen_at >= plain_start:
-        ids, customers = _young_neighbourhood(group, trigger, plain_start)
-        siblings = [g for g in ids if g != group.pk]
-    else:
-        customers = 0
-    if not siblings:
-        customers = max(
-            customers,
-            GroupMembership.objects.filter(group_id=group.pk, received_at__gte=plain_start)
-            .values("identity")
-            .distinct()
-            .count(),
-        )
-    if customers <= rule.threshold:
-        return Evaluation(None)
-    if siblings:
-        _absorb(group, siblings)
-    facts = rate_facts(group)
-    if not facts["fire"]:
+    rule = rule_for(group.category, group.known_problem_key)
+    start = _window_start(group, rule.window_hours)
+    members = GroupMembership.objects.filter(group_id=group.pk, received_at__gt=start)
+    # Reports a resolved incident already answered do not open a second one.
+    members = members.exclude(case__incidents__status=IncidentStatus.RESOLVED)
+    customers = members.values("identity").distinct().count()
+    decision = decide(customers, rule)
+    if not decision.fire:
         return Evaluation(None)
     cases = list(
-        Case.objects.filter(problem_membership__group=group, received_at__gte=facts["window_start"]).order_by(
-            "received_at", "id"
-        )
+        Case.objects.filter(pk__in=members.values("case_id"))
+        .select_related("customer")
+        .order_by("received_at", "id")
     )
     incident = open_incident(
         title=group.title or f"G-{group.pk}",
-        description=facts["reason"],
+        description=decision.reason,
         category=group.category,
         origin="auto",
         cases=cases,
         group=group,
     )
-    add_event(incident, "rule", facts["reason"], data={k: v for k, v in facts.items() if k != "window_start"})
-    log.info("incident %s opened for group %s: %s", incident.pk, group.pk, facts["reason"])
+    add_event(incident, "rule", decision.reason, data={"rule": rule.describe(), "source": rule.source})
     return Evaluation(incident, opened=True)
 
 
@@ -567,6 +495,13 @@ def attach_case(incident: Incident, case: Case, *, user: User | None = None) -> 
         return False
     _link(incident, case, "agent")
     return True
+
+
+def _regrouped(case_ids: list[int]) -> None:
+    """The detector's window learns the correction (a merge stays merged, a split stays split)."""
+    from sirene.incidents import detection
+
+    detection.regrouped(case_ids)
 
 
 def _after_membership_change(
@@ -604,6 +539,7 @@ def move_case(
     grouping.rebuild(source)
     grouping.rebuild(target)
     record(case, "system", actor=user, message=f"problem group G-{source.pk} → G-{target.pk}")
+    _regrouped([case.pk])
     return membership, _after_membership_change(target, case, source)
 
 
@@ -626,6 +562,7 @@ def merge_groups(
     source.save(update_fields=["merged_into"])
     grouping.rebuild(source)
     grouping.rebuild(target)
+    _regrouped([c.pk for c in moved_cases])
     src_live, dst_live = live_incident(source), live_incident(target)
     if src_live is not None and dst_live is None:
         # The target takes over the source's incident (one live incident per group still holds).
@@ -669,6 +606,7 @@ def split_group(
     )
     grouping.rebuild(group)
     grouping.rebuild(new)
+    _regrouped([m.case_id for m in group.memberships.all()] + [m.case_id for m in members])
     live = live_incident(group)
     if live is not None:
         for m in members:

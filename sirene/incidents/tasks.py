@@ -1,7 +1,8 @@
 """This domain's worker step: called by `sirene worker` on every loop; returns how much it did.
 
 Detection itself runs inline with intake (the deciding case opens the incident in its own
-transaction). The worker only catches up the briefs of big live incidents, which are rebuilt on
+transaction). The worker posts each early warning's quiet line once (detection.py) and catches up
+the briefs of big live incidents, which are rebuilt on
 every BRIEF_EVERY-th report rather than on each one (see services._link).
 """
 
@@ -27,7 +28,10 @@ def warm_up() -> None:
 
 
 def tick(limit: int = 20) -> int:
+    from sirene.incidents import detection
+
     warm_up()
+    posted = detection.post_pending_warnings(limit)
     stale = (
         Incident.objects.exclude(status=IncidentStatus.RESOLVED)
         .filter(Q(brief_updated_at__isnull=True) | Q(last_seen__gt=F("brief_updated_at")))
@@ -37,4 +41,4 @@ def tick(limit: int = 20) -> int:
     for incident in stale:
         services.refresh_brief(incident)
         done += 1
-    return done
+    return done + posted

@@ -18,7 +18,7 @@ from sirene.accounts.permissions import Action, permission_required
 from sirene.cases.models import Case, Reproduced
 from sirene.core import clock
 from sirene.flows import incidents as incident_flows
-from sirene.incidents import charts, services, timeline
+from sirene.incidents import charts, detection, services, timeline
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
 from sirene.incidents.title import incident_sentence
 
@@ -68,7 +68,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "incidents/list.html",
-        {"rows": rows, "status": status, "statuses": IncidentStatus.choices},
+        {
+            "rows": rows,
+            "status": status,
+            "statuses": IncidentStatus.choices,
+            "warnings": detection.live_warnings(),
+        },
     )
 
 

@@ -69,7 +69,9 @@ class ChatTransport(Protocol):
         self, channel: str, ts: str, text: str, *, blocks: list[Any] | None = None
     ) -> None: ...
 
-    def send_dm(self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> PostedMessage:
+    def send_dm(
+        self, slack_user_id: str, text: str, *, metadata: dict[str, Any] | None = None
+    ) -> PostedMessage:
         """A direct message; `metadata` makes it findable again (reconciliation after a crash)."""
         ...
 
@@ -82,6 +84,7 @@ class ChatTransport(Protocol):
 
 
 # --- phone (Twilio) ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PlacedCall:
@@ -111,6 +114,7 @@ class PhoneTransport(Protocol):
 
 
 # --- helpdesk (Groove) -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Ticket:

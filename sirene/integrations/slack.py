@@ -48,6 +48,7 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 
+
 def escape(text: str) -> str:
     """Slack's required escaping of & < > in user-supplied text (mentions are added after).
 

@@ -326,7 +326,9 @@ def confident_known_problem(case: Case) -> str:
         return ""
     for known_problem_id, state, confidence in rows:
         confirmed = state == SuggestionState.CONFIRMED
-        if known_problem_id is not None and (confirmed or float(confidence or 0.0) >= KNOWN_PROBLEM_CONFIDENCE):
+        if known_problem_id is not None and (
+            confirmed or float(confidence or 0.0) >= KNOWN_PROBLEM_CONFIDENCE
+        ):
             return str(known_problem_id)[:100]
     return ""
 

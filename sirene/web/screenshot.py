@@ -46,7 +46,12 @@ def main(argv: list[str]) -> int:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(
                     executable_path="/usr/bin/chromium",
-                    args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                    args=[
+                        "--headless=new",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-background-networking",
+                    ],
                 )
                 page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="de-DE")
                 page.goto(base + "/login/")

@@ -178,7 +178,14 @@ def test_openapi_schema_is_served(client: Any) -> None:
 
 
 def test_nul_characters_are_dropped_instead_of_failing_on_postgresql(api: Any) -> None:
-    response = api.post("/api/v1/cases", report(subject="Lo\u0000gin", body="kaputt\u0000", customer={"email": "a@b.de", "name": "A\u0000", "attributes": {"x\u0000": "y\u0000"}}))
+    response = api.post(
+        "/api/v1/cases",
+        report(
+            subject="Lo\u0000gin",
+            body="kaputt\u0000",
+            customer={"email": "a@b.de", "name": "A\u0000", "attributes": {"x\u0000": "y\u0000"}},
+        ),
+    )
     assert response.status_code == 201, response.content
     case = Case.objects.get()
     assert case.subject == "Login" and case.body == "kaputt"

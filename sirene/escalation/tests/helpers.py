@@ -13,7 +13,9 @@ from sirene.integrations.fakes.twilio import FakeTwilio
 
 
 def open_incident(title: str = "Videos laden nicht") -> Any:
-    return incident_flows.open_incident(title=title, description="Seit 02:50 melden 7 Kunden schwarze Videos.")
+    return incident_flows.open_incident(
+        title=title, description="Seit 02:50 melden 7 Kunden schwarze Videos."
+    )
 
 
 def work() -> int:

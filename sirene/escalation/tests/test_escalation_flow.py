@@ -320,8 +320,12 @@ def test_a_task_dm_interrupted_mid_send_is_found_by_its_metadata_and_not_sent_tw
     run = Run.objects.get()
     # The dead worker marked the Facebook-task DM `sending`, sent it, and died before recording it.
     attempt = Attempt.objects.create(
-        run=run, kind=AttemptKind.TASK, target="U0000LEA01", text="Bitte Facebook-Gruppen prüfen",
-        status=AttemptStatus.SENDING, sending_at=clock.now(),
+        run=run,
+        kind=AttemptKind.TASK,
+        target="U0000LEA01",
+        text="Bitte Facebook-Gruppen prüfen",
+        status=AttemptStatus.SENDING,
+        sending_at=clock.now(),
     )
     chat_transport().send_dm("U0000LEA01", attempt.text, metadata={"attempt_id": str(attempt.pk)})
     Run.objects.filter(pk=run.pk).update(next_action_at=clock.now())

@@ -100,7 +100,7 @@ def test_the_worker_tick_catches_up_stale_briefs(db: None) -> None:
     _burst()
     incident = Incident.objects.get()
     Incident.objects.filter(pk=incident.pk).update(brief_updated_at=None)
-    assert tasks.tick() == 1
+    assert tasks.tick() == 2  # the stale brief, and the burst's early-warning line posted once
     assert tasks.tick() == 0
 
 
@@ -113,3 +113,15 @@ def test_the_demo_adds_one_resolved_incident_and_running_it_twice_changes_nothin
     demo.load(io.StringIO())
     past = Incident.objects.get()
     assert past.status == "resolved" and past.test_reproduced == "yes"
+
+
+def test_the_group_page_and_the_incident_page_name_the_rule_in_german(agent: Any) -> None:
+    _burst()
+    incident = Incident.objects.get()
+    assert incident.group is not None
+    c = _client(agent)
+    rule = "ab der 6. Kundin / dem 6. Kunden innerhalb von 24 h"
+    group_page = c.get(incident.group.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert rule in group_page and "Alarm ab 7" not in group_page
+    incident_page = c.get(incident.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert rule in incident_page

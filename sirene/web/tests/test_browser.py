@@ -17,8 +17,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_an_agent_logs_in_opens_a_case_and_takes_ownership(browser_page: Any, agent: Any) -> None:
     result = report_case(
         services.IntakeData(
-            source="groove", external_id="5001", subject="Video in Lektion 3 lädt nicht",
-            body="Das Video dreht sich nur im Kreis.", customer=services.CustomerData(email="jana@web.de"),
+            source="groove",
+            external_id="5001",
+            subject="Video in Lektion 3 lädt nicht",
+            body="Das Video dreht sich nur im Kreis.",
+            customer=services.CustomerData(email="jana@web.de"),
             tags=["technik"],
         )
     )

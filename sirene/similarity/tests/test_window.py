@@ -1,0 +1,112 @@
+"""The window clustering on its own (no database): chains, near-miss pairs, corrections, contrast."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sirene.similarity.window import Window, WindowReport, pair_score, report_terms
+
+HOUR = 3600.0
+
+
+def _vec(*weights: tuple[int, float]) -> np.ndarray:
+    v = np.zeros(16, dtype=np.float32)
+    for axis, w in weights:
+        v[axis] = w
+    return v / np.linalg.norm(v)
+
+
+def _add(window: Window, key: int, vector: np.ndarray, who: str, at: float = 0.0, **kw: object) -> None:
+    window.add(WindowReport(key=key, at=at, identity=who, vector=vector, **kw))  # type: ignore[arg-type]
+
+
+def test_a_chain_of_near_reports_is_one_problem() -> None:
+    # Each report is near the next (cosine ~0.7), the two ends are far apart (cosine ~0):
+    # customers describe one failure in drifting words; it is still one problem.
+    window = Window()
+    for i in range(6):
+        _add(window, i, _vec((i, 1.0), (i + 1, 1.0)), f"k{i}", at=i * 60.0)
+    assert float(window.reports[0].vector @ window.reports[5].vector) < 0.1
+    assert window.problem_of(5, since=-HOUR) == [0, 1, 2, 3, 4, 5]
+
+
+def test_two_problems_nearer_to_their_own_kind_stay_two() -> None:
+    # Two tight problems (own kind ~0.9) that touch each other at ~0.5: never one problem.
+    window = Window()
+    a, b = _vec((0, 1.0), (2, 0.3)), _vec((1, 1.0), (2, 0.3))
+    bridge = _vec((0, 1.0), (1, 1.0), (2, 0.4))
+    key = 0
+    for i in range(4):
+        _add(window, key, a + np.float32(0.05 * i) * _vec((3 + i, 1.0)), f"a{i}")
+        key += 1
+        _add(window, key, b + np.float32(0.05 * i) * _vec((8 + i, 1.0)), f"b{i}")
+        key += 1
+    _add(window, key, bridge, "bridge")
+    mine = window.problem_of(0, since=-HOUR)
+    assert set(mine) <= {0, 2, 4, 6, key}
+    assert {0, 2, 4, 6} <= set(mine)
+
+
+def test_reports_outside_the_window_do_not_belong_to_the_problem() -> None:
+    window = Window()
+    _add(window, 1, _vec((0, 1.0)), "old", at=0.0)
+    _add(window, 2, _vec((0, 1.0)), "new", at=30 * HOUR)
+    _add(window, 3, _vec((0, 1.0)), "new2", at=30 * HOUR + 60)
+    assert window.problem_of(3, since=6 * HOUR) == [2, 3]
+
+
+def test_an_agents_split_stays_split_and_a_merge_stays_merged() -> None:
+    window = Window()
+    same = _vec((0, 1.0))
+    _add(window, 1, same, "a", group="g1")
+    _add(window, 2, same, "b", group="g2")  # the agent split them: never linked
+    _add(window, 3, _vec((5, 1.0)), "c", group="g1")  # the agent merged it: linked, unlike words
+    assert 2 not in window.problem_of(1, since=-HOUR)
+    assert 3 in window.problem_of(1, since=-HOUR)
+
+
+def test_a_confirmed_known_problem_is_a_strong_hint() -> None:
+    a = WindowReport(1, 0.0, "a", _vec((0, 1.0)), known="kp-1")
+    b = WindowReport(2, 0.0, "b", _vec((0, 1.0), (1, 1.6)), known="kp-1")
+    c = WindowReport(3, 0.0, "c", _vec((0, 1.0), (1, 1.6)), known="kp-2")
+    cos = float(a.vector @ b.vector)
+    assert pair_score(cos, a, b) > cos + 0.2
+    assert pair_score(cos, a, c) == float("-inf")
+
+
+def test_error_codes_and_area_tags_tell_near_problems_apart() -> None:
+    v = _vec((0, 1.0))
+    a = WindowReport(1, 0.0, "a", v, codes=frozenset({"404"}), tags=frozenset({"video"}))
+    same = WindowReport(2, 0.0, "b", v, codes=frozenset({"404"}), tags=frozenset({"video"}))
+    other = WindowReport(3, 0.0, "c", v, codes=frozenset({"500"}), tags=frozenset({"checkout"}))
+    assert pair_score(0.4, a, same) > 0.4 > pair_score(0.4, a, other)
+
+
+def test_negation_and_contrast_are_read_from_the_text() -> None:
+    assert "-ton" in report_terms("Leider kein Ton bei den Videos")
+    terms = report_terms("Ton ist da, aber keine Schrift (Untertitel fehlen)")
+    assert "ton" in terms and "-schrift" in terms and "-ton" not in terms
+    no_sound = WindowReport(1, 0.0, "a", _vec((0, 1.0)), terms=report_terms("Video läuft, aber kein Ton"))
+    no_subs = WindowReport(
+        2, 0.0, "b", _vec((0, 1.0)), terms=report_terms("Ton ist da, aber keine Untertitel")
+    )
+    assert pair_score(0.5, no_sound, no_subs) < pair_score(0.5, no_sound, no_sound)
+
+
+def test_early_warning_novelty_looks_at_the_days_before() -> None:
+    window = Window(horizon=24 * HOUR)
+    _add(window, 1, _vec((0, 1.0)), "old", at=0.0)
+    _add(window, 2, _vec((0, 1.0)), "a", at=5 * 24 * HOUR)
+    _add(window, 3, _vec((7, 1.0)), "b", at=5 * 24 * HOUR)
+    assert window.similar_before([2], since=0.0, until=5 * 24 * HOUR) == [1]
+    assert window.similar_before([3], since=0.0, until=5 * 24 * HOUR) == []
+
+
+def test_evicted_reports_are_gone_and_the_rest_still_links() -> None:
+    window = Window()
+    for i in range(5):
+        _add(window, i, _vec((0, 1.0)), f"k{i}", at=float(i))
+    assert window.evict(before=2.0) == 2
+    assert len(window) == 3
+    _add(window, 9, _vec((0, 1.0)), "k9", at=10.0)
+    assert window.problem_of(9, since=0.0) == [2, 3, 4, 9]
