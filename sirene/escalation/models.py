@@ -251,3 +251,15 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the viewer's language: the tasks sirene itself gives at open are stored in
+        German (the words of the Slack DM) and shown translated; a lead's own task title as written."""
+        from django.utils.translation import gettext
+
+        known = {
+            "Facebook-Gruppen prüfen und antworten": gettext("Check the Facebook groups and answer"),
+            "Im Testkonto nachstellen": gettext("Reproduce in the test account"),
+        }
+        return known.get(self.title, self.title)

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from sirene.accounts.models import User
 from sirene.cases.models import Case, Category
+from sirene.core.memo import page_scope
 from sirene.escalation import services as escalation
 from sirene.helpdesk import loop
 from sirene.helpdesk import services as helpdesk
@@ -68,7 +69,8 @@ def resolve(
 
     The linked cases are solved (incidents), every ticket gets the customer text once (helpdesk),
     and the siren post says so in its thread, with how many replies go out (escalation)."""
-    with transaction.atomic():
+    # One read of the lead's settings (customer voice) for all the replies, not one per customer.
+    with transaction.atomic(), page_scope():
         if not incidents.resolve(incident, resolution=resolution, user=user, customer_text=customer_text):
             return False
         helpdesk.queue_resolution_replies(incident)

@@ -294,7 +294,8 @@ def _early_warning(state: _State, counted: list[int], category: str, now: Any) -
         example=example,
         category=category,
     )
-    warning.cases.add(*counted)
+    # The window is memory: a case deleted since it was counted must not be linked.
+    warning.cases.add(*Case.objects.filter(pk__in=counted).values_list("pk", flat=True))
     log.info("early warning %s: %s customers", warning.pk, warning.customers)
     return warning
 

@@ -54,6 +54,10 @@ def kind_label(kind: str) -> str:
         "delay_reminder": _("Reminder"),
         "escalation": _("Escalation"),
         "escalation_error": _("Escalation error"),
+        "cases_solved": _("Cases solved"),
+        "renamed": _("Title changed"),
+        "published": _("Published on the status page"),
+        "unpublished": _("Removed from the status page"),
     }.get(kind, kind)
 
 
@@ -203,6 +207,15 @@ def describe(event: IncidentEvent) -> tuple[str, str]:
         return _escalation(message), ""
     if kind == "escalation_error":
         return _("Escalation step failed"), message
+    if kind == "cases_solved" and isinstance(data.get("cases"), int):
+        n = data["cases"]
+        return ngettext(
+            "%(n)s linked case marked as solved", "%(n)s linked cases marked as solved", n
+        ) % {"n": n}, ""
+    if kind == "renamed":
+        return _("Title changed"), message
+    if kind in ("published", "unpublished"):
+        return kind_label(kind), message
     return kind_label(kind), message
 
 

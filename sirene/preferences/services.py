@@ -10,6 +10,7 @@ from django.db import transaction
 
 from sirene.accounts.models import User
 from sirene.core import clock
+from sirene.core.memo import per_page
 from sirene.preferences.models import Preference, SettingChange
 
 
@@ -37,8 +38,9 @@ def env_default(key: str) -> str:
     return str(getattr(settings, spec.env, spec.fallback) or spec.fallback)
 
 
+@per_page
 def get(key: str) -> str:
-    """The lead's value if one is set, else the environment's."""
+    """The lead's value if one is set, else the environment's (read once per `page_scope`)."""
     row = Preference.objects.filter(key=key).first()
     return row.value if row is not None else env_default(key)
 

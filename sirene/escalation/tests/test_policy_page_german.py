@@ -24,7 +24,6 @@ def test_the_preview_is_german_with_offsets_not_clock_times(client: Any, lead: A
     assert lines[0].startswith("sofort Slack-Post in #customer-success, erwähnt:")
     assert "nach 15 min Tara wird übersprungen (abwesend)" in text
     assert "nach 15 min Anruf bei Piwi (1 von 2)" in text
-    assert "Aufgabe für Lea: Facebook-Gruppen prüfen und antworten" in text
     for english in ("call ", "Slack post in", "skip ", "stop:", "pressed 1", "task for"):
         assert english not in text
 
