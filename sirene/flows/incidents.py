@@ -20,6 +20,7 @@ from sirene.core.memo import page_scope
 from sirene.escalation import services as escalation
 from sirene.helpdesk import loop
 from sirene.helpdesk import services as helpdesk
+from sirene.incidents import detection
 from sirene.incidents import services as incidents
 from sirene.incidents.models import GroupMembership, Incident, ProblemGroup
 
@@ -105,20 +106,20 @@ def mark_not_needed(incident: Incident, case_id: int, *, kind: str, user: User |
 
 @transaction.atomic
 def move_case(case: Case, target: ProblemGroup, *, user: User | None = None) -> GroupMembership:
-    membership, evaluation = incidents.move_case(case, target, user=user)
+    membership, evaluation = incidents.move_case(case, target, user=user, regrouped=detection.regrouped)
     _started(evaluation)
     return membership
 
 
 @transaction.atomic
 def merge_groups(source: ProblemGroup, target: ProblemGroup, *, user: User | None = None) -> ProblemGroup:
-    group, evaluation = incidents.merge_groups(source, target, user=user)
+    group, evaluation = incidents.merge_groups(source, target, user=user, regrouped=detection.regrouped)
     _started(evaluation)
     return group
 
 
 @transaction.atomic
 def split_group(group: ProblemGroup, cases: list[Case], *, user: User | None = None) -> ProblemGroup:
-    new, evaluation = incidents.split_group(group, cases, user=user)
+    new, evaluation = incidents.split_group(group, cases, user=user, regrouped=detection.regrouped)
     _started(evaluation)
     return new

@@ -24,6 +24,7 @@ from sirene.cases.models import Case
 from sirene.core import clock, jobs
 from sirene.escalation import services as escalation
 from sirene.flows import cases as case_flows
+from sirene.incidents import detection
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident
 from sirene.knowledge import services as knowledge
@@ -75,7 +76,7 @@ def group_and_escalate(case: Case, *, known_problem: str = "") -> incidents.Eval
     """An embedded case joins its problem group; when that opens an incident, its escalation run
     starts in the same transaction (the group row is still locked). Also the detection bench's step."""
     with transaction.atomic():
-        evaluation = incidents.assign_and_evaluate(case, known_problem=known_problem)
+        evaluation = detection.assign_and_evaluate(case, known_problem=known_problem)
         if evaluation.opened and evaluation.incident is not None:
             _title_from_known_problem(evaluation.incident)
             escalation.start_run(evaluation.incident)

@@ -1,6 +1,6 @@
 """Incident detection: the 6th distinct customer with the same problem opens exactly one incident.
 
-For every new technical report (inside its own intake transaction, see `services.assign_and_evaluate`):
+For every new technical report (inside its own intake transaction, see `assign_and_evaluate`):
 
 1. The report joins the in-memory window of this worker (`sirene.similarity.window.Window`): the
    reports of the last days, synced from the database by id (reports other workers stored are read
@@ -41,7 +41,7 @@ from django.db.models import Q
 from sirene.cases.attributes import extract_error_codes
 from sirene.cases.models import Case
 from sirene.core import clock
-from sirene.incidents import rules
+from sirene.incidents import grouping, rules, services
 from sirene.incidents.models import EarlyWarning, GroupMembership, Incident, IncidentStatus, ProblemGroup
 from sirene.similarity.window import DEFAULT_WINDOW, Window, WindowReport, report_terms
 
@@ -240,8 +240,6 @@ def detect(case: Case) -> Detection:
     decision = rules.decide(len(customers), rule)
     result = Detection(customers=len(customers), cases=counted, rule=rule)
     if decision.fire:
-        from sirene.incidents import services
-
         # Workers deciding on overlapping reports serialise on their history groups' rows.
         gids = sorted(
             set(GroupMembership.objects.filter(case_id__in=counted).values_list("group_id", flat=True))
@@ -264,8 +262,6 @@ def detect(case: Case) -> Detection:
 
 def _join(incident: Incident, case: Case, members: list[int]) -> None:
     """The report joins the problem's live incident, with any fragment of it not linked yet."""
-    from sirene.incidents import services
-
     linked = set(Incident.cases.through.objects.filter(incident=incident).values_list("case_id", flat=True))
     answered = _answered(members)
     missing = [k for k in members if k not in linked and k not in answered and k != case.pk]
@@ -301,8 +297,6 @@ def _early_warning(state: _State, counted: list[int], category: str, now: Any) -
 
 
 def _link_warnings(incident: Incident, counted: list[int]) -> None:
-    from sirene.incidents import services
-
     warnings = list(EarlyWarning.objects.filter(cases__in=counted, incident__isnull=True).distinct())
     for warning in warnings:
         EarlyWarning.objects.filter(pk=warning.pk).update(incident=incident)
@@ -353,3 +347,14 @@ def live_warnings(limit: int = 20) -> list[EarlyWarning]:
             "-raised_at"
         )[:limit]
     )
+
+
+def assign_and_evaluate(case: Case, *, known_problem: str = "") -> services.Evaluation:
+    """Put a new case into its problem group and check the rule (the intake flow, inside its transaction).
+
+    `known_problem`: the key of the known problem the knowledge base is sure of (see
+    `knowledge.services.match`), the strongest grouping signal; "" when there is none.
+    """
+    grouping.assign(case, known=known_problem)
+    found = detect(case)
+    return services.Evaluation(found.incident, opened=found.opened)

@@ -1,7 +1,7 @@
 """Critical incidents: the lifecycle (open → acknowledged → resolved) with its timeline, the
 brief, and what agents do with problem groups (move, merge, split).
 
-Detection itself is `detection.py`: for every new report (`assign_and_evaluate`, inside the intake
+Detection itself is `detection.py`: for every new report (`detection.assign_and_evaluate`, inside the intake
 flow's transaction) it decides the report's problem among the reports of the window and either
 links the report to the problem's live incident or, at the rule's (threshold + 1)-th distinct
 customer, opens one (`open_detected`). Long-lived problem groups (`grouping.assign`) are kept for
@@ -15,6 +15,7 @@ helpdesk: detection and `evaluate` return an `Evaluation` saying whether they op
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -180,19 +181,6 @@ def solve_linked_cases(incident: Incident, *, user: User | None = None) -> int:
 
 def linked_cases(incident: Incident) -> QuerySet[Case]:
     return incident.cases.select_related("customer").order_by("received_at", "id")
-
-
-def assign_and_evaluate(case: Case, *, known_problem: str = "") -> Evaluation:
-    """Put a new case into its problem group and check the rule (the intake flow, inside its transaction).
-
-    `known_problem`: the key of the known problem the knowledge base is sure of (see
-    `knowledge.services.match`), the strongest grouping signal; "" when there is none.
-    """
-    from sirene.incidents import detection
-
-    grouping.assign(case, known=known_problem)
-    found = detection.detect(case)
-    return Evaluation(found.incident, opened=found.opened)
 
 
 def incident_summary_for(case: Case) -> dict[str, Any] | None:
@@ -497,13 +485,6 @@ def attach_case(incident: Incident, case: Case, *, user: User | None = None) -> 
     return True
 
 
-def _regrouped(case_ids: list[int]) -> None:
-    """The detector's window learns the correction (a merge stays merged, a split stays split)."""
-    from sirene.incidents import detection
-
-    detection.regrouped(case_ids)
-
-
 def _after_membership_change(
     group: ProblemGroup, case: Case | None, removed_from: ProblemGroup | None
 ) -> Evaluation:
@@ -516,9 +497,16 @@ def _after_membership_change(
     return evaluate(group, trigger=case)
 
 
+Regrouped = Callable[[list[int]], None]
+
+
+def _unchanged(case_ids: list[int]) -> None:
+    """Default for `regrouped`: nothing else keeps state about groups (the flows pass the detector's)."""
+
+
 @transaction.atomic
 def move_case(
-    case: Case, target: ProblemGroup, *, user: User | None = None
+    case: Case, target: ProblemGroup, *, user: User | None = None, regrouped: Regrouped = _unchanged
 ) -> tuple[GroupMembership, Evaluation]:
     """Move a case to another problem group (the agent knows better than the similarity score).
 
@@ -539,13 +527,13 @@ def move_case(
     grouping.rebuild(source)
     grouping.rebuild(target)
     record(case, "system", actor=user, message=f"problem group G-{source.pk} → G-{target.pk}")
-    _regrouped([case.pk])
+    regrouped([case.pk])
     return membership, _after_membership_change(target, case, source)
 
 
 @transaction.atomic
 def merge_groups(
-    source: ProblemGroup, target: ProblemGroup, *, user: User | None = None
+    source: ProblemGroup, target: ProblemGroup, *, user: User | None = None, regrouped: Regrouped = _unchanged
 ) -> tuple[ProblemGroup, Evaluation]:
     """Everything of `source` goes to `target`; a live incident of either carries on for both."""
 
@@ -562,7 +550,7 @@ def merge_groups(
     source.save(update_fields=["merged_into"])
     grouping.rebuild(source)
     grouping.rebuild(target)
-    _regrouped([c.pk for c in moved_cases])
+    regrouped([c.pk for c in moved_cases])
     src_live, dst_live = live_incident(source), live_incident(target)
     if src_live is not None and dst_live is None:
         # The target takes over the source's incident (one live incident per group still holds).
@@ -582,7 +570,7 @@ def merge_groups(
 
 @transaction.atomic
 def split_group(
-    group: ProblemGroup, cases: list[Case], *, user: User | None = None
+    group: ProblemGroup, cases: list[Case], *, user: User | None = None, regrouped: Regrouped = _unchanged
 ) -> tuple[ProblemGroup, Evaluation]:
     """Take the given cases out of `group` into a new group (a different problem after all)."""
 
@@ -606,7 +594,7 @@ def split_group(
     )
     grouping.rebuild(group)
     grouping.rebuild(new)
-    _regrouped([m.case_id for m in group.memberships.all()] + [m.case_id for m in members])
+    regrouped([m.case_id for m in group.memberships.all()] + [m.case_id for m in members])
     live = live_incident(group)
     if live is not None:
         for m in members:
