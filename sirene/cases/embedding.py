@@ -9,11 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from sirene.cases.models import Case
-from sirene.similarity import clean_text, default_encoder
+from sirene.similarity import clean_report, default_encoder
 
 
-def embed(text: str) -> tuple[str, np.ndarray]:
-    cleaned = clean_text(text)
+def embed(subject: str, body: str) -> tuple[str, np.ndarray]:
+    """The cleaned report (subject first, reply prefixes dropped; greeting, closing, signature,
+    device footer and quotes cut from the body) and its vector."""
+    cleaned = clean_report(subject, body)
     vector = default_encoder().encode([cleaned])[0].astype(np.float32)
     return cleaned, vector
 

@@ -54,7 +54,7 @@ def analyse(case: Case, *, job: tuple[int, str] | None = None) -> bool:
             locked = Case.objects.select_for_update().get(pk=case.pk)
             if locked.analysed_at is not None:
                 return True
-            cleaned, vector = embed(locked.text)
+            cleaned, vector = embed(locked.subject, locked.body)
             locked.clean_text = cleaned
             locked.embedding = vector.tobytes()
             locked.save(update_fields=["clean_text", "embedding"])

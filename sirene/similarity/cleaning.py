@@ -52,29 +52,36 @@ _FORWARD_RE = re.compile(
 _HEADER_LINE_RE = re.compile(r"^\s*\*?(Von|From|An|To|Cc|Betreff|Subject|Datum|Date|Gesendet|Sent)\s*:", re.I)
 
 # -- signatures / closings: the rest of the mail after one of these is signature.
+_CLOSING_WORDS = (
+    r"(mit\s+)?(freundlichen|freundliche|freundlichem|viele|vielen|beste|besten|liebe|lieben|sch(ö|oe)ne|sch(ö|oe)nen"
+    r"|herzliche|herzlichen|sonnige|sonnigen)?\s*gr(ü|ue|u)(ß|ss)(e|en)?"
+    r"|gru(ß|ss)|mfg|lg|vg|glg|bg|best\s+regards|kind\s+regards|warm\s+regards|regards|best\s+wishes|best|cheers"
+    r"|sincerely|yours\s+sincerely|yours\s+truly|thanks(\s+(a\s+lot|in\s+advance|so\s+much))?"
+    r"|thank\s+you(\s+(in\s+advance|so\s+much))?|many\s+thanks|thx|vielen\s+dank(\s+(im\s+voraus|vorab|schon\s+mal))?"
+    r"|danke(sch(ö|oe)n)?(\s+(im\s+voraus|vorab|schon\s+mal|euch|dir|ihnen))?|merci(\s+vielmal)?"
+    r"|(danke|merci)\s+und\s+gru(ß|ss)|tsch(ü|ue)ss|ciao|servus|baba|pfiat\s+di|bussi|adieu|en\s+gruess"
+)
 _CLOSING_RE = re.compile(
-    r"^\s*(mit\s+freundlichen\s+gr(ü|ue)(ß|ss)en|mit\s+freundlichem\s+gru(ß|ss)|freundliche\s+gr(ü|ue)(ß|ss)e"
-    r"|viele\s+gr(ü|ue)(ß|ss)e|beste\s+gr(ü|ue)(ß|ss)e|liebe\s+gr(ü|ue)(ß|ss)e|sch(ö|oe)ne\s+gr(ü|ue)(ß|ss)e"
-    r"|herzliche\s+gr(ü|ue)(ß|ss)e|gru(ß|ss)|gr(ü|ue)(ß|ss)e|mfg|lg|vg|best\s+regards|kind\s+regards"
-    r"|warm\s+regards|regards|best\s+wishes|best|cheers|sincerely|yours\s+sincerely|yours\s+truly"
-    r"|thanks(\s+(a\s+lot|in\s+advance))?|thank\s+you(\s+in\s+advance)?|many\s+thanks"
-    r"|vielen\s+dank(\s+im\s+voraus)?|danke(\s+im\s+voraus)?|danke\s+und\s+gru(ß|ss)|dankesch(ö|oe)n)"
-    r"\s*[,.!]*\s*$",
+    rf"^\s*({_CLOSING_WORDS})\s*[,.!]*\s*$",
     re.I,
 )
-# A closing followed by a short name on the same line ("Viele Grüße, Anna Schmidt").
+# A closing followed by a short name or place on the same line ("Viele Grüße, Anna Schmidt",
+# "Grüße aus Hamburg Leon", "Danke schon mal, Daniel", "Merci und Gruss Urs").
 _CLOSING_WITH_NAME_RE = re.compile(
-    r"^\s*(mit\s+freundlichen\s+gr(ü|ue)(ß|ss)en|viele\s+gr(ü|ue)(ß|ss)e|beste\s+gr(ü|ue)(ß|ss)e"
-    r"|liebe\s+gr(ü|ue)(ß|ss)e|freundliche\s+gr(ü|ue)(ß|ss)e|best\s+regards|kind\s+regards|regards|cheers)"
-    r"\s*[,.!]?\s+[\w.\-]+(\s+[\w.\-]+){0,3}\s*$",
+    rf"^\s*({_CLOSING_WORDS})\s*[,.!]?\s+([\w.\-]+(\s+|$)){{1,5}}\s*[,.!]?\s*$",
     re.I,
 )
 _SIG_DELIM_RE = re.compile(r"^\s*--\s*$|^\s*—\s*$|^\s*_{3,9}\s*$")
 _MOBILE_SIG_RE = re.compile(
-    r"^\s*(gesendet\s+von\s+meinem\s+\w+.*|von\s+meinem\s+\w+\s+gesendet.*|sent\s+from\s+my\s+\w+.*"
-    r"|sent\s+from\s+(outlook|mail|yahoo|gmail)\b.*|get\s+outlook\s+for\s+\w+.*|diese\s+nachricht\s+wurde\s+von"
-    r"\s+meinem\s+\w+\s+gesendet.*)$",
+    r"^\s*(gesendet\s+(von|mit|über|ueber|aus)\s+(meinem|meiner|der|dem)?\s*[\w.\-]+.{0,60}|von\s+meinem\s+.{1,60}\s+gesendet\.?"
+    r"|sent\s+from\s+my\s+\w+.*|sent\s+(from|with)\s+(outlook|mail|yahoo|gmail|the\s+\w+\s+app)\b.*"
+    r"|get\s+outlook\s+for\s+\w+.*|diese\s+nachricht\s+wurde\s+(von|mit)\s+.{1,60}\s+(gesendet|versendet|verschickt)\.?"
+    r"|mit\s+.{1,40}\s+(gesendet|versendet)\.?)\s*$",
     re.I,
+)
+# A contact line in a business signature: the rest of the mail is signature.
+_CONTACT_RE = re.compile(
+    r"^\s*(tel(efon)?|phone|mobil(e)?|handy|fax|fon|e-?mail|web|www)\.?\s*[:.]?\s*[\d+(\[w]", re.I
 )
 _DISCLAIMER_RE = re.compile(
     r"(diese\s+e-?mail\s+(enthält|kann)\s+vertrauliche|wenn\s+sie\s+nicht\s+der\s+richtige\s+adressat"
@@ -87,17 +94,34 @@ _DISCLAIMER_RE = re.compile(
 )
 
 # -- greetings: a short first line like "Hallo Frau Meier," or "Hi team".
+_GREETINGS = (
+    r"hallo|hallöchen|hallihallo|hi|hey|hello|dear|moin(\s+moin)?|servus|grüß\s+gott|gruezi|grüezi|grüessech|hoi|sali|salü"
+    r"|guten\s+(tag|morgen|abend)|good\s+(morning|afternoon|evening)|sehr\s+geehrte[rs]?|liebe[rs]?"
+    r"|to\s+whom\s+it\s+may\s+concern"
+)
 _GREETING_LINE_RE = re.compile(
-    r"^\s*(hallo|hallöchen|hi|hey|hello|dear|moin|servus|grüß\s+gott|gruezi|grüezi|guten\s+(tag|morgen|abend)"
-    r"|sehr\s+geehrte[rs]?|liebe[rs]?|good\s+(morning|afternoon|evening)|to\s+whom\s+it\s+may\s+concern)"
-    r"\b(\s+[\w.\-]+){0,4}\s*[,!:]?\s*$",
+    rf"^\s*({_GREETINGS})\b(\s+[\w.\-]+){{0,3}}\s*[,!:]?\s*$",
     re.I,
 )
 # A greeting that shares its line with content: "Hallo, mein Drucker ..." -> drop "Hallo, ".
 _GREETING_PREFIX_RE = re.compile(
-    r"^\s*(hallo|hi|hey|hello|moin|servus|guten\s+(tag|morgen|abend)|dear\s+\w+)(\s+[\w.\-]+){0,3}\s*[,!]\s+",
+    rf"^\s*({_GREETINGS})(\s+[\w.\-]+){{0,4}}\s*[,!.]\s+",
     re.I,
 )
+# A closing at the end of the last sentence: "… geht nicht. Danke & baba, Daniel".
+_TRAILING_CLOSING_RE = re.compile(
+    rf"(?<=[.!?…])\s+({_CLOSING_WORDS})([\s,&!.+]+[\w.'\-]+){{0,4}}\s*[.!]?\s*$",
+    re.I,
+)
+# Subjects that say nothing about the problem ("Bitte um Hilfe", "Frage", "Support request").
+_GENERIC_SUBJECT_RE = re.compile(
+    r"^\s*((bitte\s+um\s+)?hilfe|help|frage|question|anfrage|anliegen|problem|probleme|issue|support"
+    r"|support\s+request|kundenanfrage|dringend|urgent|info|information|nachfrage|kontakt|hallo|hi|mein\s+konto"
+    r"|ticket|wichtig|bitte|request|fehler|error|bug|störung|technik|technisches\s+problem)\s*[!?.:]*\s*$",
+    re.I,
+)
+# A bare name (or company) closing the mail without a closing phrase: "Monika Becker".
+_NAME_LINE_RE = re.compile(r"^\s*([A-ZÄÖÜ][\w.\-]*|&|und)(\s+([A-ZÄÖÜ][\w.\-]*|&|und|von|van|de)){0,3}\s*$")
 
 # -- masking
 _EMAIL_RE = re.compile(r"\b[\w.+\-]+@[\w\-]+(\.[\w\-]+)+\b")
@@ -246,12 +270,28 @@ def _cut_signature(lines: list[str]) -> list[str]:
     for line in lines:
         if _SIG_DELIM_RE.match(line) or _CLOSING_RE.match(line) or _CLOSING_WITH_NAME_RE.match(line):
             break
-        if _DISCLAIMER_RE.search(line):
+        if _DISCLAIMER_RE.search(line) or _CONTACT_RE.match(line):
             break
         if _MOBILE_SIG_RE.match(line):
             continue
         out.append(line)
-    return out
+    return _drop_name_block(out)
+
+
+def _drop_name_block(lines: list[str]) -> list[str]:
+    """A name (and company) as the mail's last paragraph, without a closing phrase before it:
+    "…\n\nMonika Becker\nBecker Coaching & Beratung". A mail of one paragraph keeps it."""
+    filled = [i for i, ln in enumerate(lines) if ln.strip()]
+    if len(filled) < 2:
+        return lines
+    end = start = filled[-1]
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    if start <= filled[0] or end - start >= 3:
+        return lines
+    if all(_NAME_LINE_RE.match(line) for line in lines[start : end + 1]):
+        return lines[:start]
+    return lines
 
 
 def _drop_greeting(lines: list[str]) -> list[str]:
@@ -307,6 +347,7 @@ def clean_text(text: str | bytes | None, max_chars: int = MAX_CLEAN_CHARS) -> st
         lines = _cut_signature(lines)
         lines = _drop_greeting(lines)
         body = " ".join(ln.strip() for ln in lines if ln.strip())
+        body = _TRAILING_CLOSING_RE.sub("", body)
         body = _mask(body)
         body = _WS_RE.sub(" ", body).strip()
         body = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", body)
@@ -319,7 +360,10 @@ def clean_text(text: str | bytes | None, max_chars: int = MAX_CLEAN_CHARS) -> st
         return ""
 
 
-_SUBJECT_PREFIX_RE = re.compile(r"^\s*((re|aw|wg|fw|fwd|antw|sv|vs)\s*(\[\d+\])?\s*:\s*)+", re.I)
+_SUBJECT_PREFIX_RE = re.compile(
+    r"^\s*((re|aw|wg|fw|fwd|antw|sv|vs|immer\s+noch|nochmal|noch\s+einmal|erneut|still)\s*(\[\d+\])?\s*:\s*)+",
+    re.I,
+)
 
 
 def clean_report(subject: str | None, body: str | bytes | None) -> str:
@@ -329,6 +373,8 @@ def clean_report(subject: str | None, body: str | bytes | None) -> str:
     leads; reply/forward prefixes (Re:, AW:, WG:, Fwd:) are dropped.
     """
     subj = _SUBJECT_PREFIX_RE.sub("", subject or "").strip()
+    if _GENERIC_SUBJECT_RE.match(subj):
+        subj = ""
     subj = _mask(subj).strip() if subj else ""
     body_clean = clean_text(body)
     if subj and body_clean:

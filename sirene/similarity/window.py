@@ -56,9 +56,10 @@ __all__ = [
 class WindowParams:
     """Every number of the window clustering.
 
-    ``link``: score at which two reports are linked: the grouping threshold of
-    :class:`~sirene.similarity.params.GroupingParams` (0.45, chosen on banking77 train / hwu64
-    valid), so "the same problem" means the same here as in the long-lived groups.
+    ``link``: score at which two reports received at the same moment are linked; with
+    ``time_decay`` it is the grouping threshold of :class:`~sirene.similarity.params.GroupingParams`
+    (0.45, chosen on banking77 train / hwu64 valid) for reports 6 h apart, so "the same problem"
+    means about the same here as in the long-lived groups.
     ``code_bonus`` / ``code_penalty``: shared error code / two disjoint sets of codes.
     ``tag_bonus`` / ``tag_penalty``: an area tag in common / two disjoint sets of area tags.
     ``lexical_weight``: weight of the IDF-weighted word overlap (0..1) added to the cosine.
@@ -69,7 +70,7 @@ class WindowParams:
     ``reach``: see below.
     """
 
-    link: float = 0.45
+    link: float = 0.40
     code_bonus: float = 0.15
     code_penalty: float = 0.15
     lexical_weight: float = 0.3
@@ -95,6 +96,14 @@ class WindowParams:
     min_links: int = 1
     # A report with a single link, to a report with at least this many links, is a stranger.
     hub_links: int = 3
+    # A report's "kin": its ``kin_rank``-th best cosine to the reports before the window (3: one
+    # or two chance look-alikes in the days before do not make a new problem an everyday one).
+    kin_rank: int = 3
+    # Reports of one problem come close together: the score loses ``time_decay`` per 24 h between
+    # the two reports, so the link threshold is in effect 0.40 for simultaneous reports, 0.45 at
+    # 6 h and 0.60 at 24 h apart (a burst arrives within hours; an everyday question and the
+    # burst of a neighbouring problem meet only by the hours they share).
+    time_decay: float = 0.2
 
 
 DEFAULT_WINDOW = WindowParams()
@@ -210,6 +219,8 @@ def pair_score(
     if a.known and b.known and a.known != b.known:
         return -math.inf
     score = cosine
+    if params.time_decay:
+        score -= params.time_decay * min(1.0, abs(a.at - b.at) / 86400.0)
     if a.known and a.known == b.known:
         score += params.hint_bonus
     if a.codes and b.codes:
@@ -295,7 +306,9 @@ class Window:
                 cos = self._mat[: len(self._keys)] @ vec
             older = np.asarray(self._ats) < report.at - self.horizon
             if older.any():
-                report.kin = float(cos[older].max())
+                old = cos[older]
+                k = min(self.params.kin_rank, len(old))
+                report.kin = float(np.partition(old, len(old) - k)[len(old) - k])
             self._link(report, cos)
         self._append(report.key, vec, float(report.at))
         self.reports[report.key] = report

@@ -138,6 +138,66 @@ class TestCleaning:
             once = clean_text(mail)
             assert clean_text(once) == once
 
+    @pytest.mark.parametrize(
+        ("subject", "body", "kept", "gone"),
+        [
+            # The greeting of the BODY goes (the subject leads the report, so it is not "first").
+            (
+                "App stürzt ab",
+                "Hallo Support,\nDie App schmiert beim Öffnen ab.\n\nGruß Wolf",
+                "schmiert",
+                ["Hallo", "Wolf", "Gruß"],
+            ),
+            (
+                "Absturz",
+                "Sali,\nApp geht auf und sofort wieder zu.\nMerci und Gruss Urs",
+                "sofort wieder zu",
+                ["Sali", "Urs"],
+            ),
+            (
+                "",
+                "Hoi zäme,\nBenachrichtigung angetippt -> falsche Lektion.\nGesendet von Android Mail",
+                "falsche Lektion",
+                ["Hoi", "Android Mail"],
+            ),
+            (
+                "Help",
+                "Hallo, die App startet nicht mehr.\nDanke euch! Florian\nGesendet mit der GMX Mail App",
+                "startet nicht",
+                ["Help", "Florian", "GMX"],
+            ),
+            (
+                "Bitte um Hilfe",
+                "Ein Mitglied schreibt mir ständig.\n\nMonika Becker\nBecker Coaching & Beratung\nMobil: 0171 2345678",
+                "ständig",
+                ["Hilfe", "Becker", "Mobil"],
+            ),
+            (
+                "Nochmal: Login-Code",
+                "der Code kommt nicht an. Danke & baba, Daniel",
+                "Code kommt nicht an",
+                ["Nochmal", "baba", "Daniel"],
+            ),
+            (
+                "Fehler",
+                "Grüezi, das Quiz speichert nicht.\nVon meinem Samsung Galaxy Smartphone gesendet.",
+                "Quiz speichert nicht",
+                ["Fehler", "Grüezi", "Samsung"],
+            ),
+        ],
+    )
+    def test_clean_report_keeps_the_problem_and_drops_the_letter_around_it(
+        self, subject: str, body: str, kept: str, gone: list[str]
+    ) -> None:
+        out = clean_report(subject, body)
+        assert kept in out
+        for word in gone:
+            assert word not in out, (word, out)
+
+    def test_a_short_last_line_that_is_the_problem_stays(self) -> None:
+        # Only a paragraph of bare capitalised words is a name; a one-paragraph mail keeps its end.
+        assert clean_report("", "Seit heute\nKein Ton") == "Seit heute Kein Ton"
+
     def test_clean_report_strips_reply_prefix(self) -> None:
         out = clean_report("AW: WG: Fehler 502 beim Login", "Hallo,\nes geht immer noch nicht.\nLG")
         assert out == "Fehler 502 beim Login. es geht immer noch nicht."

@@ -110,3 +110,29 @@ def test_evicted_reports_are_gone_and_the_rest_still_links() -> None:
     assert len(window) == 3
     _add(window, 9, _vec((0, 1.0)), "k9", at=10.0)
     assert window.problem_of(9, since=0.0) == [2, 3, 4, 9]
+
+
+def test_the_link_threshold_rises_with_the_time_between_two_reports() -> None:
+    # Two reports with the same words: linked when they arrive an hour apart, not a day apart
+    # (a burst arrives within hours; an everyday look-alike the next evening is another matter).
+    a = WindowReport(key=1, at=0.0, identity="a", vector=_vec((0, 1.0)))
+    b_soon = WindowReport(key=2, at=HOUR, identity="b", vector=_vec((0, 1.0)))
+    b_late = WindowReport(key=3, at=23 * HOUR, identity="c", vector=_vec((0, 1.0)))
+    cosine = 0.5
+    soon, late = pair_score(cosine, a, b_soon), pair_score(cosine, a, b_late)
+    assert soon >= Window().params.link > late
+    assert soon - late > 0.15
+
+
+def test_an_everyday_look_alike_needs_more_than_one_chance_neighbour_before() -> None:
+    # kin = the 3rd best cosine to the days before: one old look-alike does not make a new
+    # problem "everyday", three do.
+    window = Window(horizon=24 * HOUR)
+    _add(window, 1, _vec((0, 1.0)), "old1", at=-3 * 24 * HOUR)
+    _add(window, 2, _vec((1, 1.0)), "old2", at=-3 * 24 * HOUR)
+    _add(window, 3, _vec((0, 1.0), (2, 0.2)), "new", at=0.0)
+    assert window.reports[3].kin < 0.5
+    for i in range(3):
+        _add(window, 10 + i, _vec((4, 1.0), (5 + i, 0.1)), f"every{i}", at=-(2 + i) * 24 * HOUR)
+    _add(window, 20, _vec((4, 1.0)), "today", at=0.0)
+    assert window.reports[20].kin > 0.9
