@@ -104,6 +104,11 @@ class WindowParams:
     # 6 h and 0.60 at 24 h apart (a burst arrives within hours; an everyday question and the
     # burst of a neighbouring problem meet only by the hours they share).
     time_decay: float = 0.2
+    # An everyday report's link to a new problem's report is cut only when its kin exceeds both
+    # the pair's cosine and the other report's kin by this much (a plain "nearer to its kind"
+    # test cut bursts whose words resemble an everyday question apart: a burst report can be
+    # nearly as close to old look-alikes as to its own kind). Negative: the plain test.
+    kin_margin: float = 0.1
 
 
 DEFAULT_WINDOW = WindowParams()
@@ -340,7 +345,7 @@ class Window:
                     idf[t] = self.idf(t.lstrip("-"))
             c = float(cos[i])
             score = pair_score(c, report, other, idf, p)
-            if score >= p.link and not _kin_apart(report, other, c):
+            if score >= p.link and not _kin_apart(report, other, c, p.kin_margin):
                 self._edges.add(report.key, other.key, score)
 
     def _append(self, key: int, vec: np.ndarray, at: float) -> None:
@@ -550,10 +555,16 @@ class Window:
         return sorted(self._keys[rows[i]] for i in np.flatnonzero(hits >= need))
 
 
-def _kin_apart(a: WindowReport, b: WindowReport, cosine: float) -> bool:
+def _kin_apart(a: WindowReport, b: WindowReport, cosine: float, margin: float = -1.0) -> bool:
     """Nearer to their own kind: one report is closer to reports of the days before the window
     (an everyday problem's own kind) than to the other report, and the other is not (a new
-    problem). Such a link joins an old problem to a new one: it does not count."""
+    problem). Such a link joins an old problem to a new one: it does not count.
+
+    With ``margin`` >= 0: the everyday report's kin must exceed both the cosine of the pair and
+    the other report's kin by ``margin`` (two reports of one everyday question spiking today
+    both have kin, and stay linked)."""
+    if margin >= 0:
+        return (a.kin > max(cosine, b.kin) + margin) or (b.kin > max(cosine, a.kin) + margin)
     return (a.kin > cosine >= b.kin) or (b.kin > cosine >= a.kin)
 
 

@@ -136,3 +136,23 @@ def test_an_everyday_look_alike_needs_more_than_one_chance_neighbour_before() ->
         _add(window, 10 + i, _vec((4, 1.0), (5 + i, 0.1)), f"every{i}", at=-(2 + i) * 24 * HOUR)
     _add(window, 20, _vec((4, 1.0)), "today", at=0.0)
     assert window.reports[20].kin > 0.9
+
+
+def test_an_everyday_question_does_not_link_to_a_new_problem_but_a_burst_like_old_reports_stays_whole() -> (
+    None
+):
+    from sirene.similarity.window import _kin_apart
+
+    everyday = WindowReport(key=1, at=0.0, identity="a", vector=_vec((0, 1.0)), kin=0.8)
+    new = WindowReport(key=2, at=0.0, identity="b", vector=_vec((0, 1.0)), kin=0.3)
+    # The everyday report is far nearer to its own kind (0.8) than to the new report (0.45).
+    assert _kin_apart(everyday, new, 0.45, margin=0.1)
+    # A burst report that happens to resemble old reports (kin 0.5) next to one that does not
+    # quite (0.42): both new, close to each other (0.45) -> still linked.
+    burst_a = WindowReport(key=3, at=0.0, identity="c", vector=_vec((0, 1.0)), kin=0.5)
+    burst_b = WindowReport(key=4, at=0.0, identity="d", vector=_vec((0, 1.0)), kin=0.42)
+    assert not _kin_apart(burst_a, burst_b, 0.45, margin=0.1)
+    # Two reports of an everyday question that spikes today: both have kin, they stay linked.
+    spike_a = WindowReport(key=5, at=0.0, identity="e", vector=_vec((0, 1.0)), kin=0.8)
+    spike_b = WindowReport(key=6, at=0.0, identity="f", vector=_vec((0, 1.0)), kin=0.75)
+    assert not _kin_apart(spike_a, spike_b, 0.6, margin=0.1)
