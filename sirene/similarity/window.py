@@ -526,6 +526,9 @@ class Window:
             else:
                 within = within_a  # the rest are a few strangers, not a problem of their own
             if across + p.split_margin <= within:
+                a = _refine(s, a, me)
+                if a.all():
+                    return None
                 return [m for m, inside in zip(members, a, strict=True) if inside]
         return None
 
@@ -566,6 +569,25 @@ def _kin_apart(a: WindowReport, b: WindowReport, cosine: float, margin: float = 
     if margin >= 0:
         return (a.kin > max(cosine, b.kin) + margin) or (b.kin > max(cosine, a.kin) + margin)
     return (a.kin > cosine >= b.kin) or (b.kin > cosine >= a.kin)
+
+
+def _refine(s: np.ndarray, a: np.ndarray, me: int, rounds: int = 3) -> np.ndarray:
+    """Two parts of a split, each report moved to the part it is nearer to on average (the
+    dendrogram's cut puts a report by its first merge, not by all its neighbours); ``me``
+    stays in part ``a``."""
+    a = a.copy()
+    for _ in range(rounds):
+        b = ~a
+        if not a.any() or not b.any():
+            break
+        near_a = (s[:, a].sum(axis=1) - np.where(a, np.diag(s), 0.0)) / np.maximum(a.sum() - a, 1)
+        near_b = (s[:, b].sum(axis=1) - np.where(b, np.diag(s), 0.0)) / np.maximum(b.sum() - b, 1)
+        moved = near_a > near_b
+        moved[me] = True
+        if (moved == a).all():
+            break
+        a = moved
+    return a
 
 
 def _mean_off_diagonal(m: np.ndarray) -> float:

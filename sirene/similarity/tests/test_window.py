@@ -156,3 +156,16 @@ def test_an_everyday_question_does_not_link_to_a_new_problem_but_a_burst_like_ol
     spike_a = WindowReport(key=5, at=0.0, identity="e", vector=_vec((0, 1.0)), kin=0.8)
     spike_b = WindowReport(key=6, at=0.0, identity="f", vector=_vec((0, 1.0)), kin=0.75)
     assert not _kin_apart(spike_a, spike_b, 0.6, margin=0.1)
+
+
+def test_a_split_moves_each_report_to_the_part_it_is_nearer_to_on_average() -> None:
+    from sirene.similarity.window import _refine
+
+    # Reports 0-2 are one problem, 3-5 another; report 2 was cut into the wrong part, but it
+    # is nearer to 0-1 on average.
+    s = np.full((6, 6), 0.1)
+    s[np.ix_([0, 1, 2], [0, 1, 2])] = 0.8
+    s[np.ix_([3, 4, 5], [3, 4, 5])] = 0.8
+    np.fill_diagonal(s, 1.0)
+    wrong = np.array([True, True, False, False, False, False])
+    assert _refine(s, wrong, me=0).tolist() == [True, True, True, False, False, False]
