@@ -10,7 +10,8 @@ only when all of these hold:
   the share is MIN_LIFT points above the baseline share,
 * significance: the one-sided binomial tail of the count against the baseline share (smoothed
   with one pseudo-customer each way), below ALPHA after a Bonferroni correction over every
-  attribute that was compared (with at least MIN_BASELINE baseline customers stating the
+  attribute family that was compared (e-mail domain/provider/group are one family, platform/os/
+  device another; with at least MIN_BASELINE baseline customers stating the
   attribute; without a baseline nothing can be called unusual). Many attributes are looked at,
   so a 5-of-6 by chance must not become a thread.
 
@@ -151,11 +152,27 @@ def _per_customer(cases: list[Case]) -> dict[str, dict[str, str]]:
     return out
 
 
+# Attributes that say one thing several times: a GMX customer is "gmx.de", "GMX" and "web.de/GMX";
+# an iPhone is "iPhone 13", "iOS" and "ios". The Bonferroni correction counts each family once
+# (three nested views of one fact are not three chances for a coincidence).
+_FAMILIES = {
+    "email_domain": "email",
+    "email_provider": "email",
+    "email_group": "email",
+    "platform": "system",
+    "os": "system",
+    "os_version": "system",
+    "device": "system",
+    "browser": "browser",
+    "browser_family": "browser",
+}
+
+
 def common_thread(
     affected: dict[str, dict[str, str]], baseline: dict[str, dict[str, str]]
 ) -> list[dict[str, Any]]:
     candidates: list[dict[str, Any]] = []
-    tests = 0
+    families: set[str] = set()
     attributes = sorted({k for attrs in affected.values() for k in attrs})
     for attribute in attributes:
         known = [a[attribute] for a in affected.values() if attribute in a]
@@ -169,7 +186,7 @@ def common_thread(
             n, m = len(affected), len(baseline)
         if m < MIN_BASELINE or n == 0:
             continue
-        tests += 1  # every attribute looked at is a chance for a coincidence
+        families.add(_FAMILIES.get(attribute, attribute))  # each family is a chance for a coincidence
         counts = Counter(v.lower() for v in known)
         base_counts = Counter(v.lower() for v in base_known)
         display = {v.lower(): v for v in known}
@@ -194,6 +211,7 @@ def common_thread(
                     "_p": p,
                 }
             )
+    tests = len(families)
     findings = [c for c in candidates if c["_p"] * max(1, tests) < ALPHA]
     for f in candidates:
         del f["_p"]

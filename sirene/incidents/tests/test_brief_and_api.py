@@ -150,3 +150,22 @@ def test_an_agent_can_move_merge_and_split_groups(db: None, api: Any) -> None:
     assert incident.events.filter(kind="group_split").exists()
     gone = api.post(f"/api/v1/incidents/groups/{ga.pk}/merge", {"into": ga.pk})
     assert gone.status_code == 422
+
+
+def test_nested_views_of_one_fact_count_once_in_the_correction() -> None:
+    # 5 of 6 affected write from GMX; 12 of 40 others do. Domain, provider and provider group are
+    # three views of one fact: counted as three tests (plus the device family) the finding would
+    # drown (p ≈ 0.013 × 4 ≥ 0.05); counted as one family per fact it stands (× 2 < 0.05).
+    def attrs(domain: str, device: str) -> dict[str, str]:
+        provider = {"gmx.de": "GMX"}.get(domain, domain)
+        group = {"GMX": "web.de/GMX"}.get(provider, provider)
+        return {"email_domain": domain, "email_provider": provider, "email_group": group, "device": device}
+
+    devices = ["iPhone", "Windows-PC", "MacBook", "Pixel", "Galaxy", "iPad"]
+    affected = {f"k{i}": attrs("gmx.de" if i < 5 else "posteo.de", devices[i]) for i in range(6)}
+    baseline = {
+        f"b{i}": attrs("gmx.de" if i < 12 else f"firma{i}.de", devices[i % len(devices)]) for i in range(40)
+    }
+    found = {(f["attribute"], f["value"]) for f in brief.common_thread(affected, baseline)}
+    assert ("email_group", "web.de/GMX") in found
+    assert not any(attribute == "device" for attribute, _ in found)
