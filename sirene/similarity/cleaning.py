@@ -59,7 +59,7 @@ _CLOSING_WORDS = (
     r"|sincerely|yours\s+sincerely|yours\s+truly|thanks(\s+(a\s+lot|in\s+advance|so\s+much))?"
     r"|thank\s+you(\s+(in\s+advance|so\s+much))?|many\s+thanks|thx|vielen\s+dank(\s+(im\s+voraus|vorab|schon\s+mal))?"
     r"|danke(sch(ö|oe)n)?(\s+(im\s+voraus|vorab|schon\s+mal|euch|dir|ihnen))?|merci(\s+vielmal)?"
-    r"|(danke|merci)\s+und\s+gru(ß|ss)|tsch(ü|ue)ss|ciao|servus|baba|pfiat\s+di|bussi|adieu|en\s+gruess"
+    r"|(danke|merci)\s+und\s+gru(ß|ss)|tsch(ü|ue)ss|ciao|baba|pfiat\s+di|bussi|adieu|en\s+gruess"
 )
 _CLOSING_RE = re.compile(
     rf"^\s*({_CLOSING_WORDS})\s*[,.!]*\s*$",
@@ -71,6 +71,7 @@ _CLOSING_WITH_NAME_RE = re.compile(
     rf"^\s*({_CLOSING_WORDS})\s*[,.!]?\s+([\w.\-]+(\s+|$)){{1,5}}\s*[,.!]?\s*$",
     re.I,
 )
+_GOODBYE_GREETING_RE = re.compile(r"^\s*(servus|ciao|moin|hoi|salü|sali)\b[\s,!.]*([\w.\-]+\s*){0,3}$", re.I)
 _SIG_DELIM_RE = re.compile(r"^\s*--\s*$|^\s*—\s*$|^\s*_{3,9}\s*$")
 _MOBILE_SIG_RE = re.compile(
     r"^\s*(gesendet\s+(von|mit|über|ueber|aus)\s+(meinem|meiner|der|dem)?\s*[\w.\-]+.{0,60}|von\s+meinem\s+.{1,60}\s+gesendet\.?"
@@ -105,7 +106,7 @@ _GREETING_LINE_RE = re.compile(
 )
 # A greeting that shares its line with content: "Hallo, mein Drucker ..." -> drop "Hallo, ".
 _GREETING_PREFIX_RE = re.compile(
-    rf"^\s*({_GREETINGS})(\s+[\w.\-]+){{0,4}}\s*[,!.]\s+",
+    rf"^\s*({_GREETINGS})(\s+[\w.\-]+){{0,4}}\s*[,!]\s+",
     re.I,
 )
 # A closing at the end of the last sentence: "… geht nicht. Danke & baba, Daniel".
@@ -269,6 +270,9 @@ def _cut_signature(lines: list[str]) -> list[str]:
     out: list[str] = []
     for line in lines:
         if _SIG_DELIM_RE.match(line) or _CLOSING_RE.match(line) or _CLOSING_WITH_NAME_RE.match(line):
+            break
+        # "Servus" greets and takes leave: a closing only after the mail has begun.
+        if any(ln.strip() for ln in out) and _GOODBYE_GREETING_RE.match(line):
             break
         if _DISCLAIMER_RE.search(line) or _CONTACT_RE.match(line):
             break

@@ -194,6 +194,10 @@ class TestCleaning:
         for word in gone:
             assert word not in out, (word, out)
 
+    def test_a_greeting_that_is_also_a_goodbye_opens_the_mail(self) -> None:
+        # "Servus" greets and says goodbye: as the first line it is a greeting, not the closing.
+        assert clean_report("", "Servus,\nDas Video lädt nicht.\nServus, Toni") == "Das Video lädt nicht."
+
     def test_a_short_last_line_that_is_the_problem_stays(self) -> None:
         # Only a paragraph of bare capitalised words is a name; a one-paragraph mail keeps its end.
         assert clean_report("", "Seit heute\nKein Ton") == "Seit heute Kein Ton"
