@@ -109,6 +109,7 @@ class WindowParams:
     # test cut bursts whose words resemble an everyday question apart: a burst report can be
     # nearly as close to old look-alikes as to its own kind). Negative: the plain test.
     kin_margin: float = 0.1
+    knn_tolerance: float = 0.01
 
 
 DEFAULT_WINDOW = WindowParams()
@@ -401,7 +402,9 @@ class Window:
 
     def _top(self, key: int, since: float, cache: dict[int, set[int]]) -> set[int]:
         """The linked reports of ``key`` (from ``since`` on) from its ``knn`` best-scoring
-        CUSTOMERS: a customer who wrote four times takes one place, not four; ties all count."""
+        CUSTOMERS: a customer who wrote four times takes one place, not four; near-ties (within
+        ``knn_tolerance`` of the ``knn``-th customer's score) all count, so the newest report of a
+        tight burst is not shut out by five old reports that happen to be a hair nearer."""
         hit = cache.get(key)
         if hit is None:
             adj = self._edges.adj.get(key, {})
@@ -411,10 +414,13 @@ class Window:
             hit = set()
             people: set[str] = set()
             last = math.inf
+            floor = -math.inf
             for score, k in inside:
                 who = self.reports[k].identity
-                if len(people) >= self.params.knn and who not in people and score < last:
-                    if score != math.inf:
+                if len(people) >= self.params.knn and who not in people:
+                    if floor == -math.inf:
+                        floor = last - self.params.knn_tolerance
+                    if score < floor and score != math.inf:
                         break
                 hit.add(k)
                 people.add(who)

@@ -169,3 +169,14 @@ def test_a_split_moves_each_report_to_the_part_it_is_nearer_to_on_average() -> N
     np.fill_diagonal(s, 1.0)
     wrong = np.array([True, True, False, False, False, False])
     assert _refine(s, wrong, me=0).tolist() == [True, True, True, False, False, False]
+
+
+def test_the_newest_report_of_a_tight_burst_is_not_shut_out_by_a_hair() -> None:
+    # Six customers wrote the same words in one second; the 7th writes them a second later (its
+    # score is a hair lower to everybody, by the time between them). Each old report's 5 best are
+    # the old ones, but the 7th is a near-tie: it belongs to the burst.
+    window = Window()
+    for i in range(6):
+        _add(window, i, _vec((0, 1.0)), f"k{i}", at=0.0)
+    _add(window, 6, _vec((0, 1.0)), "late", at=1.0)
+    assert window.problem_of(6, since=-HOUR) == [0, 1, 2, 3, 4, 5, 6]
