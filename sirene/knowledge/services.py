@@ -307,8 +307,24 @@ class KnowledgeMatch:
 def match(case: Case) -> KnowledgeMatch:
     """The intake flow, for every new case (inside its transaction): store the suggestions and say
     which known problem, if any, is sure enough to steer the grouping."""
-    stored = compute_suggestions(case)
-    return KnowledgeMatch(case_match=stored, confident_key=confident_known_problem(case))
+    stored, rows = _compute_suggestions(case)
+    # The suggestions just written are exactly `rows`: no second read of them.
+    return KnowledgeMatch(case_match=stored, confident_key=_confident_key(rows))
+
+
+# (known problem id, state, confidence, rank) of a case's suggestions.
+_SuggestionRow = tuple[int | None, str, float | None, int]
+
+
+def _confident_key(rows: list[_SuggestionRow]) -> str:
+    """The first suggestion (by rank, then confidence) that is confirmed or sure enough, else ""."""
+    for known_problem_id, state, confidence, _rank in sorted(rows, key=lambda r: (r[3], -(r[2] or 0.0))):
+        confirmed = state == SuggestionState.CONFIRMED
+        if known_problem_id is not None and (
+            confirmed or float(confidence or 0.0) >= KNOWN_PROBLEM_CONFIDENCE
+        ):
+            return str(known_problem_id)[:100]
+    return ""
 
 
 def confident_known_problem(case: Case) -> str:
@@ -319,51 +335,73 @@ def confident_known_problem(case: Case) -> str:
             rows = list(
                 Suggestion.objects.filter(case=case)
                 .order_by("rank", "-confidence")
-                .values_list("known_problem_id", "state", "confidence")
+                .values_list("known_problem_id", "state", "confidence", "rank")
             )
     except Exception:  # the knowledge base must never stop grouping
         log.exception("knowledge suggestions failed for case %s", case.pk)
         return ""
-    for known_problem_id, state, confidence in rows:
-        confirmed = state == SuggestionState.CONFIRMED
-        if known_problem_id is not None and (
-            confirmed or float(confidence or 0.0) >= KNOWN_PROBLEM_CONFIDENCE
-        ):
-            return str(known_problem_id)[:100]
-    return ""
+    return _confident_key(rows)
 
 
-@transaction.atomic
 def compute_suggestions(case: Case) -> CaseMatch:
     """Store the top known problems for the case; decisions agents already made are kept."""
+    return _compute_suggestions(case)[0]
+
+
+# Inside the intake transaction no savepoint of its own: a failure rolls the whole analysis back.
+@transaction.atomic(savepoint=False)
+def _compute_suggestions(case: Case) -> tuple[CaseMatch, list[_SuggestionRow]]:
+    """`compute_suggestions`, also returning the case's suggestions as they are stored now."""
     clean, vector = _case_text(case)
     ranking = matching.rank(clean, vector)
-    decided = {
-        s.known_problem_id: s
-        for s in Suggestion.objects.filter(case=case).exclude(state=SuggestionState.SUGGESTED)
-    }
-    Suggestion.objects.filter(case=case, state=SuggestionState.SUGGESTED).delete()
+    # One read of the case's suggestions (a new case has none): the decisions agents made are kept,
+    # the plain suggestions are replaced.
+    decided: dict[int, Suggestion] = {}
+    stale = False
+    for s in Suggestion.objects.filter(case=case):
+        if s.state == SuggestionState.SUGGESTED:
+            stale = True
+        else:
+            decided[s.known_problem_id] = s
+    if stale:
+        Suggestion.objects.filter(case=case, state=SuggestionState.SUGGESTED).delete()
     now = clock.now()
+    rows: list[_SuggestionRow] = []
+    fresh: list[Suggestion] = []
     for rank_no, (problem_id, confidence, _similarity) in enumerate(ranking.items, start=1):
         if problem_id in decided:
             Suggestion.objects.filter(pk=decided[problem_id].pk).update(confidence=confidence, rank=rank_no)
+            rows.append((problem_id, decided[problem_id].state, confidence, rank_no))
             continue
-        Suggestion.objects.create(
-            case=case, known_problem_id=problem_id, rank=rank_no, confidence=confidence, created_at=now
+        fresh.append(
+            Suggestion(case=case, known_problem_id=problem_id, rank=rank_no, confidence=confidence, created_at=now)
         )
+        rows.append((problem_id, SuggestionState.SUGGESTED, confidence, rank_no))
+    if fresh:
+        Suggestion.objects.bulk_create(fresh)
     # Decisions the new ranking no longer contains stay visible, after the fresh suggestions.
     ranked = {problem_id for problem_id, _c, _s in ranking.items}
     leftovers = sorted((s for pid, s in decided.items() if pid not in ranked), key=lambda s: s.rank)
     for offset, s in enumerate(leftovers, start=len(ranking.items) + 1):
         Suggestion.objects.filter(pk=s.pk).update(rank=offset)
-    match, _ = CaseMatch.objects.update_or_create(
+        rows.append((s.known_problem_id, s.state, s.confidence, offset))
+    return _store_match(case, ranking, now), rows
+
+
+def _store_match(case: Case, ranking: matching.Ranking, now: datetime) -> CaseMatch:
+    """The case's one CaseMatch row, inserted or updated in one statement (race-free)."""
+    match = CaseMatch(
         case=case,
-        defaults={
-            "outcome": ranking.outcome,
-            "best_similarity": round(ranking.best_similarity, 4),
-            "kb_token": ranking.token,
-            "computed_at": now,
-        },
+        outcome=ranking.outcome,
+        best_similarity=round(ranking.best_similarity, 4),
+        kb_token=ranking.token,
+        computed_at=now,
+    )
+    CaseMatch.objects.bulk_create(
+        [match],
+        update_conflicts=True,
+        unique_fields=["case"],
+        update_fields=["outcome", "best_similarity", "kb_token", "computed_at"],
     )
     return match
 
