@@ -80,10 +80,6 @@ def _centroids(groups: list[tuple[Any, ...]], dim: int) -> np.ndarray:
     return out
 
 
-def _recent_vectors(ids: list[int]) -> dict[int, Any]:
-    return dict(ProblemGroup.objects.filter(pk__in=ids).values_list("id", "recent_vectors"))
-
-
 def _snapshots(
     vector: np.ndarray, groups: list[tuple[Any, ...]], params: GroupingParams
 ) -> list[GroupSnapshot]:
@@ -116,42 +112,96 @@ def choose(
     if not np.any(vector):
         return None, 0.0, GroupMembership.How.NEW
     since = clock.now() - timedelta(days=CANDIDATE_DAYS)
-    groups = _candidates(since)
+    groups, versions = _candidates(since)
     gid, score = decide_group(
-        vector, case.category, extract_error_codes(case.text), groups, params, members_of=_recent_vectors
+        vector,
+        case.category,
+        extract_error_codes(case.text),
+        groups,
+        params,
+        members_of=lambda ids: _cached_members(ids, versions),
     )
     return gid, score, (GroupMembership.How.SIMILAR if gid is not None else GroupMembership.How.NEW)
 
 
-# Centroids change only when a group's count changes (or an agent rebuilds it, which also sets
-# count): each process keeps them by (id, count, last_seen) and reads only the changed ones, so
-# a new case does not read every live group's 2 KB centroid again.
-_CENTROIDS: dict[tuple[str, int], tuple[int, Any, Any]] = {}
+# Each process keeps the candidates' rows (id, centroid, count, category, codes) and the shortlisted
+# groups' recent member vectors by (database, id), with the row's version: every write to a group
+# gives it a new one (ProblemGroup.save / update), so a new case reads only the candidates' ids and
+# versions and then the rows that changed since, whichever process or agent changed them. The
+# writes of this process (`assign`) are remembered as they are written.
+_GROUPS: dict[tuple[str, int], tuple[int, tuple[Any, ...]]] = {}
+_MEMBERS: dict[tuple[str, int], tuple[int, Any]] = {}
+MAX_CACHED_MEMBERS = 1000  # x up to 20 vectors of 2 KB
 
 
 def clear_cache() -> None:
-    _CENTROIDS.clear()
+    _GROUPS.clear()
+    _MEMBERS.clear()
 
 
-def _candidates(since: Any) -> list[tuple[Any, ...]]:
+def _db() -> str:
     from django.db import connection
 
-    db = f"{connection.alias}:{connection.settings_dict.get('NAME')}"
+    return f"{connection.alias}:{connection.settings_dict.get('NAME')}"
+
+
+def _candidates(since: Any) -> tuple[list[tuple[Any, ...]], dict[int, int]]:
+    """The live groups as (id, centroid bytes, count, category, codes), most recently seen first,
+    and their versions."""
+    db = _db()
     rows = list(
         ProblemGroup.objects.filter(merged_into__isnull=True, last_seen_at__gte=since)
         .order_by("-last_seen_at")
-        .values_list("id", "count", "category", "codes", "last_seen_at")[:MAX_CANDIDATES]
+        .values_list("id", "version")[:MAX_CANDIDATES]
     )
-    stale = [r[0] for r in rows if _CENTROIDS.get((db, r[0]), (None, None, None))[:2] != (r[1], r[4])]
+    stale = [gid for gid, version in rows if _GROUPS.get((db, gid), (None,))[0] != version]
     if stale:
-        for gid, blob, count, seen in ProblemGroup.objects.filter(pk__in=stale).values_list(
-            "id", "centroid", "count", "last_seen_at"
+        for gid, version, blob, count, category, codes in ProblemGroup.objects.filter(
+            pk__in=stale
+        ).values_list("id", "version", "centroid", "count", "category", "codes"):
+            _GROUPS[(db, gid)] = (version, (gid, blob, count, category, codes))
+    versions = dict(rows)
+    if len(_GROUPS) > 2 * MAX_CANDIDATES:
+        for key in [k for k in _GROUPS if k[0] != db or k[1] not in versions]:
+            del _GROUPS[key]
+    # A group written again between the two reads comes as read second (the newer row).
+    out = [hit[1] for hit in (_GROUPS.get((db, gid)) for gid, _v in rows) if hit is not None]
+    return out, versions
+
+
+def _cached_members(ids: list[int], versions: dict[int, int]) -> dict[int, Any]:
+    """The recent member vectors of these (shortlisted) groups, read only when changed."""
+    db = _db()
+    out: dict[int, Any] = {}
+    missing = []
+    for gid in ids:
+        hit = _MEMBERS.get((db, gid))
+        if hit is not None and hit[0] == versions.get(gid):
+            out[gid] = hit[1]
+        else:
+            missing.append(gid)
+    if missing:
+        if len(_MEMBERS) > MAX_CACHED_MEMBERS:
+            _MEMBERS.clear()
+        for gid, version, blob in ProblemGroup.objects.filter(pk__in=missing).values_list(
+            "id", "version", "recent_vectors"
         ):
-            _CENTROIDS[(db, gid)] = (count, seen, blob)
-    if len(_CENTROIDS) > 4 * MAX_CANDIDATES:
-        _CENTROIDS.clear()
-        return _candidates(since)
-    return [(r[0], _CENTROIDS.get((db, r[0]), (0, 0, None))[2], r[1], r[2], r[3]) for r in rows]
+            if version == versions.get(gid):
+                _MEMBERS[(db, gid)] = (version, blob)
+            out[gid] = blob
+    return out
+
+
+def _remember(group: ProblemGroup) -> None:
+    """This process just wrote the group: cache it as written (if the transaction rolls back, the
+    database keeps the old version and the next case reads the row again)."""
+    db = _db()
+    _GROUPS[(db, group.pk)] = (
+        group.version,
+        (group.pk, group.centroid, group.count, group.category, group.codes),
+    )
+    if len(_MEMBERS) <= MAX_CACHED_MEMBERS:
+        _MEMBERS[(db, group.pk)] = (group.version, group.recent_vectors)
 
 
 def relaxation(category: str, codes: list[str], group_category: str, group_codes: list[str]) -> float:
@@ -222,11 +272,20 @@ def _push_member(group: ProblemGroup, vector: np.ndarray, params: GroupingParams
     group.recent_vectors = stacked[-params.max_members :].astype(np.float32).tobytes()
 
 
+def _membership(case: Case) -> GroupMembership | None:
+    """The case's membership: as read with the case (the intake's `select_related`), else queried."""
+    rel = Case._meta.get_field("problem_membership")
+    if rel.is_cached(case):
+        cached: GroupMembership | None = rel.get_cached_value(case)
+        return cached
+    return GroupMembership.objects.filter(case=case).select_related("group").first()
+
+
 def assign(case: Case, params: GroupingParams = DEFAULT_GROUPING, *, known: str = "") -> GroupMembership:
     """Put a new case into its problem group (caller holds a transaction). Idempotent per case.
 
     `known`: the key of the known problem the knowledge base is sure of ("" for none)."""
-    existing = GroupMembership.objects.filter(case=case).select_related("group").first()
+    existing = _membership(case)
     if existing is not None:
         return existing
     vector = case_vector(case)
@@ -250,6 +309,7 @@ def assign(case: Case, params: GroupingParams = DEFAULT_GROUPING, *, known: str 
             first_seen_at=case.received_at,
             last_seen_at=case.received_at,
         )
+        _remember(group)
     else:
         group = ProblemGroup.objects.select_for_update().get(pk=gid)
         centroid = _vec(group.centroid)
@@ -263,6 +323,7 @@ def assign(case: Case, params: GroupingParams = DEFAULT_GROUPING, *, known: str 
         group.save(
             update_fields=["centroid", "recent_vectors", "count", "codes", "first_seen_at", "last_seen_at"]
         )
+        _remember(group)
     return GroupMembership.objects.create(
         case=case,
         group=group,

@@ -7,6 +7,9 @@ GroupMembership stores, per case, the customer identity and arrival time the det
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -22,6 +25,17 @@ class IncidentStatus(models.TextChoices):
     OPEN = "open", _("Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESOLVED = "resolved", _("Resolved")
+
+
+def new_version() -> int:
+    """A ProblemGroup version: random, so two writers never hand out the same one."""
+    return secrets.randbits(62)
+
+
+class ProblemGroupQuerySet(models.QuerySet["ProblemGroup"]):
+    def update(self, **kwargs: Any) -> int:
+        kwargs.setdefault("version", new_version())
+        return super().update(**kwargs)
 
 
 class ProblemGroup(models.Model):
@@ -46,6 +60,11 @@ class ProblemGroup(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_groups"
     )
+    # A new random value on every write (`save`, and `update` on its querysets): each process caches
+    # the groups' vectors by id and version (grouping) and re-reads a group whose version changed.
+    version = models.BigIntegerField(default=0, editable=False)
+
+    objects = ProblemGroupQuerySet.as_manager()
 
     class Meta:
         ordering = ["-last_seen_at"]
@@ -54,6 +73,13 @@ class ProblemGroup(models.Model):
 
     def __str__(self) -> str:
         return f"G-{self.pk} {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.version = new_version()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "version" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "version"]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("incidents:group", args=[self.pk])
