@@ -183,22 +183,44 @@ def _majority(values: list[str], default: str = "") -> str:
     return Counter(values).most_common(1)[0][0]
 
 
-def _live_incident(case_ids: list[int]) -> Incident | None:
-    """The live incident holding most of these reports (one live incident per problem)."""
+# (case id, incident id, resolved) of the incidents holding some reports.
+_Links = list[tuple[int, int, bool]]
+
+
+def _links(case_ids: list[int]) -> _Links:
+    """Every incident link of these reports, in one read (`_live_incident`, `_answered`, `_join`)."""
     through = Incident.cases.through
-    hits = Counter(
-        through.objects.filter(case_id__in=case_ids)
-        .exclude(incident__status=IncidentStatus.RESOLVED)
-        .values_list("incident_id", flat=True)
-    )
+    return [
+        (case_id, incident_id, status == IncidentStatus.RESOLVED)
+        for case_id, incident_id, status in through.objects.filter(case_id__in=case_ids).values_list(
+            "case_id", "incident_id", "incident__status"
+        )
+    ]
+
+
+def _live_incident(case_ids: list[int], links: _Links | None = None) -> Incident | None:
+    """The live incident holding most of these reports (one live incident per problem)."""
+    if links is None:
+        through = Incident.cases.through
+        hits = Counter(
+            through.objects.filter(case_id__in=case_ids)
+            .exclude(incident__status=IncidentStatus.RESOLVED)
+            .values_list("incident_id", flat=True)
+        )
+    else:
+        wanted = set(case_ids)
+        hits = Counter(i for c, i, resolved in links if not resolved and c in wanted)
     if not hits:
         return None
     best = max(hits.items(), key=lambda kv: (kv[1], -kv[0]))[0]
     return Incident.objects.select_related("group").get(pk=best)
 
 
-def _answered(case_ids: list[int]) -> set[int]:
+def _answered(case_ids: list[int], links: _Links | None = None) -> set[int]:
     """Reports a resolved incident already answered: they never open a second one."""
+    if links is not None:
+        wanted = set(case_ids)
+        return {c for c, _i, resolved in links if resolved and c in wanted}
     through = Incident.cases.through
     return set(
         through.objects.filter(case_id__in=case_ids, incident__status=IncidentStatus.RESOLVED).values_list(
@@ -227,14 +249,15 @@ def detect(case: Case) -> Detection:
         return Detection()
     widest = rules.max_window_hours()
     members = window.problem_of(case.pk, _ts(now - timedelta(hours=widest)))
-    live = _live_incident(members)
+    links = _links(members)
+    live = _live_incident(members, links)
     if live is not None:
-        _join(live, case, members)
+        _join(live, case, members, links)
         return Detection(incident=live, customers=live.customers_affected, cases=members)
     rule, category, known = problem_rule(state, members)
     start = _ts(now - timedelta(hours=rule.window_hours))
     counted = [k for k in members if window.reports[k].at > start]  # the window is (t - h, t]
-    answered = _answered(counted)
+    answered = _answered(counted, links)
     counted = [k for k in counted if k not in answered]
     customers = window.customers(counted)
     decision = rules.decide(len(customers), rule)
@@ -260,10 +283,15 @@ def detect(case: Case) -> Detection:
     return result
 
 
-def _join(incident: Incident, case: Case, members: list[int]) -> None:
+def _join(incident: Incident, case: Case, members: list[int], links: _Links | None = None) -> None:
     """The report joins the problem's live incident, with any fragment of it not linked yet."""
-    linked = set(Incident.cases.through.objects.filter(incident=incident).values_list("case_id", flat=True))
-    answered = _answered(members)
+    if links is None:
+        linked = set(
+            Incident.cases.through.objects.filter(incident=incident).values_list("case_id", flat=True)
+        )
+    else:  # only whether members are linked matters
+        linked = {c for c, i, _resolved in links if i == incident.pk}
+    answered = _answered(members, links)
     missing = [k for k in members if k not in linked and k not in answered and k != case.pk]
     services.join_detected(incident, [case.pk, *missing])
 
