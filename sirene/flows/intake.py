@@ -51,31 +51,52 @@ def analyse(case: Case, *, job: tuple[int, str] | None = None) -> bool:
         return True
     try:
         with transaction.atomic():
-            locked = Case.objects.select_for_update().get(pk=case.pk)
+            # The customer and any group membership come along (grouping reads them); only the
+            # case row is locked.
+            locked = (
+                Case.objects.select_for_update(of=("self",))
+                .select_related("customer", "problem_membership__group")
+                .get(pk=case.pk)
+            )
             if locked.analysed_at is not None:
                 return True
             cleaned, vector = embed(locked.subject, locked.body)
             locked.clean_text = cleaned
             locked.embedding = vector.tobytes()
-            locked.save(update_fields=["clean_text", "embedding"])
+            # One write for the whole analysis: it is one transaction, so the case is marked analysed
+            # exactly when everything below commits (the stamp is taken when the analysis starts).
+            locked.analysed_at = clock.now()
+            locked.save(update_fields=["clean_text", "embedding", "analysed_at"])
             matched = knowledge.match(locked)
             group_and_escalate(locked, known_problem=matched.confident_key)
-            locked.analysed_at = clock.now()
-            locked.save(update_fields=["analysed_at"])
     except Exception as exc:
         log.exception("analysis of case %s failed; the worker will retry with backoff", case.pk)
         analysis.failed(case, exc, job_id=job[0] if job else None, owner=job[1] if job else None)
         return False
     if job is not None:
         analysis.succeeded(case)
-    case.refresh_from_db()
+    _adopt(case, locked)
     return True
+
+
+def _adopt(case: Case, locked: Case) -> None:
+    """`case.refresh_from_db()` without the read: the locked row the analysis wrote is what the
+    database holds (nothing else writes a case while its row is locked)."""
+    for f in Case._meta.concrete_fields:
+        setattr(case, f.attname, getattr(locked, f.attname))
+        if f.is_relation and f.is_cached(case):
+            f.delete_cached_value(case)
+    for rel in Case._meta.related_objects:
+        if rel.is_cached(case):
+            rel.delete_cached_value(case)
+    case._state.db = locked._state.db
 
 
 def group_and_escalate(case: Case, *, known_problem: str = "") -> incidents.Evaluation:
     """An embedded case joins its problem group; when that opens an incident, its escalation run
     starts in the same transaction (the group row is still locked). Also the detection bench's step."""
-    with transaction.atomic():
+    # Inside `analyse` no savepoint of its own: a failure rolls the whole analysis back.
+    with transaction.atomic(savepoint=False):
         evaluation = detection.assign_and_evaluate(case, known_problem=known_problem)
         if evaluation.opened and evaluation.incident is not None:
             _title_from_known_problem(evaluation.incident)
