@@ -86,11 +86,12 @@ TEMPLATES = [
 ]
 
 _database_url = env_str("SIRENE_DATABASE_URL")
+_conn_max_age = env_int("SIRENE_DB_CONN_MAX_AGE", 60)
 DATABASES = {
     "default": (
-        parse_database_url(_database_url, BASE_DIR, env_int("SIRENE_DB_CONN_MAX_AGE", 60))
+        parse_database_url(_database_url, BASE_DIR, _conn_max_age)
         if _database_url
-        else sqlite_database(VAR_DIR / "sirene.sqlite3")
+        else sqlite_database(VAR_DIR / "sirene.sqlite3", _conn_max_age)
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):

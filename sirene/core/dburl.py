@@ -9,11 +9,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sirene.core.env import ConfigError
 
 
-def sqlite_database(path: Path) -> dict[str, Any]:
+def sqlite_database(path: Path, conn_max_age: int = 60) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Persistent like PostgreSQL's: closing the last connection checkpoints and removes the WAL,
+        # and the next one's first commit restarts it with a sync, so a worker that reopened the
+        # file after every step paid a sync per stored report.
+        "CONN_MAX_AGE": conn_max_age,
         # WAL lets readers continue while the worker writes; the busy timeout makes writers wait
         # for each other instead of failing with "database is locked".
         "OPTIONS": {
@@ -30,7 +34,7 @@ def parse_database_url(url: str, base_dir: Path, conn_max_age: int = 60) -> dict
     if scheme in {"sqlite", "sqlite3"}:
         raw = unquote(parts.path)
         path = Path(raw[1:] if raw.startswith("//") else raw) if raw else base_dir / "var" / "sirene.sqlite3"
-        return sqlite_database(path if path.is_absolute() else base_dir / path)
+        return sqlite_database(path if path.is_absolute() else base_dir / path, conn_max_age)
     if scheme in {"postgres", "postgresql", "pgsql"}:
         options: dict[str, Any] = {}
         for key, values in parse_qs(parts.query).items():
