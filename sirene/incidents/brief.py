@@ -25,6 +25,7 @@ and from the report text (`sirene.cases.attributes.extract_attributes`); the cus
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from datetime import timedelta
@@ -115,10 +116,17 @@ def _clean_value(value: Any) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _text_attributes(text: str) -> tuple[tuple[str, str], ...]:
+    """`extract_attributes` (a pure function of the text) remembered: every brief and the
+    recent-reporter baseline read the same reports' attributes again."""
+    return tuple(extract_attributes(text).items())
+
+
 def case_attributes(case: Case) -> dict[str, str]:
     """Every attribute we know for this report: customer record > e-mail > text."""
     # What customers say about their setup is in the first lines; a pasted log only costs time.
-    attrs: dict[str, str] = dict(extract_attributes(case.text[:3000]))
+    attrs: dict[str, str] = dict(_text_attributes(case.text[:3000]))
     customer = case.customer
     for key, value in (customer.attributes or {}).items():
         clean = _clean_value(value)
