@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import ForeignObject
 
 from sirene.accounts.models import User
 from sirene.cases import analysis, importer
@@ -84,7 +85,7 @@ def _adopt(case: Case, locked: Case) -> None:
     database holds (nothing else writes a case while its row is locked)."""
     for f in Case._meta.concrete_fields:
         setattr(case, f.attname, getattr(locked, f.attname))
-        if f.is_relation and f.is_cached(case):
+        if isinstance(f, ForeignObject) and f.is_cached(case):
             f.delete_cached_value(case)
     for rel in Case._meta.related_objects:
         if rel.is_cached(case):

@@ -274,10 +274,10 @@ def _push_member(group: ProblemGroup, vector: np.ndarray, params: GroupingParams
 
 def _membership(case: Case) -> GroupMembership | None:
     """The case's membership: as read with the case (the intake's `select_related`), else queried."""
-    rel = Case._meta.get_field("problem_membership")
+    rel = Case.problem_membership.related
     if rel.is_cached(case):
-        cached: GroupMembership | None = rel.get_cached_value(case)
-        return cached
+        cached = rel.get_cached_value(case)
+        return cached if isinstance(cached, GroupMembership) else None
     return GroupMembership.objects.filter(case=case).select_related("group").first()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -316,7 +317,7 @@ def match(case: Case) -> KnowledgeMatch:
 _SuggestionRow = tuple[int | None, str, float | None, int]
 
 
-def _confident_key(rows: list[_SuggestionRow]) -> str:
+def _confident_key(rows: Sequence[_SuggestionRow]) -> str:
     """The first suggestion (by rank, then confidence) that is confirmed or sure enough, else ""."""
     for known_problem_id, state, confidence, _rank in sorted(rows, key=lambda r: (r[3], -(r[2] or 0.0))):
         confirmed = state == SuggestionState.CONFIRMED
@@ -374,7 +375,9 @@ def _compute_suggestions(case: Case) -> tuple[CaseMatch, list[_SuggestionRow]]:
             rows.append((problem_id, decided[problem_id].state, confidence, rank_no))
             continue
         fresh.append(
-            Suggestion(case=case, known_problem_id=problem_id, rank=rank_no, confidence=confidence, created_at=now)
+            Suggestion(
+                case=case, known_problem_id=problem_id, rank=rank_no, confidence=confidence, created_at=now
+            )
         )
         rows.append((problem_id, SuggestionState.SUGGESTED, confidence, rank_no))
     if fresh:

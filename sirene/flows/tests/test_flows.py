@@ -61,3 +61,20 @@ def test_an_incident_gets_its_run_from_the_flow_not_from_the_incidents_domain(le
     assert incident_flows.resolve(incident, resolution="Behoben.", user=lead)
     run.refresh_from_db()
     assert run.status == RunStatus.RESOLVED
+
+
+def test_the_reported_case_comes_back_as_stored_after_the_analysis() -> None:
+    from sirene.cases.models import Case
+
+    result = intake.report_case(_data("adopt-1"))
+    assert result.case is not None
+    stored = Case.objects.get(pk=result.case.pk)
+    for field in Case._meta.concrete_fields:
+        mine, theirs = getattr(result.case, field.attname), getattr(stored, field.attname)
+        if isinstance(theirs, memoryview):
+            theirs = bytes(theirs)
+        if isinstance(mine, memoryview):
+            mine = bytes(mine)
+        assert mine == theirs, field.name
+    assert result.case.analysed_at is not None and result.case.embedding
+    assert result.case.customer.email == "kadopt-1@example.de"

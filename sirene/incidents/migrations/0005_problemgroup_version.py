@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0004_detection_rules_and_early_warning'),
+        ("incidents", "0004_detection_rules_and_early_warning"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='problemgroup',
-            name='version',
+            model_name="problemgroup",
+            name="version",
             field=models.BigIntegerField(default=0, editable=False),
         ),
     ]

@@ -8,7 +8,14 @@ import pytest
 
 from sirene.cases.models import Case, CaseEvent
 from sirene.knowledge import matching, services
-from sirene.knowledge.models import KnownProblem, MatchOutcome, Phrasing, Suggestion, SuggestionState
+from sirene.knowledge.models import (
+    CaseMatch,
+    KnownProblem,
+    MatchOutcome,
+    Phrasing,
+    Suggestion,
+    SuggestionState,
+)
 from sirene.knowledge.tests.conftest import report
 from sirene.similarity import clean_text
 
@@ -163,3 +170,30 @@ def test_a_documented_case_becomes_a_known_problem_that_matches_the_next_report(
     case = report("1", "Kalender", "Kurstermine lassen sich nicht in meinen Kalender exportieren")
     assert services.suggestions_for(case)[0]["known_problem_id"] == problem.pk
     assert Case.objects.count() == 1
+
+
+def test_a_known_problem_added_by_an_agent_is_matched_by_the_very_next_report(db: Any) -> None:
+    """The fitted matcher is cached per process: the KB's change token makes the next match refit."""
+    first = report("1", "Hörbuch", "Das Hörbuch-Kapitel lässt sich in der App nicht abspielen")
+    assert services.match_reason(first)["outcome"] == MatchOutcome.NO_KNOWN_PROBLEMS
+    problem = services.create_known_problem(
+        services.ProblemData(
+            title="Hörbuch spielt nicht ab",
+            category="content",
+            phrasings=["Das Hörbuch spielt nicht ab", "Hörbuch-Kapitel lässt sich nicht abspielen"],
+        )
+    )
+    second = report("2", "Hörbuch", "Das Hörbuch-Kapitel lässt sich in der App nicht abspielen")
+    assert [s["known_problem_id"] for s in services.suggestions_for(second)][:1] == [problem.pk]
+
+
+def test_the_intake_steers_grouping_by_the_suggestions_it_just_stored(starter_kb: Any, agent: Any) -> None:
+    """`match` derives the confident key from the rows it wrote; it is what a fresh read says."""
+    case = report("1", "Passwort vergessen", "Ich komme nicht mehr in mein Konto, das Passwort geht nicht.")
+    assert services.match(case).confident_key == services.confident_known_problem(case)
+    suggestion = Suggestion.objects.filter(case=case).order_by("rank").last()
+    assert suggestion is not None
+    services.confirm_suggestion(suggestion, actor=agent)
+    matched = services.match(case)  # recomputed: the agent's confirmation is kept and steers
+    assert matched.confident_key == services.confident_known_problem(case) == str(suggestion.known_problem_id)
+    assert CaseMatch.objects.filter(case=case).count() == 1  # upserted, not added
