@@ -107,7 +107,7 @@ class WindowParams:
     # An everyday report's link to a new problem's report is cut only when its kin exceeds both
     # the pair's cosine and the other report's kin by this much (a plain "nearer to its kind"
     # test cut bursts whose words resemble an everyday question apart: a burst report can be
-    # nearly as close to old look-alikes as to its own kind). Negative: the plain test.
+    # nearly as close to old look-alikes as to its own kind).
     kin_margin: float = 0.1
     knn_tolerance: float = 0.01
 
@@ -564,17 +564,12 @@ class Window:
         return sorted(self._keys[rows[i]] for i in np.flatnonzero(hits >= need))
 
 
-def _kin_apart(a: WindowReport, b: WindowReport, cosine: float, margin: float = -1.0) -> bool:
-    """Nearer to their own kind: one report is closer to reports of the days before the window
-    (an everyday problem's own kind) than to the other report, and the other is not (a new
-    problem). Such a link joins an old problem to a new one: it does not count.
-
-    With ``margin`` >= 0: the everyday report's kin must exceed both the cosine of the pair and
-    the other report's kin by ``margin`` (two reports of one everyday question spiking today
-    both have kin, and stay linked)."""
-    if margin >= 0:
-        return (a.kin > max(cosine, b.kin) + margin) or (b.kin > max(cosine, a.kin) + margin)
-    return (a.kin > cosine >= b.kin) or (b.kin > cosine >= a.kin)
+def _kin_apart(a: WindowReport, b: WindowReport, cosine: float, margin: float) -> bool:
+    """Nearer to their own kind: one report's kin (its look-alikes in the days before the window:
+    an everyday question) beats both the pair's cosine and the other report's kin by ``margin``
+    (a new problem). Such a link joins an old problem to a new one: it does not count. Two reports
+    of an everyday question that spikes today both have kin, and stay linked."""
+    return (a.kin > max(cosine, b.kin) + margin) or (b.kin > max(cosine, a.kin) + margin)
 
 
 def _refine(s: np.ndarray, a: np.ndarray, me: int, rounds: int = 3) -> np.ndarray:
