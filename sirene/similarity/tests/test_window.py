@@ -180,3 +180,45 @@ def test_the_newest_report_of_a_tight_burst_is_not_shut_out_by_a_hair() -> None:
         _add(window, i, _vec((0, 1.0)), f"k{i}", at=0.0)
     _add(window, 6, _vec((0, 1.0)), "late", at=1.0)
     assert window.problem_of(6, since=-HOUR) == [0, 1, 2, 3, 4, 5, 6]
+
+
+def _two_wordings(window: Window, background: np.ndarray) -> int:
+    """Three old reports 48 h before (the background), then 4 + 4 reports in two tight wordings
+    whose parts are ~0.45 apart. Returns the last key."""
+    for i in range(3):
+        _add(
+            window, 100 + i, background + np.float32(0.01 * i) * _vec((9 + i, 1.0)), f"old{i}", at=-48 * HOUR
+        )
+    a, b = _vec((0, 1.0), (2, 0.9)), _vec((1, 1.0), (2, 0.9))
+    key = 0
+    for i in range(4):
+        _add(window, key, a + np.float32(0.03 * i) * _vec((3 + i, 1.0)), f"a{i}", at=i * 60.0)
+        key += 1
+        _add(window, key, b + np.float32(0.03 * i) * _vec((12 + i % 3, 1.0)), f"b{i}", at=i * 60.0 + 30)
+        key += 1
+    return key - 1
+
+
+def test_two_wordings_far_nearer_to_each_other_than_to_anything_before_are_one_problem_said_twice() -> None:
+    # Nothing like them in the days before (kin ~0): the two wordings are one new problem, kept
+    # together, and the team is told it may be two.
+    window = Window(horizon=24 * HOUR)
+    last = _two_wordings(window, _vec((7, 1.0)))
+    problem = window.problem(last, since=-HOUR)
+    assert problem.members == list(range(8))
+    assert problem.parts is not None
+    assert {frozenset(problem.parts[0]), frozenset(problem.parts[1])} == {
+        frozenset({0, 2, 4, 6}),
+        frozenset({1, 3, 5, 7}),
+    }
+
+
+def test_two_problems_of_an_everyday_area_are_split_against_that_background() -> None:
+    # The area's everyday reports are about as near to both parts as the parts are to each
+    # other: the parts are two problems of one feature, split as before.
+    window = Window(horizon=24 * HOUR)
+    last = _two_wordings(window, _vec((0, 0.6), (1, 0.6), (2, 1.0)))
+    assert min(window.reports[k].kin for k in range(8)) > 0.5
+    problem = window.problem(last, since=-HOUR)
+    assert problem.members == [1, 3, 5, 7]
+    assert problem.parts is None
