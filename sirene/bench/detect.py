@@ -365,7 +365,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         out[f"min_{key}"] = min(r[key] for r in results)
     out["p99_ms"] = max(r["p99_ms"] or 0 for r in results)
     out["reports_per_s"] = min(r["reports_per_s"] for r in results)
-    out["seeds"] = {str(r["seed"]): r for r in results}
+    out["seeds"] = {f"{r.get('corpus', '')}:{r['seed']}".lstrip(":"): r for r in results}
     return out
 
 
@@ -399,7 +399,7 @@ def _table(results: list[dict[str, Any]]) -> None:
         table.add_column(col)
     for r in results:
         table.add_row(
-            str(r["seed"]),
+            f"{r.get('corpus', '')} {r['seed']}{' [held-out]' if r.get('held_out') else ''}".strip(),
             f"{r['recall']:.3f}",
             f"{r['precision']:.3f} ({r['precision_strict']:.3f})",
             f"{_num(r['delay_after_sixth_min_p50'])}/{_num(r['delay_after_sixth_min_p90'])}",
@@ -435,27 +435,46 @@ def run(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, default=None, help="folder with stream-N.jsonl (default: detect_de)"
     )
     parser.add_argument("--seed", type=int, action="append", help="seed(s) to replay (default: every stream)")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every German corpus (detect_de, detect_de_b, detect_de_c) and seed in one table; held-out rows marked",
+    )
     parser.add_argument("--json", action="store_true", help="last line: one JSON object")
     parser.add_argument("--datasets", action="store_true", help="also the banking77/hwu64/xsid_de table")
     parser.add_argument("--no-datasets", action="store_true", help="table output without that second table")
     parser.add_argument("--quick", action="store_true", help="the datasets table on its small stream")
     args = parser.parse_args(argv or [])
-    folder = args.corpus or default_corpus()
-    if not folder.is_dir():
-        print(
-            f"sirene bench detect: corpus folder {folder} not found. Give --corpus DIR (a folder with "
-            "stream-N.jsonl and problems-N.json) or set SIRENE_BENCH_DATA to the folder holding detect_de/.",
-            file=sys.stderr,
-        )
-        return 2
-    seeds = args.seed or sorted(int(p.stem.split("-")[1]) for p in folder.glob("stream-*.jsonl"))
-    if not seeds:
-        print(f"sirene bench detect: no stream-N.jsonl in {folder}", file=sys.stderr)
-        return 2
+    from sirene.similarity.window import HELD_OUT
+
+    folders = (
+        [data_dir() / name for name in ("detect_de", "detect_de_b", "detect_de_c")]
+        if args.all
+        else [args.corpus or default_corpus()]
+    )
+    for folder in folders:
+        if not folder.is_dir():
+            print(
+                f"sirene bench detect: corpus folder {folder} not found. Give --corpus DIR (a folder with "
+                "stream-N.jsonl and problems-N.json) or set SIRENE_BENCH_DATA to the folder holding "
+                "detect_de/, detect_de_b/ and detect_de_c/.",
+                file=sys.stderr,
+            )
+            return 2
+        if not list(folder.glob("stream-*.jsonl")):
+            print(f"sirene bench detect: no stream-N.jsonl in {folder}", file=sys.stderr)
+            return 2
     t0 = time.perf_counter()
-    results = [run_seed(folder, seed) for seed in seeds]
+    results = []
+    for folder in folders:
+        seeds = args.seed or sorted(int(p.stem.split("-")[1]) for p in folder.glob("stream-*.jsonl"))
+        for seed in seeds:
+            result = run_seed(folder, seed)
+            result["corpus"] = folder.name if args.all else ""
+            result["held_out"] = args.all and folder.name in HELD_OUT
+            results.append(result)
     summary = summarise(results)
-    summary["corpus"] = str(folder)
+    summary["corpus"] = ", ".join(str(f) for f in folders)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     datasets = None
     if args.datasets or (not args.json and not args.no_datasets):
