@@ -25,6 +25,7 @@ from sirene.cases import services as cases
 from sirene.cases.models import Case, CaseEvent
 from sirene.core import clock, jobs
 from sirene.core.memo import per_page
+from sirene.helpdesk import aftercare
 from sirene.helpdesk.models import CachedTicket, CustomerTicketsFetch, DeliveryProgress, SyncCursor
 from sirene.integrations import groove
 from sirene.integrations.base import Helpdesk, IntegrationError, Message, Ticket
@@ -235,6 +236,9 @@ def _on_customer_replied(data: dict[str, object], client: Helpdesk, report: Repo
         refresh_customer_tickets(ticket.customer_email, client)
         return f"ticket #{number}: case created"
     added = add_customer_message(case, message)
+    answer = aftercare.record(case, message)  # ★ an answer to a resolution reply: sorted once
+    if answer is not None:
+        return f"ticket #{number}: answer after the resolution ({answer.verdict})"
     return f"ticket #{number}: " + ("message added" if added else "message already known")
 
 
