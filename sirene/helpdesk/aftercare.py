@@ -63,8 +63,9 @@ _BROKEN = [
     r"\b(immer noch|noch immer|nach wie vor|weiterhin|wieder (?:das|der|die|den) (?:gleiche|selbe)|schon wieder)\b",
     r"\b(geht|funktioniert|klappt|läuft|lädt|laedt|komme|kann)\b[^.!?\n]{0,40}?\b(nicht|nich|kein)\b",
     r"\b(nicht|nie)\b[^.!?\n]{0,20}\b(behoben|gelöst|geloest|repariert|möglich)\b",
-    r"\b(still|again)\b[^.!?\n]{0,40}\b(not|n't|broken|failing|fails|error|same|down|issue|problem)\b",
-    r"\b(not|n't|never)\b[^.!?\n]{0,20}\b(work|working|works|fixed|solved|resolved|load|loading)\b",
+    r"\b(still|again)\b[^.!?\n]{0,40}(\bnot\b|n't\b|\bcannot\b|\b(broken|failing|fails|error|same|down|issue|problem)\b)",
+    r"(\bnot\b|n't\b|\bnever\b|\bcannot\b)[^.!?\n]{0,20}\b(work|working|works|fixed|solved|resolved|load|loading)\b",
+    r"\b(wieder|again|noch|still)\b[^.!?\n]{0,10}\b\d{3}\b",
     r"\b(still|same) (error|problem|issue|message)\b",
     r"\b(kaputt|broken|fehlermeldung|error message|gleiche fehler|gleichen fehler|selbe fehler|selben fehler)\b",
     r"\b(fehler|error|code)\s*[:#]?\s*[a-z]{0,5}-?\d{3,6}\b",
@@ -79,6 +80,13 @@ _FIXED = [
     r"\b(it|everything|all)\b[^.!?\n]{0,10}\b(works|working|good|fine)\b",
     r"\b(fixed|solved|resolved|sorted|confirmed)\b",
     r"\b(can|could) (log in|login|sign in|access|see|watch|open)\b[^.!?\n]{0,30}\b(again|now)\b",
+    r"\b(einloggen|login|anmeldung|anmelden|es|das|seite|alles)\s+(funktioniert|klappt|geht|läuft)\b",
+    r"\b(funktioniert|klappt|geht|läuft)\s+(es|das|alles)\b",
+]
+# Fixed cues that carry their own negation ("keine Probleme mehr", "no more errors").
+_FIXED_NEGATED = [
+    r"\b(keine (probleme|fehler|fehlermeldung|störung)(en)? mehr|kein (problem|fehler) mehr)\b",
+    r"\bno (more |longer any )?(problems|issues|errors)( anymore)?\b",
 ]
 _THANKS = re.compile(
     r"\b(danke(schön|sehr)?|vielen dank|herzlichen dank|besten dank|dankeschön|thank(s| you)?|thx|merci|cheers)\b"
@@ -89,7 +97,8 @@ _FILLER = frozenset(
     grüße gruesse gruß gruss lg vg mfg beste besten herzliche freundlichen freundliche mit und für fuer die
     das den info information infos rückmeldung rueckmeldung nachricht antwort bescheid schnelle schnell super
     toll prima klasse perfekt wunderbar top ihr euer eure ihre ihnen euch dir dich dein so much a lot for the
-    your you quick reply update message info kind regards best many great awesome very much and lot""".split()
+    your you quick reply update message info kind regards best many great awesome very much and lot have nice
+    day schönen wochenende letting know bescheid""".split()
 )
 _WORD = re.compile(r"[a-zäöüß0-9'-]+")
 
@@ -134,7 +143,7 @@ def _fixed_hits(text: str) -> list[str]:
             if re.search(rf"\b{_NEG}\b", m.group(0) + " " + tail) or re.search(rf"\b{_NEG}\s*$", head):
                 continue
             out.append(m.group(0))
-    return out
+    return out + _hits(_FIXED_NEGATED, text)
 
 
 def classify(body: str, similarity: float | None = None) -> Verdict:
@@ -158,25 +167,31 @@ def classify(body: str, similarity: float | None = None) -> Verdict:
     return Verdict("other", (), similarity)
 
 
-def similarity_to(incident: Incident, body: str) -> float | None:
-    """Mean of the best three cosines of the answer to the incident's reports (stored vectors)."""
+def similarity_among(vectors: list[np.ndarray], body: str) -> float | None:
+    """Mean of the best three cosines of the answer (its own words) to these report vectors."""
     from sirene.cases.embedding import embed
 
     text = own_words(body)
-    if not text:
-        return None
-    rows = [bytes(e) for e in incident.cases.exclude(embedding__isnull=True).values_list("embedding", flat=True)]
-    vecs = [np.frombuffer(r, dtype=np.float32) for r in rows if r]
-    if not vecs:
+    vecs = [v for v in vectors if len(v)]
+    if not text or not vecs:
         return None
     _clean, vector = embed("", text)
     mat = np.stack(vecs)
-    norms = np.linalg.norm(mat, axis=1) * max(float(np.linalg.norm(vector)), 1e-9)
     if mat.shape[1] != len(vector):
         return None
+    norms = np.linalg.norm(mat, axis=1) * max(float(np.linalg.norm(vector)), 1e-9)
     cos = (mat @ vector) / np.maximum(norms, 1e-9)
     k = min(3, len(cos))
     return float(np.sort(cos)[-k:].mean())
+
+
+def similarity_to(incident: Incident, body: str) -> float | None:
+    """`similarity_among` the incident's reports (their stored vectors)."""
+    vectors = []
+    for raw in incident.cases.exclude(embedding__isnull=True).values_list("embedding", flat=True):
+        if raw is not None:
+            vectors.append(np.frombuffer(bytes(raw), dtype=np.float32))
+    return similarity_among(vectors, body)
 
 
 # -- the Groove path -----------------------------------------------------------------------------

@@ -269,7 +269,7 @@ def _afterwards(obj: Incident) -> dict[str, Any]:
     if cached is None:
         cached = afterwards.api_facts(obj)
         obj._afterwards_facts = cached  # type: ignore[attr-defined]
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 class AckOut(IncidentDetailOut):

@@ -331,13 +331,13 @@ def rule_dry_run(request: HttpRequest) -> HttpResponse:
     from sirene.cases.models import Category
     from sirene.incidents import dryrun
 
-    values = {
+    values: dict[str, Any] = {
         "category": request.POST.get("category", request.GET.get("category", "other")),
         "known_problem_key": request.POST.get("known_problem_key", request.GET.get("known_problem_key", "")),
         "threshold": request.POST.get("threshold", request.GET.get("threshold", "5")),
         "window_hours": request.POST.get("window_hours", request.GET.get("window_hours", "24")),
         "pages": request.POST.get("pages", "1" if request.method != "POST" else "") in ("1", "on", "true"),
-        "days": request.POST.get("days", "60"),
+        "days": request.POST.get("days", str(dryrun.DEFAULT_DAYS)),
     }
     result = None
     error = ""
