@@ -152,6 +152,7 @@ class DryRunIncidentOut(Schema):
     opened_at: IsoDateTime
     opened_by_case_id: int
     customers: int
+    customers_at_open: int
     category: str
     known_problem: str
     case_ids: list[int]

@@ -100,6 +100,7 @@ class Replayed:
     customers: int
     last_at: float
     rule: str = ""
+    at_open: int = 0
 
     def live(self, now: float) -> bool:
         return now - self.last_at <= RESOLVED_AFTER_HOURS * 3600.0
@@ -240,6 +241,7 @@ def replay(rows: list[_Row], rule_of: RuleOf, *, start: float, widest_hours: flo
                     customers=decision.customers,
                     last_at=now,
                     rule=rule.describe(),
+                    at_open=decision.customers,
                 )
             )
     return opened
@@ -266,6 +268,7 @@ def _describe(inc: Replayed, subjects: dict[int, str], other: Replayed | None = 
         "opened_at": datetime.fromtimestamp(inc.opened_at, tz=clock.now().tzinfo),
         "opened_by_case_id": inc.opened_by,
         "customers": inc.customers,
+        "customers_at_open": inc.at_open,
         "category": inc.category,
         "known_problem": inc.known,
         "case_ids": sorted(inc.keys)[:50],
