@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ from sirene.incidents.models import Incident, IncidentEvent
 from sirene.incidents.tests.conftest import LOGIN_REPORTS
 from sirene.integrations.models import OutboxMessage
 
-NOW = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 LABELS = ("fixed", "still_broken", "other", "thanks")
 
 
@@ -109,7 +109,7 @@ def resolved(groove: Any, lead: Any) -> dict[str, Any]:
 
 
 def _answer(groove: Any, post_hook: Any, number: int, email: str, text: str) -> dict[str, Any]:
-    message = groove.add_message(number, text, email=email)
+    message: dict[str, Any] = groove.add_message(number, text, email=email)
     assert post_hook("customer_replied", json.dumps(message)).status_code == 202
     tasks.tick()
     return message

@@ -4,7 +4,7 @@ missing incidents against the current rules, and nothing written or sent."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from sirene.integrations.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 EVERYDAY = [
     ("Rechnung", "Wo finde ich meine Rechnung für Oktober?"),
     ("Kurs", "Wann startet der nächste Yoga-Kurs?"),

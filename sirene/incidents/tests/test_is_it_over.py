@@ -5,7 +5,7 @@ incident's own arrival rate), < 1 % suggests resolving; a report after the fix i
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from sirene.incidents.tests.conftest import make_case
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 def _incident(minutes: list[int]) -> Any:
