@@ -311,6 +311,7 @@ class SyncResult:
     cases_created: int = 0
     completed: bool = False
     resumed_from: int = 1
+    answers: int = 0
 
 
 def sync_tickets(
@@ -366,4 +367,10 @@ def sync_tickets(
         if on_page is not None:
             on_page(page, batch.total_pages, len(batch.tickets))
         page = next_page
+    if result.completed:
+        # ★ Customers' answers to resolution replies (the webhook's customer_replied, by polling).
+        try:
+            result.answers = aftercare.sync_answers(client)
+        except IntegrationError as exc:
+            log.warning("sync: answers after resolution not read: %s", exc)
     return result

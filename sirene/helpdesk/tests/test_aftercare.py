@@ -190,3 +190,20 @@ def _lead_api(client: Any, lead: Any) -> Any:
         return response.json()
 
     return get
+
+
+@pytest.mark.django_db
+def test_teams_without_webhooks_get_the_answers_by_sync(resolved: dict[str, Any], groove: Any) -> None:
+    from sirene.helpdesk import inbound
+
+    incident, numbers = resolved["incident"], resolved["numbers"]
+    clock.advance(hours=1)
+    groove.add_message(numbers["k0@example.com"], "Geht wieder, danke!", email="k0@example.com")
+    groove.add_message(numbers["k1@example.com"], "Leider immer noch Fehler 502.", email="k1@example.com")
+    groove.add_message(numbers["k2@example.com"], "Danke!", email="k2@example.com")
+    result = inbound.sync_tickets()
+    assert result.completed and result.answers == 3
+    again = inbound.sync_tickets()
+    assert again.answers == 0
+    summary = incident_flows.after_resolution(incident)
+    assert (summary["fixed"], summary["still_broken"], summary["thanks"], summary["no_answer"]) == (1, 1, 1, 4)
