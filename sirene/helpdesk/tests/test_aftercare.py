@@ -158,6 +158,13 @@ def test_answers_are_counted_alerted_once_and_the_incident_can_be_reopened(
     run = Run.objects.get(incident=incident)
     assert run.status == RunStatus.ACTIVE and run.step_index == 0 and run.finished_at is None
     assert IncidentEvent.objects.get(incident=incident, kind="reopened").data == {"still_broken": 2}
+    # the escalation lane takes the restarted run up again: its first step (the siren post) goes out anew
+    from sirene.escalation import worker as escalation_worker
+    from sirene.escalation.models import Attempt
+
+    posts_before = Attempt.objects.filter(run=run, kind="slack_post").count()
+    escalation_worker.tick("test")
+    assert Attempt.objects.filter(run=run, kind="slack_post").count() == posts_before + 1
     # reopening an open incident: 409 over the API, nothing changes
     from sirene.accounts.models import ApiToken
 
