@@ -77,12 +77,18 @@ def scene(groove: Any) -> dict[str, Any]:
         "Mir wurde die Rechnung für November zweimal abgebucht, bitte erstatten Sie einen Betrag.",
         NOW - timedelta(days=2),
     )
+    near = [
+        _groove_report(groove, 803, "hanna@example.com", "Passwort vergessen",
+                       "Ich habe mein Passwort vergessen, wie kann ich es zurücksetzen?", NOW - timedelta(days=4)),
+        _groove_report(groove, 804, "ida@example.com", "Fehler 500 im Checkout",
+                       "Beim Bezahlen kommt Fehler 500.", NOW - timedelta(days=1)),
+    ]
     for n, (subject, body) in enumerate(LOGIN_REPORTS):
         _groove_report(groove, 810 + n, f"kunde{n}@example.com", subject, body, NOW + timedelta(minutes=5 * n))
     incident = Incident.objects.get()
     assert not incident.cases.filter(pk__in=[earlier.pk, other.pk]).exists()
     clock.set_now(NOW + timedelta(hours=2))
-    return {"incident": incident, "earlier": earlier, "other": other}
+    return {"incident": incident, "earlier": earlier, "other": other, "near": near}
 
 
 def test_the_preview_finds_the_same_problem_three_days_earlier_and_not_the_other_one(
@@ -93,6 +99,8 @@ def test_the_preview_finds_the_same_problem_three_days_earlier_and_not_the_other
     assert response.status_code == 200, response.content
     found = {c["case_id"]: c for c in response.json()["candidates"]}
     assert earlier.pk in found and other.pk not in found
+    # the same area or another error code is not "this problem"
+    assert not {c.pk for c in scene["near"]} & set(found)
     hit = found[earlier.pk]
     assert hit["score"] >= sweep.SIMILAR and "similar" in hit["reasons"] and "error_code" in hit["reasons"]
     assert hit["codes"] == ["502"]
