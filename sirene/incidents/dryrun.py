@@ -297,17 +297,25 @@ def dry_run(proposal: Proposal, days: int = DEFAULT_DAYS) -> Result:
         current=len(current),
         proposed=len(proposed),
     )
+    compare(result, current, proposed, subjects)
+    return result
+
+
+def compare(result: Result, current: list[Replayed], proposed: list[Replayed], subjects: dict[int, str]) -> None:
+    """Match each proposed incident to the current one sharing most reports: earlier / later /
+    unchanged; unmatched proposed ones are extra, unmatched current ones missing."""
     taken: set[int] = set()
     for inc in proposed:
-        match = max(
-            (c for i, c in enumerate(current) if i not in taken and c.keys & inc.keys),
-            key=lambda c: len(c.keys & inc.keys),
+        best = max(
+            ((i, c) for i, c in enumerate(current) if i not in taken and c.keys & inc.keys),
+            key=lambda ic: (len(ic[1].keys & inc.keys), -ic[0]),
             default=None,
         )
-        if match is None:
+        if best is None:
             result.extra.append(_describe(inc, subjects))
             continue
-        taken.add(current.index(match))
+        taken.add(best[0])
+        match = best[1]
         if inc.opened_at < match.opened_at:
             result.earlier.append(_describe(inc, subjects, match))
         elif inc.opened_at > match.opened_at:
@@ -315,4 +323,3 @@ def dry_run(proposal: Proposal, days: int = DEFAULT_DAYS) -> Result:
         else:
             result.unchanged += 1
     result.missing = [_describe(c, subjects) for i, c in enumerate(current) if i not in taken]
-    return result
