@@ -171,3 +171,17 @@ def test_the_web_preview_offers_auch_benachrichtigen_in_german(
     )
     assert done.status_code == 302
     assert incident.cases.filter(pk=earlier.pk).exists()
+
+
+def test_a_report_confirmed_to_the_same_known_problem_is_a_candidate_whatever_its_words(
+    scene: dict[str, Any], lead: Any
+) -> None:
+    from sirene.knowledge.models import KnownProblem, Suggestion, SuggestionState
+
+    incident, odd = scene["incident"], scene["near"][0]
+    problem = KnownProblem.objects.create(key="login-502", title="Login: Fehler 502")
+    for case in [*incident.cases.all(), odd]:
+        Suggestion.objects.create(case=case, known_problem=problem, state=SuggestionState.CONFIRMED)
+    found = {c.case_id: c for c in sweep.candidates(incident)}
+    assert found[odd.pk].reason == "known_problem" and "similar" not in found[odd.pk].reasons
+    assert found[odd.pk].score == pytest.approx(found[odd.pk].similarity + sweep.KNOWN_BONUS, abs=1e-3)
