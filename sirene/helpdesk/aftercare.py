@@ -336,36 +336,3 @@ def post_pending_alerts(limit: int = 20) -> int:
 def still_broken_since(incident: Incident, since: datetime) -> int:
     return AfterAnswer.objects.filter(incident=incident, verdict="still_broken", received_at__gte=since).count()
 
-
-SYNC_DAYS = 7
-
-
-def sync_answers(client: Any, *, days: float = SYNC_DAYS, limit: int = 500) -> int:
-    """For teams without webhooks (`sirene sync-groove`): read the messages of every ticket whose
-    resolution reply went out in the last `days` and sort the customers' answers since (once each:
-    one row per message id). Returns how many answers were new."""
-    from sirene.helpdesk.inbound import add_customer_message
-
-    since = clock.now() - timedelta(days=days)
-    replies = (
-        CustomerReply.objects.filter(
-            kind=ReplyKind.RESOLUTION,
-            status=ReplyStatus.SENT,
-            sent_at__gte=since,
-            incident__status=IncidentStatus.RESOLVED,
-        )
-        .select_related("case")
-        .order_by("-sent_at")[:limit]
-    )
-    new = 0
-    for reply in replies:
-        if reply.sent_at is None:
-            continue
-        for message in client.ticket_messages(reply.ticket_number, since=reply.sent_at):
-            if message.note or message.from_agent or (message.created_at and message.created_at < reply.sent_at):
-                continue
-            known = AfterAnswer.objects.filter(incident_id=reply.incident_id, message_id=message.id).exists()
-            add_customer_message(reply.case, message)
-            if record(reply.case, message) is not None and not known:
-                new += 1
-    return new

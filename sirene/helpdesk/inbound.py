@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -370,7 +370,42 @@ def sync_tickets(
     if result.completed:
         # ★ Customers' answers to resolution replies (the webhook's customer_replied, by polling).
         try:
-            result.answers = aftercare.sync_answers(client)
+            result.answers = sync_answers(client)
         except IntegrationError as exc:
             log.warning("sync: answers after resolution not read: %s", exc)
     return result
+
+
+ANSWER_SYNC_DAYS = 7
+
+
+def sync_answers(client: Helpdesk, *, days: float = ANSWER_SYNC_DAYS, limit: int = 500) -> int:
+    """For teams without webhooks (`sirene sync-groove`): read the messages of every ticket whose
+    resolution reply went out in the last `days` and sort the customers' answers since (once each:
+    one row per message id). Returns how many answers were new."""
+    from sirene.helpdesk.models import AfterAnswer, CustomerReply, ReplyKind, ReplyStatus
+    from sirene.incidents.models import IncidentStatus
+
+    since = clock.now() - timedelta(days=days)
+    replies = (
+        CustomerReply.objects.filter(
+            kind=ReplyKind.RESOLUTION,
+            status=ReplyStatus.SENT,
+            sent_at__gte=since,
+            incident__status=IncidentStatus.RESOLVED,
+        )
+        .select_related("case", "incident")
+        .order_by("-sent_at")[:limit]
+    )
+    new = 0
+    for reply in replies:
+        if reply.sent_at is None:
+            continue
+        for message in client.ticket_messages(reply.ticket_number, since=reply.sent_at):
+            if message.note or message.from_agent or (message.created_at and message.created_at < reply.sent_at):
+                continue
+            known = AfterAnswer.objects.filter(incident=reply.incident, message_id=message.id).exists()
+            add_customer_message(reply.case, message)
+            if aftercare.record(reply.case, message) is not None and not known:
+                new += 1
+    return new
