@@ -56,6 +56,8 @@ class AbsenceIn(Schema):
 
 class StatusUpdateIn(Schema):
     text: str = Field(..., max_length=3000)
+    # ★ "Fix ist ausgerollt": from now on sirene watches the silence (incidents.afterwards).
+    fix_deployed: bool = False
 
 
 class PreviewQuery(Schema):
@@ -143,5 +145,7 @@ def status_update(
     request: HttpRequest, incident_id: int, payload: StatusUpdateIn
 ) -> HttpStatus[dict[str, Any]]:
     incident = get_object_or_404(Incident, pk=incident_id)
-    attempt = services.post_status_update(incident, payload.text, user=_user(request))
+    attempt = services.post_status_update(
+        incident, payload.text, user=_user(request), fix_deployed=payload.fix_deployed
+    )
     return HttpStatus(201, {"id": attempt.pk, "status": attempt.status, "channel": attempt.target})

@@ -346,7 +346,9 @@ def finish_run(incident: Incident, replies: dict[str, Any] | None = None) -> Non
 
 
 @transaction.atomic
-def post_status_update(incident: Incident, text: str, *, user: User | None) -> Attempt:
+def post_status_update(
+    incident: Incident, text: str, *, user: User | None, fix_deployed: bool = False
+) -> Attempt:
     """The lead's update: to the internal status channel and the siren post's thread (via the
     worker), and the incident timeline."""
     text = (text or "").strip()
@@ -362,7 +364,10 @@ def post_status_update(incident: Incident, text: str, *, user: User | None) -> A
             status=RunStatus.ACKNOWLEDGED,
         )
     author = user.display_name() if user else "sirene"
-    incidents.add_event(incident, "status_update", text, actor=user)
+    # ★ fix_deployed: "Fix ist ausgerollt" (incidents.afterwards measures the silence from here).
+    incidents.add_event(
+        incident, "status_update", text, actor=user, data={"fix_deployed": True} if fix_deployed else None
+    )
     body = messages.status_update_text(incident, text, author)
     _thread(run, body)
     return _queue(run, AttemptKind.STATUS_UPDATE, preferences.get("slack_status_channel"), body)
@@ -645,3 +650,35 @@ def add_absence(
 
 def delete_absence(absence: Absence) -> None:
     absence.delete()
+
+
+def restart_run(incident: Incident, *, policy: Policy | None = None) -> None:
+    """★ A reopened incident escalates again from the first step: of the lead's chosen policy, else
+    the start policy (the run's frozen snapshot is replaced; its Slack post stays the same)."""
+    run = Run.objects.filter(incident=incident).first()
+    if run is None:
+        start_run(incident)
+        return
+    policy = policy or default_policy()
+    snapshot = snapshot_of(policy) if policy is not None else fallback_snapshot()
+    PolicySnapshot.parse(snapshot)
+    now = clock.now()
+    Run.objects.filter(pk=run.pk).update(
+        policy=policy,
+        snapshot=snapshot,
+        status=RunStatus.ACTIVE,
+        step_index=0,
+        cycle=0,
+        step_started_at=now,
+        started_at=now,
+        next_action_at=now,
+        finished_at=None,
+        lease_owner="",
+        lease_until=None,
+    )
+    incidents.add_event(
+        incident,
+        "escalation",
+        f"Eskalation gestartet: {snapshot['name']}",
+        data={"policy": snapshot["name"], "restarted": True},
+    )

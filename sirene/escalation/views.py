@@ -266,7 +266,12 @@ def step_change(request: HttpRequest, step_id: int) -> HttpResponse:
 def status_update(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
     try:
-        services.post_status_update(incident, request.POST.get("text", ""), user=_user(request))
+        services.post_status_update(
+            incident,
+            request.POST.get("text", ""),
+            user=_user(request),
+            fix_deployed=request.POST.get("fix_deployed") == "1",
+        )
     except services.EscalationError as exc:
         messages.error(request, str(exc))
     else:

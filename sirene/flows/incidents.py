@@ -18,6 +18,7 @@ from sirene.accounts.models import User
 from sirene.cases.models import Case, Category
 from sirene.core.memo import page_scope
 from sirene.escalation import services as escalation
+from sirene.flows import sweep
 from sirene.helpdesk import loop
 from sirene.helpdesk import services as helpdesk
 from sirene.incidents import detection
@@ -63,20 +64,67 @@ def acknowledge(incident: Incident, *, user: User | None = None, label: str = ""
     return True
 
 
+class _AlreadyResolved(Exception):
+    pass
+
+
 def resolve(
-    incident: Incident, *, resolution: str, user: User | None = None, customer_text: str = ""
+    incident: Incident,
+    *,
+    resolution: str,
+    user: User | None = None,
+    customer_text: str = "",
+    also_notify: list[int] | None = None,
 ) -> bool:
     """Resolve once; returns False when it was already resolved (a second click changes nothing).
 
     The linked cases are solved (incidents), every ticket gets the customer text once (helpdesk),
-    and the siren post says so in its thread, with how many replies go out (escalation)."""
-    # One read of the lead's settings (customer voice) for all the replies, not one per customer.
-    with transaction.atomic(), page_scope():
-        if not incidents.resolve(incident, resolution=resolution, user=user, customer_text=customer_text):
-            return False
-        helpdesk.queue_resolution_replies(incident)
-        escalation.finish_run(incident, loop.summary(incident))
+    and the siren post says so in its thread, with how many replies go out (escalation).
+    `also_notify`: unlinked look-alike reports the lead ticked in the preview (`flows.sweep`); they
+    are linked first (undone when the incident was already resolved), so they are solved and
+    answered like the others, exactly once."""
+    extra = sweep.check_also_notify(incident, list(also_notify or []))
+    try:
+        # One read of the lead's settings (customer voice) for all the replies, not one per customer.
+        with transaction.atomic(), page_scope():
+            if extra:
+                if Incident.objects.filter(pk=incident.pk, status="resolved").exists():
+                    raise _AlreadyResolved
+                sweep.link_also_notify(incident, extra, user=user)
+            if not incidents.resolve(incident, resolution=resolution, user=user, customer_text=customer_text):
+                raise _AlreadyResolved
+            helpdesk.queue_resolution_replies(incident)
+            escalation.finish_run(incident, loop.summary(incident))
+    except _AlreadyResolved:
+        return False
     return True
+
+
+def reopen(incident: Incident, *, user: User | None = None, policy_id: int | None = None) -> bool:
+    """★ "Störung wieder öffnen": the fix did not hold. The same incident with its customers opens
+    again and escalates from the first step of the start policy (or the lead's choice)."""
+    from sirene.escalation.models import Policy
+    from sirene.helpdesk import aftercare
+
+    policy = None
+    if policy_id is not None:
+        policy = Policy.objects.filter(pk=policy_id).first()
+        if policy is None:
+            raise incidents.IncidentError("policy_id", f"unknown policy {policy_id}")
+    resolved_at = incident.resolved_at
+    with transaction.atomic():
+        broken = aftercare.still_broken_since(incident, resolved_at) if resolved_at else 0
+        if not incidents.reopen(incident, user=user, reason={"still_broken": broken}):
+            return False
+        escalation.restart_run(incident, policy=policy)
+    return True
+
+
+def after_resolution(incident: Incident) -> dict[str, Any]:
+    """★ What the customers answered to the resolution reply (helpdesk.aftercare.summary)."""
+    from sirene.helpdesk import aftercare
+
+    return aftercare.summary(incident)
 
 
 def replies(incident: Incident) -> dict[str, Any]:
@@ -93,7 +141,13 @@ def default_customer_text(incident: Incident) -> str:
 
 
 def resolve_preview(incident: Incident, customer_text: str) -> dict[str, Any]:
-    return loop.preview(incident, customer_text)
+    """The exact reply and its count, plus the unlinked look-alike reports (`flows.sweep`)."""
+    data = loop.preview(incident, customer_text)
+    if incident.status != "resolved":
+        data["candidates"] = [c.as_dict() for c in sweep.candidates(incident)]
+    else:
+        data["candidates"] = []
+    return data
 
 
 def start_conversation(incident: Incident, case_id: int, *, kind: str, user: User | None = None) -> Any:

@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -25,6 +25,7 @@ from sirene.cases import services as cases
 from sirene.cases.models import Case, CaseEvent
 from sirene.core import clock, jobs
 from sirene.core.memo import per_page
+from sirene.helpdesk import aftercare
 from sirene.helpdesk.models import CachedTicket, CustomerTicketsFetch, DeliveryProgress, SyncCursor
 from sirene.integrations import groove
 from sirene.integrations.base import Helpdesk, IntegrationError, Message, Ticket
@@ -235,6 +236,9 @@ def _on_customer_replied(data: dict[str, object], client: Helpdesk, report: Repo
         refresh_customer_tickets(ticket.customer_email, client)
         return f"ticket #{number}: case created"
     added = add_customer_message(case, message)
+    answer = aftercare.record(case, message)  # ★ an answer to a resolution reply: sorted once
+    if answer is not None:
+        return f"ticket #{number}: answer after the resolution ({answer.verdict})"
     return f"ticket #{number}: " + ("message added" if added else "message already known")
 
 
@@ -307,6 +311,7 @@ class SyncResult:
     cases_created: int = 0
     completed: bool = False
     resumed_from: int = 1
+    answers: int = 0
 
 
 def sync_tickets(
@@ -362,4 +367,45 @@ def sync_tickets(
         if on_page is not None:
             on_page(page, batch.total_pages, len(batch.tickets))
         page = next_page
+    if result.completed:
+        # ★ Customers' answers to resolution replies (the webhook's customer_replied, by polling).
+        try:
+            result.answers = sync_answers(client)
+        except IntegrationError as exc:
+            log.warning("sync: answers after resolution not read: %s", exc)
     return result
+
+
+ANSWER_SYNC_DAYS = 7
+
+
+def sync_answers(client: Helpdesk, *, days: float = ANSWER_SYNC_DAYS, limit: int = 500) -> int:
+    """For teams without webhooks (`sirene sync-groove`): read the messages of every ticket whose
+    resolution reply went out in the last `days` and sort the customers' answers since (once each:
+    one row per message id). Returns how many answers were new."""
+    from sirene.helpdesk.models import AfterAnswer, CustomerReply, ReplyKind, ReplyStatus
+    from sirene.incidents.models import IncidentStatus
+
+    since = clock.now() - timedelta(days=days)
+    replies = (
+        CustomerReply.objects.filter(
+            kind=ReplyKind.RESOLUTION,
+            status=ReplyStatus.SENT,
+            sent_at__gte=since,
+            incident__status=IncidentStatus.RESOLVED,
+        )
+        .select_related("case", "incident")
+        .order_by("-sent_at")[:limit]
+    )
+    new = 0
+    for reply in replies:
+        if reply.sent_at is None:
+            continue
+        for message in client.ticket_messages(reply.ticket_number, since=reply.sent_at):
+            if message.note or message.from_agent or (message.created_at and message.created_at < reply.sent_at):
+                continue
+            known = AfterAnswer.objects.filter(incident=reply.incident, message_id=message.id).exists()
+            add_customer_message(reply.case, message)
+            if aftercare.record(reply.case, message) is not None and not known:
+                new += 1
+    return new

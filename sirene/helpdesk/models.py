@@ -260,3 +260,52 @@ class Outreach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.email} ({self.decision}, {self.status})"
+
+
+class AfterAnswer(models.Model):
+    """★ A customer's answer on a ticket after the incident's resolution reply, sorted (aftercare.py):
+    one row per helpdesk message, so a repeated webhook delivery changes nothing."""
+
+    class Verdict(models.TextChoices):
+        FIXED = "fixed", _("fix confirmed")
+        STILL_BROKEN = "still_broken", _("still broken")
+        OTHER = "other", _("another topic")
+        THANKS = "thanks", _("only thanks")
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="after_answers")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="after_answers")
+    message_id = models.CharField(max_length=100)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    # The cue words that decided (or "similar"), kept as data for the page.
+    cues = models.JSONField(default=list, blank=True)
+    similarity = models.FloatField(null=True, blank=True)
+    received_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "message_id"], name="afteranswer_incident_message")
+        ]
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}/{self.case_id}: {self.verdict}"
+
+
+class AfterAlert(models.Model):
+    """★ Two or more customers say "still broken" within 48 h of a resolution: one per resolution.
+    `posted_at` is the at-most-once claim of the quiet line to the lead."""
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="after_alerts")
+    resolved_at = models.DateTimeField()
+    still_broken = models.PositiveIntegerField(default=0)
+    raised_at = models.DateTimeField(default=clock.now)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "resolved_at"], name="afteralert_once_per_resolution")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}: {self.still_broken} still broken"

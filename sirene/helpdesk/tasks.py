@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sirene.cases import services as cases
-from sirene.helpdesk import inbound, loop, services
+from sirene.helpdesk import aftercare, inbound, loop, services
 
 
 def tick(report: inbound.Report = cases.intake) -> int:
@@ -15,4 +15,5 @@ def tick(report: inbound.Report = cases.intake) -> int:
     done += services.send_due()
     done += loop.send_due_outreach()
     done += services.remind_delays()
+    done += aftercare.post_pending_alerts()  # ★ "Hat der Fix gehalten?": one quiet line
     return done

@@ -13,13 +13,14 @@ from sirene.accounts.models import User
 from sirene.accounts.permissions import Action, api_permission
 from sirene.cases.models import Case
 from sirene.core.errors import FieldError
-from sirene.core.schemas import responses
+from sirene.core.schemas import IsoDateTime, responses
 from sirene.core.validation import Id
 from sirene.flows import incidents as incident_flows
 from sirene.incidents import services
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
 from sirene.incidents.schemas import (
     AckOut,
+    CandidateOut,
     GroupOut,
     IncidentDetailOut,
     IncidentListOut,
@@ -41,6 +42,8 @@ class ResolveIn(Schema):
     resolution: str = Field(..., max_length=20_000)
     # What customers read (separate from the internal resolution); empty: the prefilled default.
     customer_text: str = Field("", max_length=20_000)
+    # ★ Sweep: unlinked look-alike reports from the preview's `candidates` that hear back too.
+    also_notify: list[Id] = Field(default_factory=list, max_length=500)
 
 
 class PreviewIn(Schema):
@@ -52,6 +55,7 @@ class PreviewOut(Schema):
     tickets: int
     customers: int
     without_ticket: list[str]
+    candidates: list[CandidateOut] = []
 
 
 class TitleIn(Schema):
@@ -98,6 +102,7 @@ def _user(request: HttpRequest) -> User | None:
 def _with_replies(incident: Incident) -> Incident:
     """The customer replies ("sent", "queued", "failed", "without_ticket") come from the flows."""
     incident.replies_summary = incident_flows.replies(incident)  # type: ignore[attr-defined]
+    incident.after_resolution_summary = incident_flows.after_resolution(incident)  # type: ignore[attr-defined]
     return incident
 
 
@@ -129,6 +134,67 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
         cases=cases,
     )
     return HttpStatus(201, incident)
+
+
+class DryRunIn(Schema):
+    """★ Probelauf: the rule a lead is editing (a category's, or a known problem's when set)."""
+
+    category: str = ""
+    known_problem_key: str = Field("", max_length=100)
+    threshold: int
+    window_hours: float
+    pages: bool = True
+    days: int = 60
+
+
+class DryRunIncidentOut(Schema):
+    title: str
+    opened_at: IsoDateTime
+    opened_by_case_id: int
+    customers: int
+    customers_at_open: int
+    category: str
+    known_problem: str
+    case_ids: list[int]
+    rule: str
+    current_opened_at: IsoDateTime | None = None
+    minutes: int | None = None
+
+
+class DryRunOut(Schema):
+    earlier: list[DryRunIncidentOut]
+    later: list[DryRunIncidentOut]
+    extra: list[DryRunIncidentOut]
+    missing: list[DryRunIncidentOut]
+    unchanged: int
+    reports: int
+    days: int
+    rule: str
+    current: int
+    proposed: int
+
+
+class ReopenIn(Schema):
+    # Empty: the start policy's first step; else the policy the lead chose.
+    policy_id: Id | None = None
+
+
+@router.post("/rules/dry-run", response=responses(DryRunOut, 403, 413))
+@api_permission(Action.EDIT_RULES)
+def rule_dry_run(request: HttpRequest, payload: DryRunIn) -> dict[str, Any]:
+    """Replay the last `days` (1-90) days of stored reports through the production detection with
+    the proposed rule; nothing is written or sent. The difference to the current rules."""
+    from sirene.incidents import dryrun
+
+    proposal, days = dryrun.check(
+        category=payload.category,
+        known_problem_key=payload.known_problem_key,
+        threshold=payload.threshold,
+        window_hours=payload.window_hours,
+        pages=payload.pages,
+        days=payload.days,
+    )
+    return dryrun.dry_run(proposal, days).as_dict()
 
 
 @router.get("/groups/{group_id}", response=responses(GroupOut, 404))
@@ -193,9 +259,25 @@ def resolve_incident(request: HttpRequest, incident_id: int, payload: ResolveIn)
         resolution=payload.resolution,
         customer_text=payload.customer_text,
         user=_user(request),
+        also_notify=list(payload.also_notify),
     )
     if not done:
         incident.detail = "already resolved"  # type: ignore[attr-defined]
+        return HttpStatus(409, _with_replies(incident))
+    return _with_replies(incident)
+
+
+@router.post(
+    "/{incident_id}/reopen",
+    response={**responses(IncidentDetailOut, 403, 404, 413), 409: ResolveConflictOut},
+    exclude_unset=True,
+)
+@api_permission(Action.RESOLVE_INCIDENT)
+def reopen_incident(request: HttpRequest, incident_id: int, payload: ReopenIn) -> Any:
+    """★ "Störung wieder öffnen": the fix did not hold; the same incident escalates again."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    if not _call(incident_flows.reopen, incident, user=_user(request), policy_id=payload.policy_id):
+        incident.detail = "not resolved"  # type: ignore[attr-defined]
         return HttpStatus(409, _with_replies(incident))
     return _with_replies(incident)
 

@@ -19,6 +19,20 @@ class IncidentSummaryOut(Schema):
     url: str
 
 
+class CandidateOut(Schema):
+    """★ Sweep: an unlinked report of the last 30 days that looks like the incident's problem."""
+
+    case_id: int
+    score: float
+    reason: str  # known_problem | error_code | similar (the strongest of `reasons`)
+    reasons: list[str] = []
+    similarity: float = 0.0
+    subject: str = ""
+    customer: str = ""
+    received_at: IsoDateTime | None = None
+    codes: list[str] = []
+
+
 class IncidentOut(Schema):
     id: int
     title: str
@@ -125,6 +139,41 @@ class RepliesOut(RepliesOfKindOut):
     by_kind: dict[str, RepliesOfKindOut]
 
 
+class TrendOut(Schema):
+    """★ New customers in the last `minutes` against the `minutes` before (rising | steady | falling)."""
+
+    direction: str
+    last: int
+    before: int
+    minutes: int
+
+
+class ReportAfterFixOut(Schema):
+    case_id: int
+    minutes_after_fix: int
+
+
+class FixOut(Schema):
+    """★ After a status update marked "Fix ist ausgerollt" (incidents/afterwards.py)."""
+
+    fixed_at: IsoDateTime
+    rate_per_hour: float
+    silent_hours: float
+    suggest_resolve: bool
+
+
+class AfterResolutionOut(Schema):
+    """★ What the customers answered to the resolution reply, per customer (latest answer)."""
+
+    fixed: int
+    still_broken: int
+    other: int
+    thanks: int
+    no_answer: int
+    answered_to: int
+    alert: bool
+
+
 class IncidentDetailOut(IncidentOut):
     description: str
     resolution: str
@@ -140,6 +189,32 @@ class IncidentDetailOut(IncidentOut):
     test_account: TestAccountOut
     case_ids: list[int]
     timeline: list[TimelineEntryOut]
+    # ★ After the siren (issue 21): trend, the silence after the fix, the answers after resolving.
+    trend: TrendOut | None = None
+    silence_probability: float | None = None
+    reports_after_fix: list[ReportAfterFixOut] | None = None
+    fix: FixOut | None = None
+    after_resolution: AfterResolutionOut | None = None
+
+    @staticmethod
+    def resolve_trend(obj: Incident) -> dict[str, Any]:
+        return _afterwards(obj)["trend"]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_silence_probability(obj: Incident) -> float | None:
+        return _afterwards(obj)["silence_probability"]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_reports_after_fix(obj: Incident) -> list[dict[str, Any]] | None:
+        return _afterwards(obj)["reports_after_fix"]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_fix(obj: Incident) -> dict[str, Any] | None:
+        return _afterwards(obj)["fix"]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_after_resolution(obj: Incident) -> dict[str, Any] | None:
+        return getattr(obj, "after_resolution_summary", None)
 
     @staticmethod
     def resolve_replies(obj: Incident) -> dict[str, Any] | None:
@@ -184,6 +259,17 @@ class IncidentDetailOut(IncidentOut):
             }
             for e in obj.events.select_related("actor")
         ]
+
+
+def _afterwards(obj: Incident) -> dict[str, Any]:
+    """Computed once per response (four fields read it)."""
+    from sirene.incidents import afterwards
+
+    cached = getattr(obj, "_afterwards_facts", None)
+    if cached is None:
+        cached = afterwards.api_facts(obj)
+        obj._afterwards_facts = cached  # type: ignore[attr-defined]
+    return cached
 
 
 class AckOut(IncidentDetailOut):

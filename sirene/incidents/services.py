@@ -603,3 +603,29 @@ def split_group(
         add_event(live, "group_split", f"{len(members)} cases → G-{new.pk}", actor=user)
         refresh_brief(live)
     return new, evaluate(new)
+
+
+def reopen(incident: Incident, *, user: User | None = None, reason: dict[str, Any] | None = None) -> bool:
+    """★ "Störung wieder öffnen" after the fix did not hold: the same incident, its cases, open again
+    (the escalation restarts in `flows.incidents.reopen`). False when it is not resolved."""
+    from django.db import IntegrityError
+
+    try:
+        with transaction.atomic():
+            updated = Incident.objects.filter(pk=incident.pk, status=IncidentStatus.RESOLVED).update(
+                status=IncidentStatus.OPEN,
+                resolved_at=None,
+                resolved_by=None,
+                acknowledged_at=None,
+                acknowledged_by=None,
+                acknowledged_label="",
+                acknowledged_via="",
+            )
+    except IntegrityError:
+        live = live_incident(incident.group) if incident.group else None
+        raise IncidentError("incident", f"another live incident holds this problem: INC-{live.pk if live else '?'}")
+    incident.refresh_from_db()
+    if not updated:
+        return False
+    add_event(incident, "reopened", "reopened: the fix did not hold", actor=user, data=reason or {})
+    return True

@@ -58,6 +58,8 @@ def kind_label(kind: str) -> str:
         "renamed": _("Title changed"),
         "published": _("Published on the status page"),
         "unpublished": _("Removed from the status page"),
+        "also_notified": _("Also notified"),
+        "reopened": _("Reopened"),
     }.get(kind, kind)
 
 
@@ -127,6 +129,9 @@ _BRIEF = re.compile(r"common thread: (?P<t>.*); error codes: (?P<c>.*)")
 
 def describe(event: IncidentEvent) -> tuple[str, str]:
     kind, message, data = event.kind, event.message or "", event.data or {}
+    after = _after_siren(event)  # ★ issue 21: its events are data, worded here
+    if after is not None:
+        return after
     if kind == "opened":
         origin = data.get("origin")
         if origin == "auto":
@@ -231,3 +236,29 @@ def lines(events: Any) -> list[Line]:
         text, detail = describe(event)
         out.append(Line(text=text, detail=detail, who=who(event), event=event))
     return out
+
+
+# -- ★ after the siren (issue 21): sweep at resolve, fix rolled out, reopened --------------------
+
+
+def _after_siren(event: IncidentEvent) -> tuple[str, str] | None:
+    kind, data = event.kind, event.data or {}
+    if kind == "also_notified" and isinstance(data.get("case_ids"), list):
+        ids = ", ".join(f"#{i}" for i in data["case_ids"])
+        return ngettext(
+            "Also notified at resolve (looked like this problem): case %(ids)s",
+            "Also notified at resolve (looked like this problem): cases %(ids)s",
+            len(data["case_ids"]),
+        ) % {"ids": ids}, ""
+    if kind == "status_update" and data.get("fix_deployed"):
+        return _("Status update posted – the fix is rolled out"), event.message or ""
+    if kind == "reopened":
+        broken = data.get("still_broken")
+        if isinstance(broken, int) and broken:
+            return ngettext(
+                "Reopened: %(n)s customer says it is still broken",
+                "Reopened: %(n)s customers say it is still broken",
+                broken,
+            ) % {"n": broken}, ""
+        return _("Reopened: the fix did not hold"), ""
+    return None

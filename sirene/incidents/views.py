@@ -17,6 +17,7 @@ from sirene.accounts.models import User
 from sirene.accounts.permissions import Action, permission_required
 from sirene.cases.models import Case, Reproduced
 from sirene.core import clock
+from sirene.core.errors import FieldError
 from sirene.flows import incidents as incident_flows
 from sirene.incidents import charts, detection, services, timeline
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
@@ -114,6 +115,7 @@ def _detail(request: HttpRequest, incident_id: int, preview: dict[str, Any] | No
             or incident.customer_text
             or incident_flows.default_customer_text(incident),
             "can_edit": bool(_user(request) and _user(request).is_lead),  # type: ignore[union-attr]
+            "after": _after_siren(incident),
         },
     )
 
@@ -154,9 +156,13 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
             resolution=request.POST.get("resolution", ""),
             customer_text=request.POST.get("customer_text", ""),
             user=_user(request),
+            also_notify=[int(x) for x in request.POST.getlist("also_notify") if x.isdigit()],
         )
     except services.IncidentError:
         messages.error(request, _("Please describe the resolution."))
+        return _back(incident)
+    except FieldError as exc:  # ★ sweep: a ticked report another incident took meanwhile
+        messages.error(request, str(exc))
         return _back(incident)
     if done:
         messages.success(request, _("Incident resolved."))
@@ -282,3 +288,69 @@ def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
         except services.IncidentError as exc:
             messages.error(request, str(exc))
     return redirect(case)
+
+
+# -- ★ after the siren (issue 21): trend, silence after the fix, answers after resolving, reopen, Probelauf --
+
+
+def _after_siren(incident: Incident) -> dict[str, Any]:
+    from sirene.incidents import afterwards
+
+    fix = afterwards.after_fix(incident)
+    answers = incident_flows.after_resolution(incident)
+    return {
+        "trend": afterwards.trend(incident),
+        "fix": fix,
+        "percent": None if fix is None else max(fix.probability * 100, 0.0),
+        "suggest_resolve": bool(fix and fix.suggest_resolve and incident.status != IncidentStatus.RESOLVED),
+        "answers": answers,
+        "offer_reopen": bool(answers.get("alert") or answers.get("still_broken")),
+    }
+
+
+@permission_required(Action.RESOLVE_INCIDENT)
+@require_POST
+def incident_reopen(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=incident_id)
+    raw = request.POST.get("policy_id", "")
+    try:
+        done = incident_flows.reopen(incident, user=_user(request), policy_id=int(raw) if raw.isdigit() else None)
+    except FieldError as exc:
+        messages.error(request, str(exc))
+        return _back(incident)
+    if done:
+        messages.success(request, _("Incident reopened; the escalation starts again."))
+    else:
+        messages.info(request, _("The incident is not resolved."))
+    return _back(incident)
+
+
+@permission_required(Action.EDIT_RULES)
+def rule_dry_run(request: HttpRequest) -> HttpResponse:
+    """Probelauf: the proposed rule replayed over the stored reports (nothing written, nothing sent)."""
+    from sirene.cases.models import Category
+    from sirene.incidents import dryrun
+
+    values: dict[str, Any] = {
+        "category": request.POST.get("category", request.GET.get("category", "other")),
+        "known_problem_key": request.POST.get("known_problem_key", request.GET.get("known_problem_key", "")),
+        "threshold": request.POST.get("threshold", request.GET.get("threshold", "5")),
+        "window_hours": request.POST.get("window_hours", request.GET.get("window_hours", "24")),
+        "pages": request.POST.get("pages", "1" if request.method != "POST" else "") in ("1", "on", "true"),
+        "days": request.POST.get("days", str(dryrun.DEFAULT_DAYS)),
+    }
+    result = None
+    error = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            proposal, days = dryrun.check(**values)
+            result = dryrun.dry_run(proposal, days)
+        except FieldError as exc:
+            error, status = str(exc), 422
+    return render(
+        request,
+        "incidents/dry_run.html",
+        {"values": values, "result": result, "error": error, "categories": Category.choices},
+        status=status,
+    )

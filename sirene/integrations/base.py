@@ -185,6 +185,10 @@ class Helpdesk(Protocol):
         Raises IntegrationError when the helpdesk cannot tell (permanent: no lookup is possible)."""
         ...
 
+    def ticket_messages(self, number: int, *, since: dt.datetime | None = None) -> list[Message]:
+        """The ticket's messages, newest first, paging back to `since` (sync of customers' answers)."""
+        ...
+
     def add_tag(self, number: int, tag: str) -> None: ...
 
     def start_conversation(self, email: str, subject: str, body: str) -> int:

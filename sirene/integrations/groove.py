@@ -302,6 +302,28 @@ class GrooveHelpdesk:
             page = next_page if next_page and next_page > page else None
         return None
 
+    def ticket_messages(self, number: int, *, since: datetime | None = None) -> list[Message]:
+        """The ticket's messages, newest first, paging back to `since` (at most LOOKUP_PAGES pages)."""
+        out: list[Message] = []
+        page: int | None = 1
+        while page is not None and page <= LOOKUP_PAGES:
+            data = self._request(
+                "GET", f"/tickets/{int(number)}/messages", params={"page": page, "per_page": PER_PAGE_MAX}
+            )
+            items = [m for m in data.get("messages") or [] if isinstance(m, dict)]
+            for item in items:
+                try:
+                    out.append(message_from_json(item))
+                except ValueError:
+                    continue
+            pagination = (data.get("meta") or {}).get("pagination") or {}
+            next_page = _next_page(pagination.get("next_page"))
+            oldest = min((m.created_at for m in out if m.created_at), default=None)
+            if since is not None and oldest is not None and oldest < since:
+                break
+            page = next_page if next_page and next_page > page else None
+        return out
+
     def add_tag(self, number: int, tag: str) -> None:
         self._request("POST", TAG_PATH.format(number=int(number)), json={"tags": [tag]})
 

@@ -185,6 +185,9 @@ class OutboxHelpdesk:
         )
         return f"outbox:{found}" if found is not None else None
 
+    def ticket_messages(self, number: int, *, since: dt.datetime | None = None) -> list[Message]:
+        return []  # no helpdesk: no customer answers to read
+
     def add_tag(self, number: int, tag: str) -> None:
         self._record("tag", number, tag)
 

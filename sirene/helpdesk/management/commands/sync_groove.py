@@ -68,5 +68,5 @@ class Command(BaseCommand):
         state = "complete" if result.completed else "stopped early; run again to resume"
         self.stdout.write(
             f"sync-groove: {result.pages} page(s) from page {result.resumed_from}, {result.tickets} ticket(s), "
-            f"{result.cases_created} new case(s) — {state}"
+            f"{result.cases_created} new case(s), {result.answers} answer(s) after a resolution — {state}"
         )
