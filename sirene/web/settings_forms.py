@@ -39,6 +39,15 @@ class GeneralForm(forms.Form):
     )
     slack_channel = forms.CharField(label=_("Slack channel for the siren post"), max_length=80)
     slack_status_channel = forms.CharField(label=_("Slack channel for internal status updates"), max_length=80)
+    slack_customer_addresses = forms.ChoiceField(
+        label=_("Customer addresses in Slack"),
+        choices=[
+            ("show", _("show (the team's process: at least 3 addresses)")),
+            ("mask", _("masked (s…@web.de)")),
+            ("count", _("only the number per provider (“6 customers: GMX 4, web.de 2”)")),
+        ],
+        help_text=_("How the siren post lists the example customers. The common thread and the links stay."),
+    )
 
     def __init__(self, *args: Any, people: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

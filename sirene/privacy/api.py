@@ -1,0 +1,56 @@
+"""Admin-only API: export and erase one customer (GDPR Art. 15/20 and 17)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from sirene.accounts.models import User
+from sirene.accounts.permissions import Action, api_permission, request_user
+from sirene.core.errors import FieldError
+from sirene.core.schemas import responses
+from sirene.privacy import services
+
+router = Router(tags=["privacy"])
+
+
+class EraseIn(Schema):
+    email: str
+
+
+class EraseOut(Schema):
+    status: str
+    pseudonym: str
+    counts: dict[str, int]
+    slack_updates: int
+    groove: str
+
+
+@router.get(
+    "/export",
+    response=responses(dict[str, Any], 403),
+    summary="Everything sirene keeps about one customer (GDPR Art. 15/20)",
+)
+@api_permission(Action.MANAGE_PRIVACY)
+def export_customer(request: HttpRequest, email: str) -> dict[str, Any]:
+    try:
+        return services.export(email)
+    except ValueError as exc:
+        raise FieldError("email", str(exc)) from None
+
+
+@router.post(
+    "/erase",
+    response=responses(EraseOut, 403),
+    summary="Erase one customer everywhere (GDPR Art. 17); counts stay",
+)
+@api_permission(Action.MANAGE_PRIVACY)
+def erase_customer(request: HttpRequest, payload: EraseIn) -> dict[str, Any]:
+    user = request_user(request)
+    try:
+        result = services.erase(payload.email, by=user if isinstance(user, User) else None, actor_label="api")
+    except ValueError as exc:
+        raise FieldError("email", str(exc)) from None
+    return result.as_dict()
