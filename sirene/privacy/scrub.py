@@ -72,7 +72,7 @@ class Needles:
         return found
 
     def found_in(self, value: Any) -> bool:
-        return self.deep(value) != value
+        return bool(self.deep(value) != value)
 
 
 def _columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
