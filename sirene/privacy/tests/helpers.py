@@ -33,6 +33,7 @@ def report(email: str, *, at: dt.datetime | None = None, text: str = TEXT) -> Ca
     with transaction.atomic():
         case = make_case(email, text, category="app_error", at=at)
         intake_flow.group_and_escalate(case)
+    assert isinstance(case, Case)
     return case
 
 
@@ -110,7 +111,7 @@ def full_dump() -> str:
     table (read inside the test's transaction, which pg_dump could not see)."""
     if connection.vendor == "sqlite":
         return "\n".join(connection.connection.iterdump())
-    parts = []
+    parts: list[str] = []
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
