@@ -340,7 +340,8 @@ def _erase_customer(
         incident.brief = _clean_brief(incident.brief or {}, set(case_ids), customer, needles)
         Incident.objects.filter(pk=incident.pk).update(brief=incident.brief)
     counts["incidents"] = len(incidents)
-    counts["early_warnings"] = EarlyWarning.objects.filter(cases__in=case_ids).distinct().update(example=ERASED)
+    warnings = EarlyWarning.objects.filter(cases__in=case_ids).values("pk")
+    counts["early_warnings"] = EarlyWarning.objects.filter(pk__in=warnings).update(example=ERASED)
     counts["problem_group_titles"] = _clean_group_titles(case_ids)
 
     counts["cached_tickets"] = CachedTicket.objects.filter(customer_email__iexact=address or "-").delete()[0]

@@ -15,7 +15,7 @@ from sirene.cases.search import search_key
 from sirene.core import clock
 from sirene.flows import intake as intake_flow
 from sirene.helpdesk.models import CachedTicket, CustomerReply, CustomerTicketsFetch, Outreach, ReplyKind
-from sirene.incidents.models import Incident
+from sirene.incidents.models import EarlyWarning, Incident
 from sirene.incidents.tests.conftest import make_case
 from sirene.integrations.models import OutboxMessage, WebhookDelivery
 from sirene.knowledge.models import ArticleView, KnownProblem, Phrasing
@@ -88,6 +88,8 @@ def spread(email: str = EMAIL, name: str = NAME, user: Any = None) -> Customer:
     ArticleView.objects.create(customer=customer, article="https://hilfe.example.de/502", title="502")
     problem = KnownProblem.objects.create(key="err-502", title="Fehler 502")
     Phrasing.objects.create(known_problem=problem, text=case.body, source="confirmed", case=case)
+    warning = EarlyWarning.objects.create(customers=3, example=case.body[-160:])
+    warning.cases.add(case)
     workspace.doc_text = f"Bei {name} half ein Neustart."
     workspace.save()
     if user is not None:

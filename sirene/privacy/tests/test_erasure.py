@@ -11,17 +11,19 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import translation
 
 from sirene.cases.models import Case, CaseEvent, Customer
 from sirene.core import clock
 from sirene.escalation import services as escalation
 from sirene.escalation.tests.helpers import work
 from sirene.helpdesk.models import CustomerReply
-from sirene.incidents.models import GroupMembership, Incident
+from sirene.incidents.models import EarlyWarning, GroupMembership, Incident
 from sirene.knowledge.models import Phrasing
 from sirene.privacy import tasks
 from sirene.privacy.models import Erasure, SlackRewrite
 from sirene.privacy.tests.helpers import EMAIL, NAME, found, full_dump, open_incident_with, report, spread
+from sirene.web.history import describe
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +78,10 @@ def test_erasure_leaves_the_address_and_name_nowhere_and_the_counts_as_they_were
     # the audit trail: the erasure is recorded (without the address), on each case too
     erasure = Erasure.objects.get()
     assert erasure.pseudonym == customer.external_id and erasure.counts["cases"] == 2
-    assert CaseEvent.objects.filter(case=case, data__privacy="request").exists()
+    erased_event = CaseEvent.objects.get(case=case, data__privacy="request")
+    with translation.override("de"):
+        assert describe(erased_event, case)[0].startswith("Die Daten der Kundin / des Kunden wurden gelöscht")
+    assert EarlyWarning.objects.get().example == "[gelöscht]"
 
     # Slack: the siren post, and the status update (in its thread and in the status channel) that named
     # the customer, are rewritten by the worker
