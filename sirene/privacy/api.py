@@ -20,6 +20,31 @@ class EraseIn(Schema):
     email: str
 
 
+class ExportOut(Schema):
+    """The export document (`sirene customer export`): every list is empty when the customer is unknown."""
+
+    exported_at: str
+    query: str
+    found: bool
+    groove: str
+    erased: bool = False
+    customer: dict[str, Any] | None = None
+    cases: list[dict[str, Any]] = []
+    replies: list[dict[str, Any]] = []
+    outreach: list[dict[str, Any]] = []
+    article_views: list[dict[str, Any]] = []
+    workspaces: list[dict[str, Any]] = []
+    snapshots: list[dict[str, Any]] = []
+    backups: list[dict[str, Any]] = []
+    incidents: list[dict[str, Any]] = []
+    helpdesk_tickets_cached: list[dict[str, Any]] = []
+    webhook_deliveries: list[dict[str, Any]] = []
+    outbox_messages: list[dict[str, Any]] = []
+    slack_and_phone_messages: list[dict[str, Any]] = []
+    incident_timeline_entries: list[dict[str, Any]] = []
+    erasures: list[dict[str, Any]] = []
+
+
 class EraseOut(Schema):
     status: str
     pseudonym: str
@@ -30,7 +55,7 @@ class EraseOut(Schema):
 
 @router.get(
     "/export",
-    response=responses(dict[str, Any], 403),
+    response=responses(ExportOut, 403),
     summary="Everything sirene keeps about one customer (GDPR Art. 15/20)",
 )
 @api_permission(Action.MANAGE_PRIVACY)
@@ -43,7 +68,7 @@ def export_customer(request: HttpRequest, email: str) -> dict[str, Any]:
 
 @router.post(
     "/erase",
-    response=responses(EraseOut, 403),
+    response=responses(EraseOut, 403, 413),
     summary="Erase one customer everywhere (GDPR Art. 17); counts stay",
 )
 @api_permission(Action.MANAGE_PRIVACY)
