@@ -145,11 +145,14 @@ def run(now: dt.datetime | None = None) -> Report:
     report = plan(now)
     ids = list(_not_cleaned(expired_cases(now)).values_list("pk", flat=True))
     # Replies, answers, snapshots and backups hang off cases whose own texts may already be clean.
+    here = OuterRef("pk")
     ids += list(
         expired_cases(now)
         .filter(
-            Q(customer_replies__isnull=False) | Q(snapshots__isnull=False) | Q(backups__isnull=False)
-            | Q(workspace__isnull=False)
+            Exists(CustomerReply.objects.filter(case=here).exclude(body=ERASED))
+            | Exists(Snapshot.objects.filter(case=here).exclude(data={}))
+            | Exists(Backup.objects.filter(case=here, data__isnull=False))
+            | Exists(Workspace.objects.filter(case=here).exclude(answers={}))
         )
         .values_list("pk", flat=True)
     )
