@@ -16,11 +16,11 @@ from sirene.privacy import services
 router = Router(tags=["privacy"])
 
 
-class EraseIn(Schema):
+class CustomerEraseIn(Schema):
     email: str
 
 
-class ExportOut(Schema):
+class CustomerExportOut(Schema):
     """The export document (`sirene customer export`): every list is empty when the customer is unknown."""
 
     exported_at: str
@@ -45,7 +45,7 @@ class ExportOut(Schema):
     erasures: list[dict[str, Any]] = []
 
 
-class EraseOut(Schema):
+class CustomerEraseOut(Schema):
     status: str
     pseudonym: str
     counts: dict[str, int]
@@ -55,7 +55,7 @@ class EraseOut(Schema):
 
 @router.get(
     "/export",
-    response=responses(ExportOut, 403),
+    response=responses(CustomerExportOut, 403),
     summary="Everything sirene keeps about one customer (GDPR Art. 15/20)",
 )
 @api_permission(Action.MANAGE_PRIVACY)
@@ -68,11 +68,11 @@ def export_customer(request: HttpRequest, email: str) -> dict[str, Any]:
 
 @router.post(
     "/erase",
-    response=responses(EraseOut, 403, 413),
+    response=responses(CustomerEraseOut, 403, 413),
     summary="Erase one customer everywhere (GDPR Art. 17); counts stay",
 )
 @api_permission(Action.MANAGE_PRIVACY)
-def erase_customer(request: HttpRequest, payload: EraseIn) -> dict[str, Any]:
+def erase_customer(request: HttpRequest, payload: CustomerEraseIn) -> dict[str, Any]:
     user = request_user(request)
     try:
         result = services.erase(payload.email, by=user if isinstance(user, User) else None, actor_label="api")
