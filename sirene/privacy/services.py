@@ -33,11 +33,13 @@ from sirene.helpdesk.models import (
 )
 from sirene.incidents.models import EarlyWarning, GroupMembership, Incident, IncidentEvent, ProblemGroup
 from sirene.integrations.models import OutboxMessage, WebhookDelivery
+from sirene.integrations.registry import chat_transport
+from sirene.integrations.slack import escape
 from sirene.knowledge.models import ArticleView, Phrasing
 from sirene.knowledge.services import notify_changed
 from sirene.privacy import pseudonym, scrub
 from sirene.privacy.models import Erasure, SlackRewrite
-from sirene.troubleshooting.models import Backup, Snapshot, Workspace
+from sirene.troubleshooting.models import Backup, DmState, Reminder, Snapshot, Workspace
 
 ERASED = pseudonym.ERASED
 GROOVE_NOTE = (
@@ -462,5 +464,13 @@ def _queue_slack_rewrites(case_ids: list[int], needles: scrub.Needles, erasure: 
             rows[(channel, attempt.provider_id)] = SlackRewrite(
                 erasure=erasure, channel=channel, ts=attempt.provider_id, text=needles.text(attempt.text), due_at=now
             )
+    # Follow-up reminders went to the case owner as a DM naming the customer.
+    if chat_transport().name == "slack":
+        for reminder in Reminder.objects.filter(case_id__in=case_ids, dm_state=DmState.SENT).exclude(dm_ts=""):
+            if (reminder.dm_channel, reminder.dm_ts) not in rows:
+                rows[(reminder.dm_channel, reminder.dm_ts)] = SlackRewrite(
+                    erasure=erasure, channel=reminder.dm_channel, ts=reminder.dm_ts,
+                    text=escape(needles.text(reminder.text)), due_at=now,
+                )
     SlackRewrite.objects.bulk_create(rows.values())
     return len(rows)

@@ -23,6 +23,7 @@ from sirene.knowledge.models import Phrasing
 from sirene.privacy import tasks
 from sirene.privacy.models import Erasure, SlackRewrite
 from sirene.privacy.tests.helpers import EMAIL, NAME, found, full_dump, open_incident_with, report, spread
+from sirene.troubleshooting.tasks import send_due_reminders
 from sirene.web.history import describe
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,12 @@ def test_erasure_leaves_the_address_and_name_nowhere_and_the_counts_as_they_were
     settings.PUBLIC_URL = "https://sirene.example.com"
     incident = open_incident_with(EMAIL)
     report(EMAIL)  # a second report of the same customer: still one customer
+    lead.slack_user_id = "U0000TARA1"
+    lead.save()
+    Case.objects.filter(customer__email=EMAIL).update(owner=lead)
     spread(user=lead)
+    assert send_due_reminders() == 1  # the owner's follow-up DM names the customer
+    assert any(EMAIL in m["text"] for m in fake_slack.messages if m["channel"] == "U0000TARA1")
     work()  # the siren post goes out through slack_sdk to the fake, naming the customer
     siren = next(m for m in fake_slack.messages if not m.get("thread_ts") and "Fälle" in m["text"])
     assert EMAIL in siren["text"]
@@ -83,10 +89,10 @@ def test_erasure_leaves_the_address_and_name_nowhere_and_the_counts_as_they_were
         assert describe(erased_event, case)[0].startswith("Die Daten der Kundin / des Kunden wurden gelöscht")
     assert EarlyWarning.objects.get().example == "[gelöscht]"
 
-    # Slack: the siren post, and the status update (in its thread and in the status channel) that named
-    # the customer, are rewritten by the worker
-    assert SlackRewrite.objects.filter(done_at__isnull=True).count() == 3
-    assert tasks.tick() >= 3
+    # Slack: the siren post, the status update (in its thread and in the status channel) and the
+    # follow-up DM that named the customer are rewritten by the worker
+    assert SlackRewrite.objects.filter(done_at__isnull=True).count() == 4
+    assert tasks.tick() >= 4
     assert SlackRewrite.objects.filter(done_at__isnull=True).count() == 0
     for message in fake_slack.messages:
         assert EMAIL not in message["text"] and NAME not in message["text"], message["text"]
