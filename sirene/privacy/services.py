@@ -313,7 +313,11 @@ def _erase_customer(
     existing = Customer.objects.filter(external_id=target).exclude(pk=customer.pk).first()
     if existing is not None:
         Case.objects.filter(customer=customer).update(customer=existing)
-        ArticleView.objects.filter(customer=customer).update(customer=existing)
+        for view in ArticleView.objects.filter(customer=customer):
+            if ArticleView.objects.filter(customer=existing, article=view.article, viewed_at=view.viewed_at).exists():
+                view.delete()  # the same view, recorded before the first erasure
+            else:
+                ArticleView.objects.filter(pk=view.pk).update(customer=existing)
         customer.delete()
         customer = existing
     else:
