@@ -24,6 +24,7 @@ from sirene.privacy import tasks
 from sirene.privacy.models import Erasure, SlackRewrite
 from sirene.privacy.tests.helpers import EMAIL, NAME, found, full_dump, open_incident_with, report, spread
 from sirene.troubleshooting.tasks import send_due_reminders
+from sirene.web import metrics
 from sirene.web.history import describe
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,7 @@ def counts() -> dict[str, Any]:
         "brief": (incident.brief["customers_affected"], incident.brief["reports"], len(incident.brief["examples"])),
         "cases_per_customer": sorted(Customer.objects.annotate(n=Count("cases")).values_list("n", flat=True)),
         "replies": CustomerReply.objects.count(),
+        "metrics": [cell.as_dict() for cell in metrics.compute()],
     }
 
 
