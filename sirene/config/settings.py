@@ -185,6 +185,10 @@ if CUSTOMER_VOICE not in {"sie", "du"}:
 RETENTION_DAYS = env_int("SIRENE_RETENTION_DAYS", 365)
 PSEUDONYM_KEY = env_secret("SIRENE_PSEUDONYM_KEY")
 SLACK_CUSTOMER_ADDRESSES = env_str("SIRENE_SLACK_CUSTOMER_ADDRESSES", "show").strip().lower()
+if SLACK_CUSTOMER_ADDRESSES not in {"show", "mask", "count"}:
+    from sirene.core.env import ConfigError
+
+    raise ConfigError(f"SIRENE_SLACK_CUSTOMER_ADDRESSES={SLACK_CUSTOMER_ADDRESSES!r} must be show, mask or count")
 
 # Every outbound HTTP call (Slack, Twilio, Groove) gives up after this many seconds (a transient error).
 OUTBOUND_TIMEOUT_SECONDS = env_float("SIRENE_OUTBOUND_TIMEOUT_SECONDS", 10.0)
