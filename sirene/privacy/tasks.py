@@ -45,6 +45,8 @@ def tick() -> int:
 
 
 def send_rewrites(limit: int = BATCH) -> int:
+    if not REWRITES.objects().filter(REWRITES.due_q(clock.now())).exists():
+        return 0  # a read, not a write lock on SQLite, on every loop with nothing to do
     owner = jobs.worker_id()
     with transaction.atomic():
         ids = REWRITES.claim(owner, limit=limit)
@@ -100,7 +102,10 @@ def _tonight(now: dt.datetime) -> dt.datetime:
 
 def run_retention_if_due() -> int:
     now = clock.now()
-    RetentionSchedule.objects.get_or_create(name="daily", defaults={"due_at": _tonight(now)})
+    if not RetentionSchedule.objects.filter(name="daily").exists():
+        RetentionSchedule.objects.get_or_create(name="daily", defaults={"due_at": _tonight(now)})
+    if not RETENTION.objects().filter(RETENTION.due_q(now)).exists():
+        return 0
     owner = jobs.worker_id()
     with transaction.atomic():
         ids = RETENTION.claim(owner, limit=1)
