@@ -15,7 +15,7 @@ from sirene.core import clock
 from sirene.helpdesk.models import CustomerReply, ReplyKind
 from sirene.privacy import retention, tasks
 from sirene.privacy.models import RetentionSchedule
-from sirene.privacy.tests.helpers import report
+from sirene.privacy.tests.helpers import found, full_dump, report
 from sirene.troubleshooting.models import Snapshot
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +74,7 @@ def test_a_pass_pseudonymises_what_is_older_and_keeps_the_rest(old_and_new: dict
     assert mixed_old.body == "[gelöscht]" and mixed_old.customer.email == "beide@example.de"
     assert Case.objects.get(pk=old_and_new["mixed_new"].pk).body.startswith("Hallo")
     assert Case.objects.get(pk=old_and_new["recent"].pk).body.startswith("Hallo")
+    assert found(full_dump(), "alt@example.de", "Frau Alt") == []
     assert retention.plan().total == 0  # the next pass has nothing left to do
     # a shorter policy reaches the recent solved case too
     settings.RETENTION_DAYS = 3
