@@ -65,6 +65,7 @@ class Action(StrEnum):
     # admins
     MANAGE_USERS = "manage_users"
     MANAGE_TOKENS = "manage_tokens"  # see and revoke everyone's tokens
+    MANAGE_PRIVACY = "manage_privacy"  # export and erase a customer's data (GDPR Art. 15/17)
 
 
 _EVERYONE = frozenset({Role.AGENT, Role.LEAD, Role.ADMIN})
@@ -94,6 +95,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SEE_ALL_WORK: _LEADS,
     Action.MANAGE_USERS: _ADMINS,
     Action.MANAGE_TOKENS: _ADMINS,
+    Action.MANAGE_PRIVACY: _ADMINS,
 }
 
 LABELS: dict[Action, Any] = {
@@ -119,6 +121,7 @@ LABELS: dict[Action, Any] = {
     Action.SEE_ALL_WORK: _("see everyone's overdue cases"),
     Action.MANAGE_USERS: _("manage users"),
     Action.MANAGE_TOKENS: _("manage everyone's API tokens"),
+    Action.MANAGE_PRIVACY: _("export and erase customer data"),
 }
 
 assert set(PERMISSIONS) == set(Action) == set(LABELS), "every action needs a row and a label"

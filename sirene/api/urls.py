@@ -119,6 +119,7 @@ def _register() -> None:
     from sirene.incidents.api import router as incidents_router
     from sirene.knowledge.api import customers_router as knowledge_customers_router
     from sirene.knowledge.api import router as knowledge_router
+    from sirene.privacy.api import router as privacy_router
     from sirene.troubleshooting.api import case_router as troubleshooting_case_router
     from sirene.troubleshooting.api import router as troubleshooting_router
 
@@ -126,6 +127,7 @@ def _register() -> None:
     api.add_router("/customers", troubleshooting_router)
     api.add_router("/workspace", troubleshooting_case_router)
     api.add_router("/customers", knowledge_customers_router)
+    api.add_router("/customers", privacy_router)
     api.add_router("/knowledge", knowledge_router)
     api.add_router("/incidents", incidents_router)
     api.add_router("/escalation", escalation_router)

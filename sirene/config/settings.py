@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "sirene.helpdesk",
     "sirene.status",
     "sirene.preferences",
+    "sirene.privacy",
     "sirene.web",
     "sirene.worker",
 ]
@@ -177,6 +178,17 @@ if CUSTOMER_VOICE not in {"sie", "du"}:
     from sirene.core.env import ConfigError
 
     raise ConfigError(f"SIRENE_CUSTOMER_VOICE={CUSTOMER_VOICE!r} must be 'sie' or 'du'")
+
+# Privacy (issue 20, docs/privacy.md): solved cases' customer texts are pseudonymised this many days
+# after solving; erased customers get an HMAC pseudonym keyed with this secret (default: the secret key);
+# how the siren post shows customer addresses (show | mask | count; a lead's choice under Einstellungen wins).
+RETENTION_DAYS = env_int("SIRENE_RETENTION_DAYS", 365)
+PSEUDONYM_KEY = env_secret("SIRENE_PSEUDONYM_KEY")
+SLACK_CUSTOMER_ADDRESSES = env_str("SIRENE_SLACK_CUSTOMER_ADDRESSES", "show").strip().lower()
+if SLACK_CUSTOMER_ADDRESSES not in {"show", "mask", "count"}:
+    from sirene.core.env import ConfigError
+
+    raise ConfigError(f"SIRENE_SLACK_CUSTOMER_ADDRESSES={SLACK_CUSTOMER_ADDRESSES!r} must be show, mask or count")
 
 # Every outbound HTTP call (Slack, Twilio, Groove) gives up after this many seconds (a transient error).
 OUTBOUND_TIMEOUT_SECONDS = env_float("SIRENE_OUTBOUND_TIMEOUT_SECONDS", 10.0)

@@ -139,7 +139,44 @@ def thread_sentence(brief: dict[str, Any]) -> str:
     return "scheint zu sein: " + "; ".join(parts)
 
 
+def mask_address(address: str) -> str:
+    """"sabine@web.de" → "s…@web.de" (a label that is no address, e.g. a pseudonym, stays as it is)."""
+    local, at, domain = address.partition("@")
+    if not at or not local:
+        return address
+    return f"{local[0]}…@{domain}"
+
+
+def provider_counts(incident: Incident) -> str:
+    """"6 Kund:innen: GMX 4, web.de 2": the affected customers per e-mail provider, no address."""
+    from collections import Counter
+
+    from sirene.incidents.brief import email_provider
+
+    providers: Counter[str] = Counter()
+    seen: set[int] = set()
+    for case in incident.cases.select_related("customer").order_by("received_at", "id"):
+        customer = case.customer
+        if customer.pk in seen:
+            continue
+        seen.add(customer.pk)
+        domain = customer.email_domain or str((customer.attributes or {}).get("email_domain") or "")
+        providers[email_provider(domain) if domain else "ohne Adresse"] += 1
+    total = incident.customers_affected or sum(providers.values())
+    word = "Kund:in" if total == 1 else "Kund:innen"
+    parts = ", ".join(f"{escape(name)} {n}" for name, n in sorted(providers.items(), key=lambda kv: (-kv[1], kv[0])))
+    cases_link = f"<{settings.PUBLIC_URL}/cases/?incident={incident.pk}|in sirene>"
+    return f"{total} {word}: {parts} ({cases_link})" if parts else f"{total} {word} ({cases_link})"
+
+
 def _examples(incident: Incident, brief: dict[str, Any]) -> str:
+    """The example customers, as the lead chose under Einstellungen ("Kundenadressen in Slack"): the
+    addresses (the team's process), masked ("s…@web.de"), or only how many per provider."""
+    from sirene.preferences import services as preferences
+
+    mode = preferences.get("slack_customer_addresses")
+    if mode == "count":
+        return provider_counts(incident)
     emails: list[str] = []
     for ex in brief.get("examples") or []:
         label = str(ex.get("email") or ex.get("customer") or "").strip() if isinstance(ex, dict) else ""
@@ -152,6 +189,8 @@ def _examples(incident: Incident, brief: dict[str, Any]) -> str:
                 emails.append(label)
             if len(emails) >= EXAMPLES_SHOWN:
                 break
+    if mode == "mask":
+        emails = [mask_address(e) for e in emails]
     shown = [escape(_cut(e, 120)) for e in emails[:EXAMPLES_SHOWN]]
     more = max(0, incident.customers_affected - len(shown))
     text = ", ".join(shown) or "–"

@@ -22,6 +22,7 @@ from sirene.escalation.worker import RUNS
 from sirene.helpdesk.inbound import DELIVERIES, PROVIDER
 from sirene.helpdesk.services import REPLIES
 from sirene.integrations.models import WebhookDelivery
+from sirene.privacy.tasks import REWRITES
 from sirene.troubleshooting.tasks import FOLLOW_UPS
 
 LAG_WARNING_SECONDS = 60.0
@@ -57,7 +58,7 @@ def _escalation() -> list[jobs.Backlog]:
 
 def _background() -> list[jobs.Backlog]:
     now = clock.now()
-    found = [REPLIES.backlog(now), FOLLOW_UPS.backlog(now)]
+    found = [REPLIES.backlog(now), FOLLOW_UPS.backlog(now), REWRITES.backlog(now)]
     # Analysis: a stored case waits from its arrival until analysed, unless its retry is scheduled later.
     waiting = Case.objects.filter(analysed_at__isnull=True).filter(
         Q(analysis_job__isnull=True) | Q(analysis_job__due_at__lte=now, analysis_job__dead_at__isnull=True)

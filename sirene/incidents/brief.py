@@ -87,6 +87,14 @@ _PROVIDERS = {
 }
 # Companies behind several providers: "only web.de and GMX" is one finding (one mail system).
 _PROVIDER_GROUPS = {"GMX": "web.de/GMX", "WEB.DE": "web.de/GMX", "1&1": "web.de/GMX"}
+
+
+def email_provider(domain: str) -> str:
+    """The provider behind an address's domain ("gmx.net" → "GMX"), else the domain itself."""
+    domain = domain.lower()
+    return _PROVIDERS.get(domain, domain)
+
+
 # Customer-record attributes whose value carries a version: the family is what customers share.
 _FAMILY_OF = {"browser": "browser_family", "os_version": "os"}
 _VERSION = re.compile(r"\s*\d[\d.]*\s*$")
@@ -136,8 +144,9 @@ def case_attributes(case: Case) -> dict[str, str]:
         # "Safari 18.2" and "Safari 18.1" are one finding: only the family is compared.
         if key in attrs:
             attrs[family] = _VERSION.sub("", attrs.pop(key)) or family
-    if customer.email:
-        domain = customer.email_domain.lower()
+    # An erased customer keeps only the domain of their address (privacy.services), in the record.
+    domain = customer.email_domain.lower() if customer.email else attrs.get("email_domain", "")
+    if domain:
         attrs["email_domain"] = domain
         provider = _PROVIDERS.get(domain, domain)
         attrs["email_provider"] = provider

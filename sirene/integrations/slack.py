@@ -133,6 +133,10 @@ class SlackTransport:
 
     def update_message(self, channel: str, ts: str, text: str, *, blocks: list[Any] | None = None) -> None:
         try:
+            if channel.startswith(("U", "W")):
+                # A direct message was posted to a user id: chat.update needs its IM channel (D…).
+                opened = self.client.conversations_open(users=channel)
+                channel = str((opened.get("channel") or {}).get("id") or channel)
             self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks or [])
         except (SlackClientError, OSError) as exc:
             raise _error_from(exc) from exc

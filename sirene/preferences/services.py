@@ -29,6 +29,7 @@ SPECS = {
         Spec("test_account_url", "TEST_ACCOUNT_NOTES_URL", ""),
         Spec("slack_channel", "SLACK_CHANNEL", "#customer-success"),
         Spec("slack_status_channel", "SLACK_STATUS_CHANNEL", "#customer-success-intern"),
+        Spec("slack_customer_addresses", "SLACK_CUSTOMER_ADDRESSES", "show"),
     )
 }
 

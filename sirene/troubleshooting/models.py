@@ -226,6 +226,9 @@ class Reminder(models.Model):
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dm_state = models.CharField(max_length=10, choices=DmState.choices, default=DmState.NOT_SENT)
     dm_error = models.CharField(max_length=500, blank=True, default="")
+    # Where Slack put the DM (its IM channel and ts), so an erased customer's address can be rewritten.
+    dm_channel = models.CharField(max_length=100, blank=True, default="")
+    dm_ts = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -101,11 +101,12 @@ def _send_dm(reminder: Reminder, slack_user_id: str) -> None:
     try:
         # The text holds the customer's name, subject and the note: escaped, so a `<!channel>` or
         # `<https://evil|label>` in them stays text (the page shows the unescaped text, HTML-escaped).
-        chat_transport().send_dm(slack_user_id, escape(reminder.text))
+        posted = chat_transport().send_dm(slack_user_id, escape(reminder.text))
     except IntegrationError as exc:
         # The reminder stays visible in sirene; the failure is shown next to it, never retried silently.
         reminder.dm_state, reminder.dm_error = DmState.FAILED, str(exc)[:500]
         log.warning("follow-up DM for case %s failed: %s", reminder.case_id, exc)
     else:
         reminder.dm_state = DmState.SENT
-    reminder.save(update_fields=["dm_state", "dm_error"])
+        reminder.dm_channel, reminder.dm_ts = posted.channel[:100], posted.ts[:40]
+    reminder.save(update_fields=["dm_state", "dm_error", "dm_channel", "dm_ts"])

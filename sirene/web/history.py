@@ -156,6 +156,7 @@ _MESSAGES: list[Rule] = [
         lambda m: _("Moved from problem group G-%(a)s to G-%(b)s") % m,
     ),
     (re.compile(r"reproduction: (?P<fields>.*)"), _repro),
+    (re.compile(r"customer data erased"), lambda m: _("The customer's data was erased (GDPR); their texts read “[gelöscht]”")),
     (re.compile(r"documentation generated"), lambda m: _("Final documentation generated from the steps")),
     (re.compile(r"documentation edited"), lambda m: _("Final documentation edited")),
     (

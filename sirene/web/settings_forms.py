@@ -39,6 +39,16 @@ class GeneralForm(forms.Form):
     )
     slack_channel = forms.CharField(label=_("Slack channel for the siren post"), max_length=80)
     slack_status_channel = forms.CharField(label=_("Slack channel for internal status updates"), max_length=80)
+    slack_customer_addresses = forms.ChoiceField(
+        label=_("Customer addresses in Slack"),
+        choices=[
+            ("show", _("show (the team's process: at least 3 addresses)")),
+            ("mask", _("masked (s…@web.de)")),
+            ("count", _("only the number per provider (“6 customers: GMX 4, web.de 2”)")),
+        ],
+        help_text=_("How the siren post lists the example customers. The common thread and the links stay."),
+        required=False,
+    )
 
     def __init__(self, *args: Any, people: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,6 +61,12 @@ class GeneralForm(forms.Form):
 
     def clean_slack_status_channel(self) -> str:
         return _channel(self.cleaned_data["slack_status_channel"])
+
+    def clean_slack_customer_addresses(self) -> str:
+        """Left out (a form from before the setting existed): what is in effect stays."""
+        from sirene.preferences import services
+
+        return str(self.cleaned_data.get("slack_customer_addresses") or services.get("slack_customer_addresses"))
 
 
 class _IncidentRuleBase(forms.ModelForm):  # type: ignore[type-arg]

@@ -62,8 +62,16 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "changes": services.recent_changes(),
         "defaults": defaults,
         "overridden": overridden,
+        "privacy": _privacy(),
         **extra,
     }
+
+
+def _privacy() -> dict[str, Any]:
+    """The retention policy and what its next pass would change (privacy.retention, a dry run)."""
+    from sirene.privacy import retention, tasks
+
+    return {"plan": retention.plan(), "next_run_at": tasks.next_run_at()}
 
 
 @lead_required

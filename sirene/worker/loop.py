@@ -25,6 +25,7 @@ from sirene.escalation import tasks as escalation_tasks
 from sirene.flows import intake
 from sirene.helpdesk import tasks as helpdesk_tasks
 from sirene.incidents import tasks as incidents_tasks
+from sirene.privacy import tasks as privacy_tasks
 from sirene.troubleshooting import tasks as troubleshooting_tasks
 
 log = logging.getLogger("sirene.worker")
@@ -42,6 +43,7 @@ LANES: dict[str, list[Step]] = {
         ("incidents.tick", incidents_tasks.tick),
         ("helpdesk.tick", partial(helpdesk_tasks.tick, report=intake.report_case)),
         ("troubleshooting.tick", troubleshooting_tasks.tick),
+        ("privacy.tick", privacy_tasks.tick),
     ],
 }
 LANE_CHOICES = (ESCALATION, BACKGROUND, "all")
