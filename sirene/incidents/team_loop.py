@@ -114,14 +114,6 @@ def split_parts(incident: Incident) -> list[SplitPart]:
     return parts
 
 
-def split_sentence(incident: Incident) -> str:
-    """The near miss as one German line for the team's Slack post (internal texts are German),
-    e.g. „Herzfrequenz zeigt 0“ (4) / „Workouts werden nicht übertragen“ (3); "" without one.
-    Customer text: the caller escapes the quotes for its medium (`quotes` gives them raw)."""
-    parts = split_parts(incident)
-    return " / ".join(f"„{p.quote}“ ({p.customers})" for p in parts)
-
-
 # --- "Gleiches Problem wie …?" ------------------------------------------------------------------
 
 
@@ -377,3 +369,43 @@ def totals(since: Any = None) -> dict[str, int]:
         "split": counted[SameProblemAnswer.Answer.SPLIT],
         "proposals": rows.filter(source=SameProblemAnswer.Source.PROPOSAL).count(),
     }
+
+
+# --- the pages' panels (placed by sirene.web.panels) ----------------------------------------------
+
+
+def case_panel_context(case: Case) -> dict[str, Any]:
+    """The case page: "Gleiches Problem wie …?" when the report has a likely problem, and
+    „Störung eröffnen“ unless it is part of a live incident."""
+    live = case.incidents.exclude(status=IncidentStatus.RESOLVED).exists()
+    return {"case": case, "likely": None if live else likely_problem(case), "in_incident": live}
+
+
+def incident_panel_context(incident: Incident) -> dict[str, Any]:
+    """The incident page's brief: the near miss („möglicherweise zwei Probleme“) and the count."""
+    return {"incident": incident, "parts": split_parts(incident), "counts": answer_counts(incident)}
+
+
+def describe_event(event: Any) -> str:
+    """The timeline sentence of a "possible_split" / "team_answer" event, from its data."""
+    from django.utils.translation import gettext as _
+
+    data = event.data or {}
+    if event.kind == "possible_split":
+        counts = list(data.get("customers") or [])
+        if len(counts) == 2:
+            return _("Possibly two problems: %(a)s and %(b)s customers") % {"a": counts[0], "b": counts[1]}
+        return _("possibly two problems")
+    answer = data.get("answer")
+    if answer == SameProblemAnswer.Answer.SPLIT:
+        return _("Team: split off %(n)s cases into problem group G-%(g)s") % {
+            "n": len(data.get("cases") or []),
+            "g": data.get("group_id"),
+        }
+    if data.get("near_miss"):
+        return _("Team: the possible split is one problem")
+    if answer == SameProblemAnswer.Answer.YES:
+        return _("Team: case #%(case)s is the same problem") % {"case": data.get("case_id")}
+    if answer == SameProblemAnswer.Answer.NO:
+        return _("Team: case #%(case)s is a different problem") % {"case": data.get("case_id")}
+    return _("Team answer")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sirene.cases.models import Case
+from sirene.escalation.messages import siren_text
 from sirene.escalation.models import Run as EscalationRun
 from sirene.flows import team_loop as flows
 from sirene.incidents import services, team_loop
@@ -191,7 +192,9 @@ def test_note_possible_split_stores_ids_and_renders_quotes(send: Callable[..., i
     parts = team_loop.split_parts(incident)
     assert [p.customers for p in parts] == [4, 3]
     assert all(0 < len(p.quote) <= team_loop.QUOTE_CHARS for p in parts)
-    assert team_loop.split_sentence(incident).startswith("„") and "(4) / „" in team_loop.split_sentence(incident)
+    post = siren_text(incident, [])
+    line = next(line for line in post.splitlines() if line.startswith("– möglicherweise zwei Probleme: „"))
+    assert f"„{parts[0].quote}“ (4) / „{parts[1].quote}“ (3)" in line
     # The brief is rebuilt as cases arrive: the near miss stays with it.
     services.refresh_brief(incident)
     incident.refresh_from_db()
