@@ -121,7 +121,7 @@ def split_near_miss(incident: Incident, *, user: User | None = None) -> ProblemG
     """One click on „Aufteilen“: the smaller part of the noted near miss leaves the incident's group
     (and the incident) into a group of its own; both sides become agent-made groups, so the window
     keeps them apart from now on. Recorded as the team's split."""
-    incident = Incident.objects.select_for_update().select_related("group").get(pk=incident.pk)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
     parts = team_loop.split_parts(incident)
     if not parts:
         raise incidents.IncidentError("possible_split", "there is no open near miss to split")
@@ -157,7 +157,7 @@ def split_near_miss(incident: Incident, *, user: User | None = None) -> ProblemG
 @transaction.atomic
 def keep_near_miss(incident: Incident, *, user: User | None = None) -> SameProblemAnswer:
     """„Ein Problem“: the team says the noted near miss is one problem; the hint goes away."""
-    incident = Incident.objects.select_for_update().select_related("group").get(pk=incident.pk)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
     raw = (incident.brief or {}).get("possible_split") or []
     if len(raw) != 2 or not team_loop.split_parts(incident):
         raise incidents.IncidentError("possible_split", "there is no open near miss")
