@@ -257,28 +257,30 @@ def warning_questions(warning: EarlyWarning, limit: int = 3) -> list[tuple[Case,
     if not vectors or len({len(v) for v in vectors}) != 1:
         return []
     mat = np.stack(vectors)
-    in_group = set(GroupMembership.objects.filter(group=group).values_list("case_id", flat=True))
     customers = {c.customer_id for c in members}
     rows = (
         Case.objects.filter(received_at__gt=window_start(), embedding__isnull=False)
-        .exclude(pk__in=in_group)
+        .exclude(problem_membership__group=group)
         .exclude(customer_id__in=customers)
-        .select_related("customer")
-        .order_by("-received_at")[:MAX_NEIGHBOURS]
+        .order_by("-received_at")
+        .values_list("pk", "embedding", "tags")[:MAX_NEIGHBOURS]
     )
     scored = []
-    for case in rows:
-        v = case_vector(case)
-        if v is None or len(v) != mat.shape[1] or not _is_technical(case.tags):
+    for pk, emb, tags in rows:
+        v = np.frombuffer(bytes(emb), dtype=np.float32) if emb else None
+        if v is None or len(v) != mat.shape[1] or not _is_technical(tags):
             continue
         score = float(np.max(mat @ v))
         if score >= ASK_FLOOR:
-            scored.append((score, case))
+            scored.append((score, pk))
     scored.sort(key=lambda sc: -sc[0])
+    top = [pk for _score, pk in scored[: limit * 2]]
+    by_id = Case.objects.select_related("customer").in_bulk(top)
     out = []
-    for _score, case in scored[: limit * 4]:
-        likely = likely_problem(case)
-        if likely is not None and likely.group is not None and likely.group.pk == group.pk:
+    for pk in top:
+        case = by_id.get(pk)
+        likely = likely_problem(case) if case is not None else None
+        if case is not None and likely is not None and likely.group is not None and likely.group.pk == group.pk:
             out.append((case, likely))
         if len(out) >= limit:
             break
