@@ -31,7 +31,6 @@ from sirene.incidents.models import (
     SameProblemAnswer,
 )
 
-
 # The detector is reached through these two functions only (its home moves to sirene/detection/
 # with issue 18's state work: then `_relink` is `detection.store.regrouped` and `_redecide` applies
 # `detection.decide.decide(case)` with `flows.detection.apply`).
