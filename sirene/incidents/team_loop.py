@@ -39,6 +39,7 @@ from django.db.models import QuerySet
 from sirene.cases.embedding import case_vector
 from sirene.cases.models import Case
 from sirene.core import clock
+from sirene.core.memo import per_page
 from sirene.incidents import grouping, rules
 from sirene.incidents.models import (
     EarlyWarning,
@@ -197,18 +198,24 @@ def _neighbours(case: Case, vector: np.ndarray) -> list[tuple[float, int, int | 
     return [(float(cos[i]), keep[i][0], keep[i][1]) for i in order if cos[i] >= ASK_FLOOR]
 
 
-def likely_problem(case: Case, *, candidates: int = 20) -> Likely | None:
+def likely_problem(case: Case, *, candidates: int = 20, in_incident: bool | None = None) -> Likely | None:
     """The open problem to ask the team about for this report, or None: the report is part of a
     live incident, its nearest recent report is in its own group already, nothing near is an open
-    problem, or the team already answered for that problem."""
+    problem, or the team already answered for that problem. `in_incident`: the caller knows."""
     vector = case_vector(case)
     if vector is None or not np.any(vector) or not _is_technical(case.tags):
         return None
-    if case.incidents.exclude(status=IncidentStatus.RESOLVED).exists():
+    if in_incident is None:
+        in_incident = case.incidents.exclude(status=IncidentStatus.RESOLVED).exists()
+    if in_incident:
+        return None
+    near = _neighbours(case, vector)[:candidates]
+    if not near:
         return None
     own = GroupMembership.objects.filter(case=case).values_list("group_id", flat=True).first()
+    if near[0][2] is not None and near[0][2] == own:
+        return None  # the nearest report is in the report's own group already
     answered_groups, answered_incidents = _answered_targets(case)
-    near = _neighbours(case, vector)[:candidates]
     live = _live_incident_of([pk for _s, pk, _g in near])
     identity = case.customer.identity
     for score, pk, gid in near:
@@ -376,11 +383,18 @@ def totals(since: Any = None) -> dict[str, int]:
 # --- the pages' panels (placed by sirene.web.panels) ----------------------------------------------
 
 
+@per_page
+def newest_incident(case: Case) -> Incident | None:
+    """The newest incident holding the case (read once per page: the incidents panel shows it)."""
+    return case.incidents.order_by("-opened_at").first()
+
+
 def case_panel_context(case: Case) -> dict[str, Any]:
     """The case page: "Gleiches Problem wie …?" when the report has a likely problem, and
     „Störung eröffnen“ unless it is part of a live incident."""
-    live = case.incidents.exclude(status=IncidentStatus.RESOLVED).exists()
-    return {"case": case, "likely": None if live else likely_problem(case), "in_incident": live}
+    newest = newest_incident(case)
+    live = newest is not None and newest.status != IncidentStatus.RESOLVED
+    return {"case": case, "likely": likely_problem(case, in_incident=live), "in_incident": live}
 
 
 def incident_panel_context(incident: Incident) -> dict[str, Any]:
