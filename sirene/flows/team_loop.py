@@ -88,6 +88,12 @@ def answer_same_problem(
         group = ProblemGroup.objects.get(pk=group.merged_into_id)
     if incident is None and group is not None:
         incident = incidents.live_incident(group)
+    wanted = SameProblemAnswer.Answer.YES if same else SameProblemAnswer.Answer.NO
+    earlier = SameProblemAnswer.objects.filter(case=case)
+    earlier = earlier.filter(group=group) if group is not None else earlier.filter(incident=incident)
+    before = earlier.order_by("-at", "-id").first()
+    if before is not None and before.answer == wanted:
+        return before  # the same answer again (a double click, a repeated delivery): nothing changes
     problem_ids: list[int] = []
     if group is not None:
         problem_ids = team_loop.bind_problem(group, also)
@@ -106,7 +112,7 @@ def answer_same_problem(
             incidents.add_event(incident, "case_removed", f"#{case.pk}", data={"case_id": case.pk})
         _relink(_keep_apart(case, user))
     answer = team_loop.record(
-        answer=SameProblemAnswer.Answer.YES if same else SameProblemAnswer.Answer.NO,
+        answer=wanted,
         case=case,
         group=group,
         incident=incident,

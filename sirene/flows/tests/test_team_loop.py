@@ -77,6 +77,9 @@ def test_an_agents_yes_counts_the_sixth_customer(send: Callable[..., int], agent
     # Detection now links the reports whatever their wording: they are one agent-made group.
     hows = set(GroupMembership.objects.filter(case_id__in=[*ids, sixth]).values_list("how", flat=True))
     assert hows <= {"moved", "merged", "detected"}
+    # The same yes again (a double click) changes and counts nothing.
+    assert flows.answer_same_problem(case, same=True, group=likely.group, user=agent) == answer
+    assert SameProblemAnswer.objects.count() == 1 and Incident.objects.count() == 1
     # Asked again, the case has no question left (it is in the live incident).
     assert team_loop.likely_problem(Case.objects.get(pk=sixth)) is None
 

@@ -104,6 +104,9 @@ def test_the_no_keeps_them_apart_and_is_counted(send: Callable[..., int], agent:
     assert sorted(answer.case_ids) == sorted(ids)
     assert Incident.objects.count() == 0
     assert "Gleiches Problem wie" not in _page(c, f"/cases/{sixth}/")
+    metrics = _page(c, "/metrics/")
+    assert "als gleiches Problem bestätigt: 0 · getrennt: 1 · in zwei Probleme aufgeteilt: 0" in metrics
+    assert "confirmed as the same problem: 0 · kept apart: 1" in _page(c, "/metrics/", "en")
 
 
 def test_the_early_warning_asks_about_the_uncounted_report(send: Callable[..., int], agent: Any) -> None:
