@@ -262,3 +262,20 @@ def test_open_by_hand_for_a_group_and_for_cases(send: Callable[..., int], agent:
     assert list(second.cases.all()) == [other] and second.title
     with pytest.raises(services.IncidentError):
         flows.open_for_cases([], user=agent)
+
+
+def test_the_api_takes_the_answer_and_names_a_bad_field(send: Callable[..., int], api: Any) -> None:
+    ids = _five(send)
+    sixth = send(*SIXTH, "sechste@web.de")
+    group_id = GroupMembership.objects.get(case_id=ids[0]).group_id
+    bad = api.post(f"/api/v1/incidents/cases/{sixth}/same-problem", {"same": True, "group_id": 999999})
+    assert bad.status_code == 422 and "group_id" in bad.content.decode()
+    none = api.post(f"/api/v1/incidents/cases/{sixth}/same-problem", {"same": True})
+    assert none.status_code == 422 and "group_id" in none.content.decode()
+    assert SameProblemAnswer.objects.count() == 0
+    ok = api.post(f"/api/v1/incidents/cases/{sixth}/same-problem", {"same": True, "group_id": group_id})
+    assert ok.status_code == 200, ok.content
+    body = ok.json()
+    incident = Incident.objects.get()
+    assert body["answer"] == "yes" and body["incident_id"] == incident.pk and sorted(body["case_ids"]) == sorted(ids)
+    assert SameProblemAnswer.objects.get().source == "api"
