@@ -33,9 +33,9 @@ def _incidents_case_panel(request: HttpRequest, case: Case) -> dict[str, Any] | 
 
 # In page order. A context of None hides the panel for that case.
 CASE_PANELS: list[tuple[str, CasePanel]] = [
-    ("incidents/case_panel.html", _incidents_case_panel),
-    # "Gleiches Problem wie …?" and „Störung eröffnen“ (issue 18)
+    # "Gleiches Problem wie …?" and „Störung eröffnen“ (issue 18): first, the question is the news
     ("incidents/same_problem_panel.html", lambda request, case: team_loop.case_panel_context(case)),
+    ("incidents/case_panel.html", _incidents_case_panel),
     ("knowledge/case_panel.html", knowledge_panels.case_panel_context),
     ("troubleshooting/case_panel.html", troubleshooting_panels.case_panel_context),
     ("helpdesk/case_panel.html", helpdesk_panels.case_panel_context),
