@@ -645,3 +645,11 @@ def add_absence(
 
 def delete_absence(absence: Absence) -> None:
     absence.delete()
+
+
+def rewrite_siren(incident: Incident) -> None:
+    """The siren post says something new that is not a count (e.g. the near miss of issue 18 was
+    noted or answered): rewrite it in place, no new ping. Nothing when it was not posted yet."""
+    run = Run.objects.filter(incident=incident).first()
+    if run is not None:
+        _update_siren(run, incident)

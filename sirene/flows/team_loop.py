@@ -132,6 +132,15 @@ def answer_same_problem(
 
 
 @transaction.atomic
+def note_possible_split(incident: Incident, part_a: list[int], part_b: list[int]) -> Incident:
+    """The detector's borderline split (`incidents.services.note_possible_split`), and the siren post
+    rewritten when it was already sent (before the escalation starts there is nothing to rewrite)."""
+    noted = incidents.note_possible_split(incident, part_a, part_b)
+    escalation.rewrite_siren(noted)
+    return noted
+
+
+@transaction.atomic
 def split_near_miss(incident: Incident, *, user: User | None = None) -> ProblemGroup:
     """One click on „Aufteilen“: the smaller part of the noted near miss leaves the incident's group
     (and the incident) into a group of its own; both sides become agent-made groups, so the window
@@ -166,6 +175,7 @@ def split_near_miss(incident: Incident, *, user: User | None = None) -> ProblemG
         actor=user,
         data={"answer": answer.answer, "group_id": new.pk, "cases": [c.pk for c in smaller]},
     )
+    escalation.rewrite_siren(Incident.objects.get(pk=incident.pk))  # the post loses its near-miss line
     return new
 
 
@@ -190,6 +200,7 @@ def keep_near_miss(incident: Incident, *, user: User | None = None) -> SameProbl
     incidents.add_event(
         incident, "team_answer", "", actor=user, data={"answer": answer.answer, "near_miss": True}
     )
+    escalation.rewrite_siren(incident)  # the post loses its near-miss line
     return answer
 
 
