@@ -101,12 +101,8 @@ def test_without_the_yes_nothing_opens(send: Callable[..., int], agent: Any) -> 
     assert set(theirs.values_list("how", flat=True)) <= {"moved", "merged", "split"}
     # The question is answered: not asked again for that problem.
     assert team_loop.likely_problem(Case.objects.get(pk=sixth)) is None
-    # In the detector's window the separated report links to none of the problem's reports.
-    from sirene.incidents import detection
-
-    detection.detect(Case.objects.get(pk=sixth))
-    window = detection._state.window  # type: ignore[union-attr]
-    assert not set(window.neighbours(sixth)) & set(theirs.values_list("case_id", flat=True))
+    # (two agent-made groups: the window's pair score is -inf, see similarity.window.pair_score; the
+    # behaviour with a 7th customer is the next test)
 
 
 @pytest.mark.xfail(
