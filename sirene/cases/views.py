@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from sirene.accounts.models import User
-from sirene.accounts.permissions import Action, permission_required
+from sirene.accounts.permissions import Action, permission_required, require
 from sirene.cases import analysis, history, labels, services
 from sirene.cases.api import filter_cases
 from sirene.cases.models import Case, Category, Customer, Reproduced, Status
@@ -102,6 +102,15 @@ def case_bulk(request: HttpRequest) -> HttpResponse:
     """One action on the cases ticked in the tracking list: assign, set status or move to an incident."""
     back = request.POST.get("back", "")
     target = back if back.startswith("/cases/") else "cases:list"
+    if request.POST.get("action") == "open_incident":  # „Störung eröffnen“ (issue 18)
+        require(request.user, Action.OPEN_INCIDENT)
+        try:
+            incident = tracking.open_incident(request.POST.getlist("ids"), actor=_user(request))
+        except services.IntakeError as exc:
+            messages.error(request, tracking.error_text(exc))
+            return redirect(target)
+        messages.success(request, _("Incident INC-%(n)s opened.") % {"n": incident.pk})
+        return redirect(incident)
     try:
         done = tracking.bulk(
             request.POST.getlist("ids"),

@@ -21,4 +21,6 @@ urlpatterns = [
     # Public, login-free: the status notice for customers (issue 12).
     path("status/", include("sirene.status.urls")),
     path("settings/", include("sirene.web.settings_urls")),
+    # The team in the loop (issue 18): same problem yes/no, near-miss split, open an incident by hand.
+    path("team/", include("sirene.web.team_loop_urls")),
 ]

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from sirene.core import clock
+from sirene.incidents import team_loop
 from sirene.incidents.models import Incident, IncidentStatus
 from sirene.incidents.title import incident_sentence
 from sirene.integrations.slack import escape
@@ -253,6 +254,10 @@ def siren_text(incident: Incident, mention_ids: list[str], now: dt.datetime | No
     lines.append(count)
     lines.append(f"– Fälle: {_examples(incident, brief)}")
     lines.append(f"– Roter Faden: {thread_sentence(brief)}")
+    near_miss = team_loop.split_parts(incident)  # the detector's borderline split (issue 18)
+    if near_miss:
+        parts = " / ".join(f"„{escape(p.quote)}“ ({p.customers})" for p in near_miss)
+        lines.append(f"– möglicherweise zwei Probleme: {parts} – aufteilen auf der Störungsseite")
     lines.append(f"– {links(incident)}")
     return _fit("\n".join(lines))
 

@@ -682,3 +682,9 @@ def restart_run(incident: Incident, *, policy: Policy | None = None) -> None:
         f"Eskalation gestartet: {snapshot['name']}",
         data={"policy": snapshot["name"], "restarted": True},
     )
+def rewrite_siren(incident: Incident) -> None:
+    """The siren post says something new that is not a count (e.g. the near miss of issue 18 was
+    noted or answered): rewrite it in place, no new ping. Nothing when it was not posted yet."""
+    run = Run.objects.filter(incident=incident).first()
+    if run is not None:
+        _update_siren(run, incident)

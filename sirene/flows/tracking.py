@@ -25,7 +25,7 @@ from sirene.incidents.services import attach_case
 from sirene.knowledge.models import Suggestion, SuggestionState
 
 MAX_BULK = 500
-BULK_ACTIONS = ("assign", "status", "incident")
+BULK_ACTIONS = ("assign", "status", "incident", "open_incident")
 
 
 @dataclass
@@ -97,6 +97,9 @@ def bulk(raw_ids: list[str], action: str, value: str, *, actor: User) -> int:
         raise services.IntakeError(
             "ids", _("Unknown case numbers: %(ids)s") % {"ids": ", ".join(map(str, missing))}
         )
+    if action == "open_incident":
+        open_incident(raw_ids, actor=actor)
+        return len(cases)
     with transaction.atomic():
         if action == "assign":
             owner = User.objects.filter(username=value, is_active=True).first() if value else None
@@ -136,6 +139,21 @@ def bulk(raw_ids: list[str], action: str, value: str, *, actor: User) -> int:
             attach_case(incident, case, user=actor)
             changed += 1
         return changed
+
+
+def open_incident(raw_ids: list[str], *, actor: User) -> Incident:
+    """„Störung eröffnen“ with the ticked cases (issue 18): a manual incident, its escalation run
+    started as for any other."""
+    from sirene.flows import team_loop
+
+    ids = _ids(raw_ids)
+    cases = list(Case.objects.filter(pk__in=ids).select_related("customer"))
+    if len(cases) != len(ids):
+        missing = sorted(set(ids) - {c.pk for c in cases})
+        raise services.IntakeError(
+            "ids", _("Unknown case numbers: %(ids)s") % {"ids": ", ".join(map(str, missing))}
+        )
+    return team_loop.open_for_cases(cases, user=actor)
 
 
 def error_text(exc: services.IntakeError) -> str:

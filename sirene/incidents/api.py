@@ -333,3 +333,47 @@ def test_check(request: HttpRequest, incident_id: int, payload: TestCheckIn) -> 
     _call(services.set_test_check, incident, payload.reproduced, payload.note, user=_user(request))
     incident.refresh_from_db()
     return incident
+
+
+# --- the team in the loop (issue 18) -------------------------------------------------------------
+
+
+class SameProblemIn(Schema):
+    """The team's answer to "Gleiches Problem wie …?": the problem is a group or an incident."""
+
+    same: bool
+    group_id: Id | None = None
+    incident_id: Id | None = None
+
+
+class SameProblemOut(Schema):
+    id: int
+    answer: str
+    case_id: int | None
+    group_id: int | None
+    incident_id: int | None
+    case_ids: list[int]
+
+
+@router.post("/cases/{case_id}/same-problem", response=responses(SameProblemOut, 403, 404, 413))
+@api_permission(Action.CORRECT_GROUPS)
+def same_problem(request: HttpRequest, case_id: int, payload: SameProblemIn) -> Any:
+    """yes: the report counts for the problem (and can open its incident); no: detection keeps the
+    two apart. Recorded with who and when; the same answer again changes nothing."""
+    from sirene.flows import team_loop
+
+    case = get_object_or_404(Case, pk=case_id)
+    group = incident = None
+    if payload.group_id is not None:
+        group = ProblemGroup.objects.filter(pk=payload.group_id).first()
+        if group is None:
+            raise FieldError("group_id", f"unknown group {payload.group_id}")
+    if payload.incident_id is not None:
+        incident = Incident.objects.filter(pk=payload.incident_id).first()
+        if incident is None:
+            raise FieldError("incident_id", f"unknown incident {payload.incident_id}")
+    if group is None and incident is None:
+        raise FieldError("group_id", "name the problem: group_id or incident_id")
+    return team_loop.answer_same_problem(
+        case, same=payload.same, group=group, incident=incident, user=_user(request), source="api"
+    )

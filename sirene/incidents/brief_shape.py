@@ -69,6 +69,12 @@ class RateFacts(_Part):
     window_start: dt.datetime
 
 
+class BriefSplitPart(_Part):
+    """One part of a borderline split the detector noted (`services.note_possible_split`)."""
+
+    case_ids: list[int]
+
+
 class Brief(_Part):
     customers_affected: int = 0
     reports: int = 0
@@ -79,6 +85,8 @@ class Brief(_Part):
     common_thread: list[ThreadFinding] = []
     rate: RateFacts | None = None  # stored as {} for an incident without a group
     built_at: dt.datetime | None = None
+    # "möglicherweise zwei Probleme": the larger part first; [] when the detector saw one problem.
+    possible_split: list[BriefSplitPart] = []
 
     @field_validator("rate", mode="before")
     @classmethod

@@ -292,3 +292,48 @@ class IncidentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.kind}"
+
+
+class SameProblemAnswer(models.Model):
+    """The team in the loop, counted: one agent's answer to "Gleiches Problem wie …?" (and the
+    one-click split of a near miss). Stored as data (who, when, which reports); the words are
+    rendered at display time. Detection reads the answer through the groups it changed
+    (`team_loop`), this row is the record and the count ("vom Team bestätigt: 2")."""
+
+    class Answer(models.TextChoices):
+        YES = "yes", _("same problem")
+        NO = "no", _("a different problem")
+        SPLIT = "split", _("split into two problems")
+
+    class Source(models.TextChoices):
+        CASE = "case", _("case page")
+        WARNING = "warning", _("early warning")
+        INCIDENT = "incident", _("incident page")
+        PROPOSAL = "proposal", _("sirene's proposal")
+        API = "api", _("API")
+
+    # The report asked about (null for a split, and after the case was deleted: the count stays).
+    case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="same_problem_answers"
+    )
+    # The problem it was compared with: its group and, when it had one, its incident.
+    group = models.ForeignKey(
+        ProblemGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="team_answers"
+    )
+    incident = models.ForeignKey(
+        Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="team_answers"
+    )
+    answer = models.CharField(max_length=10, choices=Answer.choices)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CASE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
+    # The reports of the problem at the time of the answer (a split: the part taken out).
+    case_ids = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("team answer")
+        verbose_name_plural = _("team answers")
+
+    def __str__(self) -> str:
+        return f"{self.answer} #{self.case_id} ~ G-{self.group_id}"

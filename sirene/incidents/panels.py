@@ -102,7 +102,9 @@ def case_panel_context(
     request: HttpRequest, case: Case, known: tuple[str, str] | None = None
 ) -> dict[str, Any]:
     """`known`: (title, customer hints) of the case's confirmed known problem (the page composes it in)."""
-    incident = case.incidents.order_by("-opened_at").first()
+    from sirene.incidents.team_loop import newest_incident
+
+    incident = newest_incident(case)  # one read per page, shared with the team-loop panel
     membership = GroupMembership.objects.filter(case=case).select_related("group").first()
     others = max(0, membership.group.count - 1) if membership is not None else 0
     # "Nobody else reports this" is only true when the case is alone in its problem group.

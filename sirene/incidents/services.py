@@ -236,8 +236,10 @@ def refresh_brief(incident: Incident) -> Incident:
     cases = list(linked_cases(incident))
     rate = rate_facts(incident.group) if incident.group_id else None  # type: ignore[arg-type]
     data = brief.build(cases, rate=rate)
-    Brief.read(data)  # the shape every reader expects, checked before it is stored
     old = incident.brief or {}
+    if old.get("possible_split"):  # the detector's near miss (note_possible_split) stays with the brief
+        data["possible_split"] = old["possible_split"]
+    Brief.read(data)  # the shape every reader expects, checked before it is stored
     if old:
         before = {(f["attribute"], f["value"]) for f in old.get("common_thread", [])}
         after = {(f["attribute"], f["value"]) for f in data["common_thread"]}
@@ -629,3 +631,48 @@ def reopen(incident: Incident, *, user: User | None = None, reason: dict[str, An
         return False
     add_event(incident, "reopened", "reopened: the fix did not hold", actor=user, data=reason or {})
     return True
+# --- near misses: the team's call (issue 18) ----------------------------------------------------
+
+
+def note_possible_split(incident: Incident, part_a: list[int], part_b: list[int]) -> Incident:
+    """The detector's borderline split of a problem it opened: both parts ARE in the incident, the
+    team decides ("möglicherweise zwei Probleme", one click splits, `team_loop`).
+
+    Stored as data in the brief (`possible_split`: the larger part first, by distinct customers);
+    the quotes and counts are rendered at display time from the cases. Repeating the same parts
+    changes nothing; an empty, overlapping or foreign part is refused naming the part."""
+    ids_a, ids_b = sorted({int(i) for i in part_a}), sorted({int(i) for i in part_b})
+    if not ids_a:
+        raise IncidentError("part_a", "must name at least one case")
+    if not ids_b:
+        raise IncidentError("part_b", "must name at least one case")
+    if set(ids_a) & set(ids_b):
+        raise IncidentError("part_b", "overlaps part_a")
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        linked = set(incident.cases.filter(pk__in=ids_a + ids_b).values_list("pk", flat=True))
+        for name, ids in (("part_a", ids_a), ("part_b", ids_b)):
+            foreign = sorted(set(ids) - linked)
+            if foreign:
+                raise IncidentError(name, f"cases {foreign} are not linked to INC-{incident.pk}")
+
+        def size(ids: list[int]) -> tuple[int, int]:
+            people = Case.objects.filter(pk__in=ids).values("customer_id").distinct().count()
+            return people, len(ids)
+
+        parts = sorted([ids_a, ids_b], key=lambda ids: (size(ids), -ids[0]), reverse=True)
+        stored = [{"case_ids": ids} for ids in parts]
+        data = dict(incident.brief or {})
+        if data.get("possible_split") == stored:
+            return incident
+        data["possible_split"] = stored
+        Brief.read(data)
+        incident.brief = data
+        incident.save(update_fields=["brief"])
+        add_event(
+            incident,
+            "possible_split",
+            "",
+            data={"parts": [p["case_ids"] for p in stored], "customers": [size(p)[0] for p in parts]},
+        )
+    return incident

@@ -60,6 +60,8 @@ def kind_label(kind: str) -> str:
         "unpublished": _("Removed from the status page"),
         "also_notified": _("Also notified"),
         "reopened": _("Reopened"),
+        "possible_split": _("possibly two problems"),
+        "team_answer": _("Team answer"),
     }.get(kind, kind)
 
 
@@ -221,6 +223,10 @@ def describe(event: IncidentEvent) -> tuple[str, str]:
         return _("Title changed"), message
     if kind in ("published", "unpublished"):
         return kind_label(kind), message
+    if kind in ("possible_split", "team_answer"):  # issue 18: the team in the loop
+        from sirene.incidents.team_loop import describe_event
+
+        return describe_event(event), ""
     return kind_label(kind), message
 
 

@@ -356,8 +356,13 @@ class Window:
             [
                 i
                 for i, k in enumerate(self._keys)
-                if (report.group and self.reports[k].group == report.group)
-                or (report.known and self.reports[k].known == report.known)
+                # never the report itself: `regroup` relinks a report that is already inside, and a
+                # link to itself would take one of its `knn` nearest places
+                if k != report.key
+                and (
+                    (report.group and self.reports[k].group == report.group)
+                    or (report.known and self.reports[k].known == report.known)
+                )
             ]
             if report.group or report.known
             else []

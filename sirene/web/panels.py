@@ -18,6 +18,7 @@ from sirene.cases.models import Case
 from sirene.escalation import panels as escalation_panels
 from sirene.helpdesk import panels as helpdesk_panels
 from sirene.incidents import panels as incidents_panels
+from sirene.incidents import team_loop
 from sirene.incidents.models import Incident
 from sirene.knowledge import panels as knowledge_panels
 from sirene.troubleshooting import panels as troubleshooting_panels
@@ -32,6 +33,8 @@ def _incidents_case_panel(request: HttpRequest, case: Case) -> dict[str, Any] | 
 
 # In page order. A context of None hides the panel for that case.
 CASE_PANELS: list[tuple[str, CasePanel]] = [
+    # "Gleiches Problem wie …?" and „Störung eröffnen“ (issue 18): first, the question is the news
+    ("incidents/same_problem_panel.html", lambda request, case: team_loop.case_panel_context(case)),
     ("incidents/case_panel.html", _incidents_case_panel),
     ("knowledge/case_panel.html", knowledge_panels.case_panel_context),
     ("troubleshooting/case_panel.html", troubleshooting_panels.case_panel_context),
@@ -40,6 +43,11 @@ CASE_PANELS: list[tuple[str, CasePanel]] = [
 INCIDENT_PANELS: dict[str, tuple[str, IncidentPanel]] = {
     "escalation": ("escalation/incident_panel.html", escalation_panels.incident_panel_context),
     "helpdesk": ("helpdesk/incident_panel.html", helpdesk_panels.incident_panel_context),
+    # the near miss and the team's answers, in the brief (issue 18)
+    "team_loop": (
+        "incidents/team_loop_incident_panel.html",
+        lambda request, incident: team_loop.incident_panel_context(incident),
+    ),
 }
 
 
