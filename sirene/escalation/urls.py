@@ -17,5 +17,6 @@ urlpatterns = [
     path("steps/<int:step_id>/", views.step_change, name="step_change"),
     path("incidents/<int:incident_id>/status-update/", views.status_update, name="status_update"),
     path("incidents/<int:incident_id>/ack/", views.acknowledge, name="ack"),
+    path("incidents/<int:incident_id>/escalate-now/", views.escalate_now, name="escalate_now"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
 ]

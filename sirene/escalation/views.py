@@ -278,10 +278,29 @@ def status_update(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_POST
 def acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
-    if incident_flows.acknowledge(incident, user=_user(request), via="web"):
+    try:
+        taken = incident_flows.take_over(incident, user=_user(request), via="web")
+    except incident_flows.NotAResponder:
+        messages.error(request, _("Only the people of this incident's escalation or a lead can take it over."))
+        return redirect("incidents:detail", incident.pk)
+    if taken:
         messages.success(request, _("Acknowledged: the escalation stops."))
     else:
         messages.info(request, _("This incident was already acknowledged."))
+    return redirect("incidents:detail", incident.pk)
+
+
+@permission_required(Action.ACKNOWLEDGE_INCIDENT)
+@require_POST
+def escalate_now(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """"Jetzt eskalieren": the next step (the next person's calls) starts now."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    run = services.run_of(incident)
+    user = _user(request)
+    if run is not None and services.escalate_now(run, user.display_name() if user else "sirene"):
+        messages.success(request, _("Escalating now: the next step starts."))
+    else:
+        messages.info(request, _("This incident is not escalating any more."))
     return redirect("incidents:detail", incident.pk)
 
 

@@ -2,8 +2,10 @@
 claiming rows atomically (core.jobs) so several workers can run side by side.
 
 Work runs in lanes, each in its own thread (or its own process: `sirene worker --lane escalation`):
-- `escalation`: the escalation runs (Slack siren, calls, tasks). Nothing else runs here, so a slow
-  helpdesk, a big brief or a hung connection never delays a call.
+- `escalation`: the escalation runs (decisions and phone calls). Nothing else runs here, so a slow
+  helpdesk, a big brief, a slow Slack or a hung connection never delays a call.
+- `chat`: the escalation's Slack messages (siren, thread replies, DMs, updates), decided by the
+  runs and sent here.
 - `background`: analysis of new cases, incident briefs, helpdesk (webhook deliveries, customer replies,
   delay reminders), follow-up reminders.
 Every loop of a lane leaves a heartbeat (core.models.LaneBeat) for `sirene status` and /api/v1/health.
@@ -31,12 +33,15 @@ log = logging.getLogger("sirene.worker")
 
 ESCALATION = "escalation"
 BACKGROUND = "background"
+CHAT = "chat"
 Step = tuple[str, Callable[[], int]]
 # The worker steps per lane, registered here (the composition root) and nowhere else. Order matters a
 # little inside a lane: analyse new cases first (may open incidents), then reply. Cases the helpdesk step
 # creates from a Groove delivery is stored and analysed in that step (flows.intake.report_case).
 LANES: dict[str, list[Step]] = {
-    ESCALATION: [("escalation.tick", escalation_tasks.tick)],
+    ESCALATION: [("escalation.runs", escalation_tasks.runs_tick)],
+    # Slack for the escalation (siren, thread replies, DMs): its own lane, so it never delays a call.
+    CHAT: [("escalation.chat", escalation_tasks.chat_tick)],
     BACKGROUND: [
         ("intake.analyse_pending", intake.analyse_pending),
         ("incidents.tick", incidents_tasks.tick),
@@ -44,9 +49,9 @@ LANES: dict[str, list[Step]] = {
         ("troubleshooting.tick", troubleshooting_tasks.tick),
     ],
 }
-LANE_CHOICES = (ESCALATION, BACKGROUND, "all")
+LANE_CHOICES = (ESCALATION, CHAT, BACKGROUND, "all")
 # `run_once()` without a lane (tests, `--once`): every step in one pass, escalation after analysis.
-STEPS: list[Step] = [*LANES[BACKGROUND][:2], *LANES[ESCALATION], *LANES[BACKGROUND][2:]]
+STEPS: list[Step] = [*LANES[BACKGROUND][:2], *LANES[ESCALATION], *LANES[CHAT], *LANES[BACKGROUND][2:]]
 
 
 def run_once(lane: str | None = None) -> int:
