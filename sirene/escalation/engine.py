@@ -325,8 +325,9 @@ def simulate(
                 lines.append(PreviewLine(secs, "stop", None, f"stop: {action.detail.get('reason', '')}"))
             elif action.kind == "call":
                 who = action.person or ""
+                duty = " on call" if action.detail.get("on_call") else ""
                 lines.append(
-                    PreviewLine(secs, "call", name(who), f"call {name(who)} ({action.number}/{action.of})")
+                    PreviewLine(secs, "call", name(who), f"call {name(who)} ({action.number}/{action.of}){duty}")
                 )
                 answers = who not in no_answer
                 ring_end = now + dt.timedelta(seconds=snapshot.ring_seconds(action.step_index))
@@ -348,6 +349,8 @@ def simulate(
                         f"task for {name(action.person)}: {action.detail.get('title')}",
                     )
                 )
+            elif action.kind == "repeat":
+                lines.append(PreviewLine(secs, "repeat", None, f"repeat: round {action.detail.get('round')}"))
             elif action.kind == "skip":
                 lines.append(
                     PreviewLine(
@@ -390,6 +393,31 @@ def simulate(
                 still.append((t, answers))
         pending = still
     return lines
+
+
+@dataclass(frozen=True)
+class RoutingLine:
+    """Who the policy's first call step phones at a moment (the on-call preview)."""
+
+    at: dt.datetime
+    person: str | None
+    on_call: bool
+    instead_of: str | None
+    reason: str
+
+
+def routing_preview(
+    snapshot: PolicySnapshot, moments: list[dt.datetime], absent: frozenset[str] = frozenset()
+) -> list[RoutingLine]:
+    """For each moment: whom the first call step would phone (same `route_call` as `decide`)."""
+    step = next((s for s in snapshot.steps if s.kind == "call"), None)
+    if step is None:
+        return []
+    out = []
+    for moment in moments:
+        route = route_call(snapshot, step.person, moment, absent)
+        out.append(RoutingLine(moment, route.person, route.on_call, route.instead_of, route.reason))
+    return out
 
 
 def format_lines(lines: list[PreviewLine]) -> list[str]:

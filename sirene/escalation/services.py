@@ -265,6 +265,51 @@ def preview(
     )
 
 
+def preview_moments(start: dt.datetime | None = None) -> list[dt.datetime]:
+    """Sample moments of the coming week for the on-call preview: a weekday morning and night, a
+    Saturday night and a Sunday afternoon (team time zone)."""
+    from django.utils import timezone
+
+    local = timezone.localtime(start or clock.now())
+    monday = (local - dt.timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    monday += dt.timedelta(days=7)
+    return [
+        monday.replace(hour=10),
+        monday.replace(hour=22),
+        (monday + dt.timedelta(days=5)).replace(hour=3),
+        (monday + dt.timedelta(days=6)).replace(hour=14),
+    ]
+
+
+def on_call_preview(snapshot: dict[str, Any], moments: list[dt.datetime] | None = None) -> list[str]:
+    """"Samstag 03:00 → Anruf bei Piwi (Rufbereitschaft)": whom the first call step phones when."""
+    from sirene.escalation import preview_text
+
+    try:
+        policy = PolicySnapshot.parse(snapshot)
+    except SnapshotError as exc:
+        raise EscalationError(exc.field, exc.message) from None
+    routed = engine.routing_preview(policy, moments or preview_moments())
+    return preview_text.routing(routed, policy.person_name)
+
+
+def call_outs_per_month(since: dt.datetime | None = None) -> list[tuple[dt.date, int]]:
+    """Calls placed to whoever was on call outside working hours (Rufbereitschaft counts as working
+    time), per calendar month in the team's time zone: the team's figure, not per person."""
+    from collections import Counter
+
+    from django.utils import timezone
+
+    rows = Attempt.objects.filter(kind=AttemptKind.CALL, on_call=True).exclude(status=AttemptStatus.CANCELED)
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    counts: Counter[dt.date] = Counter()
+    for created in rows.values_list("created_at", flat=True):
+        local = timezone.localtime(created)
+        counts[dt.date(local.year, local.month, 1)] += 1
+    return sorted(counts.items())
+
+
 # --- incident lifecycle ---------------------------------------------------------------------
 
 

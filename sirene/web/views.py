@@ -20,6 +20,7 @@ from sirene.core import clock
 from sirene.flows import health
 from sirene.incidents.charts import grouped_bars, stacked_bars
 from sirene.incidents.models import Incident, IncidentStatus
+from sirene.escalation import services as escalation_services
 from sirene.web import metrics
 
 DASHBOARD_DAYS = 14
@@ -138,6 +139,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
                 labels, time_series, title=_("Median times per month"), unit=_("h") if in_hours else _("min")
             ),
             "has_data": bool(cells),
+            "call_outs": escalation_services.call_outs_per_month(since=since),
         },
     )
 
