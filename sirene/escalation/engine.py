@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from sirene.escalation.snapshot import OnCallSlot, PolicySnapshot, SnapshotStep

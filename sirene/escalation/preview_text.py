@@ -5,9 +5,8 @@ preview speaks the viewer's language; the CLI keeps the engine's plain lines."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS

@@ -78,7 +78,13 @@ RUNS: jobs.Queue[Run] = jobs.Queue(
     tries=None,
     error=None,
     dead=None,
+    # Short (issue 22, crash loops): renewed before every call, see `_Lease`.
+    lease_seconds=settings.ESCALATION_LEASE_SECONDS,
 )
+
+
+def _lease_span() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.ESCALATION_LEASE_SECONDS)
 
 
 def claim_due(owner: str, limit: int = CLAIM_BATCH) -> list[int]:
@@ -91,11 +97,12 @@ class _Lease:
 
     def __init__(self, run_id: int, owner: str, claimed_at: dt.datetime | None = None) -> None:
         self.run_id, self.owner = run_id, owner
-        self.until = (claimed_at or clock.now()) + dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+        self.until = (claimed_at or clock.now()) + _lease_span()
 
     def ensure(self) -> None:
-        lease = dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
-        if self.until - clock.now() > lease / 2:
+        lease = _lease_span()
+        # Enough left for a provider call that runs into its timeout, or renew first.
+        if self.until - clock.now() > dt.timedelta(seconds=settings.OUTBOUND_TIMEOUT_SECONDS + 1):
             return
         now = clock.now()
         if not Run.objects.filter(pk=self.run_id, lease_owner=self.owner).update(lease_until=now + lease):
@@ -105,9 +112,7 @@ class _Lease:
 
 def _renew(run_id: int, owner: str) -> None:
     now = clock.now()
-    renewed = Run.objects.filter(pk=run_id, lease_owner=owner).update(
-        lease_until=now + dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
-    )
+    renewed = Run.objects.filter(pk=run_id, lease_owner=owner).update(lease_until=now + _lease_span())
     if not renewed:
         raise _LeaseLost(run_id)
 
@@ -612,7 +617,8 @@ def send_chat(owner: str, limit: int = CHAT_BATCH) -> int:
     """One pass of the chat lane: take over attempts a dead worker left `sending`, then send what is due
     (siren posts first). Returns how many went out."""
     now = clock.now()
-    stale = now - dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+    # A live worker ends every Slack call within its timeout: older than that (twice, for margin) it died.
+    stale = now - max(_lease_span(), dt.timedelta(seconds=2 * settings.OUTBOUND_TIMEOUT_SECONDS))
     done = 0
     orphans = Attempt.objects.filter(kind__in=CHAT_KINDS, status=AttemptStatus.SENDING).filter(
         Q(sending_at__lt=stale) | Q(sending_at__isnull=True)

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 
 from sirene.cases.models import Case, Category, Status
 from sirene.core import clock
+from sirene.escalation import services as escalation_services
 from sirene.flows import health
 from sirene.incidents.charts import grouped_bars, stacked_bars
 from sirene.incidents.models import Incident, IncidentStatus
-from sirene.escalation import services as escalation_services
 from sirene.web import metrics
 
 DASHBOARD_DAYS = 14
