@@ -18,10 +18,11 @@ from sirene.cases.models import Case
 from sirene.core import clock, jobs
 from sirene.core.models import LaneBeat
 from sirene.escalation.models import Attempt, AttemptStatus, RunStatus
-from sirene.escalation.worker import RUNS
+from sirene.escalation.worker import CHAT_KINDS, RUNS
 from sirene.helpdesk.inbound import DELIVERIES, PROVIDER
 from sirene.helpdesk.services import REPLIES
 from sirene.integrations.models import WebhookDelivery
+from sirene.integrations.posts import POSTS
 from sirene.troubleshooting.tasks import FOLLOW_UPS
 
 LAG_WARNING_SECONDS = 60.0
@@ -83,7 +84,26 @@ def _background() -> list[jobs.Backlog]:
     return found
 
 
-SOURCES: dict[str, Callable[[], list[jobs.Backlog]]] = {"escalation": _escalation, "background": _background}
+def _chat() -> list[jobs.Backlog]:
+    """The chat lane (issue 22): the escalation's Slack attempts and the channel posts (Vorwarnung)."""
+    now = clock.now()
+    waiting = Attempt.objects.filter(kind__in=CHAT_KINDS, status=AttemptStatus.PENDING).filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+    )
+    failed = Attempt.objects.filter(
+        kind__in=CHAT_KINDS, status=AttemptStatus.FAILED, run__status=RunStatus.ACTIVE
+    ).count()
+    attempts = jobs.Backlog(
+        "escalation_chat", "chat", waiting.count(), waiting.aggregate(oldest=Min("due_at"))["oldest"], failed
+    )
+    return [attempts, POSTS.backlog(now)]
+
+
+SOURCES: dict[str, Callable[[], list[jobs.Backlog]]] = {
+    "escalation": _escalation,
+    "chat": _chat,
+    "background": _background,
+}
 
 
 def lanes(now: dt.datetime | None = None) -> list[LaneHealth]:

@@ -27,6 +27,7 @@ from sirene.escalation import tasks as escalation_tasks
 from sirene.flows import intake
 from sirene.helpdesk import tasks as helpdesk_tasks
 from sirene.incidents import tasks as incidents_tasks
+from sirene.integrations import posts
 from sirene.troubleshooting import tasks as troubleshooting_tasks
 
 log = logging.getLogger("sirene.worker")
@@ -41,7 +42,10 @@ Step = tuple[str, Callable[[], int]]
 LANES: dict[str, list[Step]] = {
     ESCALATION: [("escalation.runs", escalation_tasks.runs_tick)],
     # Slack for the escalation (siren, thread replies, DMs): its own lane, so it never delays a call.
-    CHAT: [("escalation.chat", escalation_tasks.chat_tick)],
+    CHAT: [
+        ("escalation.chat", escalation_tasks.chat_tick),
+        ("integrations.posts", posts.tick),
+    ],
     BACKGROUND: [
         ("intake.analyse_pending", intake.analyse_pending),
         ("incidents.tick", incidents_tasks.tick),
