@@ -20,6 +20,7 @@ from sirene.core.models import LaneBeat
 from sirene.escalation.models import Attempt, AttemptStatus, RunStatus
 from sirene.escalation.worker import CHAT_KINDS, RUNS
 from sirene.helpdesk.inbound import DELIVERIES, PROVIDER
+from sirene.helpdesk.loop import OUTREACH
 from sirene.helpdesk.services import REPLIES
 from sirene.integrations.models import WebhookDelivery
 from sirene.integrations.posts import POSTS
@@ -58,7 +59,7 @@ def _escalation() -> list[jobs.Backlog]:
 
 def _background() -> list[jobs.Backlog]:
     now = clock.now()
-    found = [REPLIES.backlog(now), FOLLOW_UPS.backlog(now)]
+    found = [REPLIES.backlog(now), FOLLOW_UPS.backlog(now), OUTREACH.backlog(now)]
     # Analysis: a stored case waits from its arrival until analysed, unless its retry is scheduled later.
     waiting = Case.objects.filter(analysed_at__isnull=True).filter(
         Q(analysis_job__isnull=True) | Q(analysis_job__due_at__lte=now, analysis_job__dead_at__isnull=True)
