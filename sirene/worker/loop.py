@@ -17,18 +17,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
 
 from django.conf import settings
 from django.db import close_old_connections, connections
 
 from sirene.core import jobs
-from sirene.escalation import tasks as escalation_tasks
-from sirene.flows import intake
-from sirene.helpdesk import tasks as helpdesk_tasks
-from sirene.incidents import tasks as incidents_tasks
-from sirene.integrations import posts
-from sirene.troubleshooting import tasks as troubleshooting_tasks
 
 log = logging.getLogger("sirene.worker")
 
@@ -39,18 +32,64 @@ Step = tuple[str, Callable[[], int]]
 # The worker steps per lane, registered here (the composition root) and nowhere else. Order matters a
 # little inside a lane: analyse new cases first (may open incidents), then reply. Cases the helpdesk step
 # creates from a Groove delivery is stored and analysed in that step (flows.intake.report_case).
+# Each step imports its domain when it first runs, in its lane's thread (issue 22): a fresh worker's
+# escalation lane starts placing calls at once instead of waiting for the background lane's imports
+# (analysis, briefs: numpy/scipy, the encoder), which are loaded by their own lane meanwhile.
+
+
+def _escalation_runs() -> int:
+    from sirene.escalation import tasks
+
+    return tasks.runs_tick()
+
+
+def _escalation_chat() -> int:
+    from sirene.escalation import tasks
+
+    return tasks.chat_tick()
+
+
+def _channel_posts() -> int:
+    from sirene.integrations import posts
+
+    return posts.tick()
+
+
+def _analyse_pending() -> int:
+    from sirene.flows import intake
+
+    return intake.analyse_pending()
+
+
+def _incidents_tick() -> int:
+    from sirene.incidents import tasks
+
+    return tasks.tick()
+
+
+def _helpdesk_tick() -> int:
+    from sirene.flows import intake
+    from sirene.helpdesk import tasks
+
+    return tasks.tick(report=intake.report_case)
+
+
+def _troubleshooting_tick() -> int:
+    from sirene.troubleshooting import tasks
+
+    return tasks.tick()
+
+
 LANES: dict[str, list[Step]] = {
-    ESCALATION: [("escalation.runs", escalation_tasks.runs_tick)],
-    # Slack for the escalation (siren, thread replies, DMs): its own lane, so it never delays a call.
-    CHAT: [
-        ("escalation.chat", escalation_tasks.chat_tick),
-        ("integrations.posts", posts.tick),
-    ],
+    ESCALATION: [("escalation.runs", _escalation_runs)],
+    # Slack for the escalation (siren, thread replies, DMs) and channel posts (the Vorwarnung): its own
+    # lane, so a slow Slack never delays a call.
+    CHAT: [("escalation.chat", _escalation_chat), ("integrations.posts", _channel_posts)],
     BACKGROUND: [
-        ("intake.analyse_pending", intake.analyse_pending),
-        ("incidents.tick", incidents_tasks.tick),
-        ("helpdesk.tick", partial(helpdesk_tasks.tick, report=intake.report_case)),
-        ("troubleshooting.tick", troubleshooting_tasks.tick),
+        ("intake.analyse_pending", _analyse_pending),
+        ("incidents.tick", _incidents_tick),
+        ("helpdesk.tick", _helpdesk_tick),
+        ("troubleshooting.tick", _troubleshooting_tick),
     ],
 }
 LANE_CHOICES = (ESCALATION, CHAT, BACKGROUND, "all")
