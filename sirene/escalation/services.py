@@ -717,6 +717,8 @@ def save_person(person: Person | None = None, **fields: Any) -> Person:
     person = person or Person()
     for key, value in fields.items():
         setattr(person, key, validation.clean_text(value) if isinstance(value, str) else value)
+    if "work_days" in fields and not all(d in "0123456" for d in person.work_days):
+        raise EscalationError("work_days", "weekdays as digits 0 (Monday) to 6 (Sunday), e.g. 01234")
     if "time_zone" in fields:
         try:
             validation.check_time_zone(person.time_zone)
@@ -822,3 +824,36 @@ def add_absence(
 
 def delete_absence(absence: Absence) -> None:
     absence.delete()
+
+
+def add_on_call_shift(
+    person: Person,
+    *,
+    weekday: int | None = None,
+    start: dt.time | None = None,
+    end: dt.time | None = None,
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    note: str = "",
+) -> Any:
+    """A rota entry: a weekly slot (weekday 0 = Monday, from–until local time; an end at or before the
+    start runs into the next morning) or an override (from–until date and time)."""
+    from sirene.escalation.models import OnCallShift
+
+    if starts_at is not None or ends_at is not None:
+        if starts_at is None:
+            raise EscalationError("starts_at", "missing or not a date and time")
+        if ends_at is None or ends_at <= starts_at:
+            raise EscalationError("ends_at", "missing, or not after the start")
+        return OnCallShift.objects.create(
+            person=person, starts_at=starts_at, ends_at=ends_at, note=validation.clean_text(note)[:200]
+        )
+    if weekday is None or not 0 <= weekday <= 6:
+        raise EscalationError("weekday", "must be 0 (Monday) to 6 (Sunday)")
+    if start is None:
+        raise EscalationError("start", "missing or not a time like 18:00")
+    if end is None:
+        raise EscalationError("end", "missing or not a time like 08:00")
+    return OnCallShift.objects.create(
+        person=person, weekday=weekday, start=start, end=end, note=validation.clean_text(note)[:200]
+    )

@@ -124,3 +124,29 @@ def test_a_night_call_out_is_recorded_and_counted_on_the_metrics_page(
     client.force_login(lead)
     page = client.get("/metrics/?months=12", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Einsätze in der Rufbereitschaft" in page and 'id="call-outs"' in page
+
+
+@pytest.mark.django_db
+def test_the_rota_is_kept_on_the_escalation_page_and_the_policy_page_previews_it_in_german(
+    client: Any, team: Any, lead: Any, start: Any
+) -> None:
+    from sirene.escalation.models import OnCallShift, Person
+
+    client.force_login(lead)
+    piwi = team["piwi"]
+    client.post("/escalation/on-call/", {"person": piwi.pk, "weekday": "5", "start": "00:00", "end": "00:00"})
+    bad = client.post("/escalation/on-call/", {"person": piwi.pk, "weekday": "9", "start": "18:00"}, follow=True)
+    assert "weekday" in bad.content.decode()
+    assert OnCallShift.objects.count() == 1
+    client.post(
+        "/escalation/people/",
+        {"id": team["luca"].pk, "name": "Luca", "phone": "+4915550000003", "work_days": ["0", "2"],
+         "work_start": "09:00", "work_end": "17:30"},
+    )
+    luca = Person.objects.get(name="Luca")
+    assert luca.work_days == "02" and luca.work_start == dt.time(9) and luca.work_end == dt.time(17, 30)
+    page = client.get(f"/escalation/policies/{team['policy'].pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Wer wird wann angerufen" in page
+    assert "Samstag 03:00 → Anruf bei Piwi (Rufbereitschaft, statt Tara)" in page
+    assert "Montag 10:00 → Anruf bei Tara (Arbeitszeit)" in page
+    assert "Reagiert niemand, kündigt sirene jeden Anruf im Thread der Sirene an" in page
