@@ -128,14 +128,23 @@ def _measure() -> None:
                 "busy_s": _busy_seconds(sending_times),
                 "stuck_sending": Attempt.objects.filter(status=AttemptStatus.SENDING).count(),
                 # Siren delay (issue 22): the run's start (the incident opening) → its Slack post sent.
-                "siren": sorted(
-                    ((a.sent_at or a.sending_at) - a.run.started_at).total_seconds()
-                    for a in Attempt.objects.filter(kind="slack_post", status=AttemptStatus.SENT).select_related("run")
-                    if (a.sent_at or a.sending_at) is not None
-                ),
+                "siren": _siren_delays(),
             }
         )
     )
+
+
+def _siren_delays() -> list[float]:
+    """Seconds from each run's start (the incident opening) to its siren recorded as sent (conservative:
+    a post adopted after a kill counts from when sirene knew it was out)."""
+    from sirene.escalation.models import Attempt, AttemptStatus
+
+    delays = []
+    for attempt in Attempt.objects.filter(kind="slack_post", status=AttemptStatus.SENT).select_related("run"):
+        posted = attempt.sent_at or attempt.sending_at
+        if posted is not None:
+            delays.append((posted - attempt.run.started_at).total_seconds())
+    return sorted(delays)
 
 
 def _busy_seconds(times: list[float], idle_gap: float = 0.25) -> float:

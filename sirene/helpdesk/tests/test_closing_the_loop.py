@@ -219,7 +219,10 @@ def test_a_new_conversation_refused_for_good_is_tried_once_then_dead_in_health_u
     incidents.resolve(incident, resolution=INTERNAL, customer_text=CUSTOMER, user=lead)
     dora = incident.cases.get(customer__email="dora@example.com")
     api.post(f"/api/v1/incidents/{incident.pk}/customers/{dora.pk}/new-conversation", {})
-    tickets_posts = lambda: [r for r in groove.requests if r.method == "POST" and r.path == "/v1/tickets"]  # noqa: E731
+
+    def tickets_posts() -> list[Any]:
+        return [r for r in groove.requests if r.method == "POST" and r.path == "/v1/tickets"]
+
     before = len(tickets_posts())
     groove.fail_next(1, status=422)
     for _ in range(5):
