@@ -634,12 +634,14 @@ class TakeOver:
 
 
 def responder_keys(snapshot: dict[str, Any]) -> frozenset[str]:
-    """The person keys of the frozen policy: mentioned by the siren, called, or given a task."""
+    """The person keys of the frozen policy: mentioned by the siren, called, given a task, or on call."""
     keys: set[str] = set()
     for step in snapshot.get("steps") or []:
         keys.update(str(k) for k in step.get("mentions") or [] if k)
         if step.get("person"):
             keys.add(str(step["person"]))
+    # Whoever is in the on-call rota may be phoned instead of the policy's person: a responder too.
+    keys.update(str(slot["person"]) for slot in snapshot.get("on_call") or [] if slot.get("person"))
     return frozenset(keys)
 
 

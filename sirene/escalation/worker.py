@@ -485,6 +485,8 @@ def _record_action(
             "Eskalation beendet: alle Schritte ausgeführt, niemand hat übernommen.",
             data={"run": run.pk, "what": "nobody_reacted"},
         )
+        if not any(step.get("kind") == "call" for step in run.snapshot.get("steps") or []):
+            return None  # a policy that only posts (the fallback) has nobody it failed to reach
         # Loud, not silent: every lead gets a DM, and the channel a last line (not only the thread).
         for lead in Person.objects.filter(role=PersonRole.LEAD).exclude(slack_user_id=""):
             _chat_line(run, AttemptKind.DM, lead.slack_user_id, messages.nobody_reacted_dm(incident), now, due, person=lead)
