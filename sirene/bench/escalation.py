@@ -105,7 +105,8 @@ def _measure() -> None:
     post_counts: dict[str, int] = {}
     for payload in posts:
         incident = str(((payload.get("metadata") or {}).get("event_payload") or {}).get("incident_id", ""))
-        post_counts[incident] = post_counts.get(incident, 0) + 1
+        if incident:  # the siren (thread replies announcing a call carry no incident id)
+            post_counts[incident] = post_counts.get(incident, 0) + 1
     dms = dict(OutboxMessage.objects.filter(kind="dm").values_list("recipient").annotate(c=Count("id")))
     calls = dict(OutboxMessage.objects.filter(kind="call").values_list("recipient").annotate(c=Count("id")))
     delivered = len(post_counts) + len(dms) + len(calls)
@@ -126,9 +127,24 @@ def _measure() -> None:
                 "span": span,
                 "busy_s": _busy_seconds(sending_times),
                 "stuck_sending": Attempt.objects.filter(status=AttemptStatus.SENDING).count(),
+                # Siren delay (issue 22): the run's start (the incident opening) → its Slack post sent.
+                "siren": _siren_delays(),
             }
         )
     )
+
+
+def _siren_delays() -> list[float]:
+    """Seconds from each run's start (the incident opening) to its siren recorded as sent (conservative:
+    a post adopted after a kill counts from when sirene knew it was out)."""
+    from sirene.escalation.models import Attempt, AttemptStatus
+
+    delays = []
+    for attempt in Attempt.objects.filter(kind="slack_post", status=AttemptStatus.SENT).select_related("run"):
+        posted = attempt.sent_at or attempt.sending_at
+        if posted is not None:
+            delays.append((posted - attempt.run.started_at).total_seconds())
+    return sorted(delays)
 
 
 def _busy_seconds(times: list[float], idle_gap: float = 0.25) -> float:
@@ -249,11 +265,21 @@ def _role(role: str, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 
 
 def scenario(
-    backend: str, workers: int, runs: int, window: float, *, chaos: bool, lease: float
+    backend: str,
+    workers: int,
+    runs: int,
+    window: float,
+    *,
+    chaos: bool,
+    lease: float,
+    kill_every: float | None = None,
 ) -> dict[str, Any]:
     db = _Database(backend)
     try:
         env = _env(db.url, lease)
+        if kill_every:
+            # The crash loop of issue 22: the default escalation lease, not the bench's short one.
+            env["SIRENE_WORKER_LEASE_SECONDS"] = "30"
         setup = _role("setup", env, f"--n={runs}", f"--start-in={2.5 + 0.3 * workers}", f"--window={window}")
         out, _ = setup.communicate(timeout=300)
         t0 = json.loads(out.strip().splitlines()[-1])["t0"]
@@ -263,10 +289,18 @@ def scenario(
         # Generous drain time: "lost" must mean never delivered, not "not yet" on a loaded machine.
         deadline = expected_end + 120
         rng = random.Random(5)
-        next_kill = t0 + rng.uniform(2.0, 5.0)
+        next_kill = t0 + (kill_every or rng.uniform(2.0, 5.0))
         while time.time() < deadline:
             time.sleep(0.25)
-            if chaos and time.time() >= next_kill and time.time() < expected_end:
+            if kill_every and time.time() >= next_kill and time.time() < expected_end:
+                # Every `kill_every` seconds one worker (in turn) is SIGKILLed and started again.
+                victim = kills % len(procs)
+                procs[victim].send_signal(signal.SIGKILL)
+                procs[victim].wait()
+                procs[victim] = _role("worker", env)
+                kills += 1
+                next_kill += kill_every
+            elif chaos and time.time() >= next_kill and time.time() < expected_end:
                 victim = rng.randrange(len(procs))
                 procs[victim].send_signal(signal.SIGKILL)
                 procs[victim].wait()
@@ -284,7 +318,13 @@ def scenario(
     finally:
         db.drop()
     late = data.pop("late")
+    siren = data.pop("siren")
     return {
+        "siren_p50_s": round(_pct(siren, 0.5), 2),
+        "siren_p99_s": round(_pct(siren, 0.99), 2),
+        "siren_max_s": round(siren[-1], 2) if siren else float("nan"),
+        "sirens": len(siren),
+        "sirens_over_60s": sum(1 for v in siren if v > 60),
         "backend": backend,
         "workers": workers,
         "chaos": chaos,
@@ -306,7 +346,10 @@ def scenario(
 
 def _done(db: _Database, runs: int) -> bool:
     """Polled every few hundred ms with a plain connection: no Django process per check."""
-    sql = "SELECT count(*) FROM escalation_attempt WHERE status IN ('sent', 'failed')"
+    sql = (
+        "SELECT count(*) FROM escalation_attempt WHERE status IN ('sent', 'failed')"
+        " AND kind IN ('slack_post', 'task', 'call')"
+    )
     if db.backend == "postgresql":
         import psycopg
 
@@ -330,6 +373,31 @@ def _count() -> None:
     print(Attempt.objects.filter(status__in=["sent", "failed"]).count())
 
 
+def _kill_loop(args: argparse.Namespace) -> int:
+    runs = args.runs or 60
+    window = args.window if args.window is not None else 60.0
+    stores = ["sqlite"] if args.no_postgres else ["sqlite", "postgresql"]
+    results = []
+    for backend in stores:
+        for workers in (1, 2):
+            if not args.json:
+                print(f"… {backend} × {workers} worker(s), one killed every 10 s: {runs} runs", flush=True)
+            results.append(
+                scenario(backend, workers, runs, window, chaos=True, lease=args.lease, kill_every=10.0)
+            )
+    if args.json:
+        print(json.dumps({"runs": runs, "window_s": window, "kill_every_s": 10, "results": results}, indent=2))
+        return 0
+    print("store       workers kills sirens  siren p50 s  p99 s  max s  >60 s  dup lost")
+    for r in results:
+        print(
+            f"{r['backend']:<11} {r['workers']:>7} {r['kills']:>5} {r['sirens']:>6} {r['siren_p50_s']:>10.2f}"
+            f" {r['siren_p99_s']:>6.2f} {r['siren_max_s']:>6.2f} {r['sirens_over_60s']:>6} {r['duplicates']:>4}"
+            f" {r['lost']:>4}"
+        )
+    return 0
+
+
 def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="sirene bench escalation", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer runs and scenarios (< 90 s)")
@@ -340,7 +408,14 @@ def run(argv: list[str]) -> int:
         "--lease", type=float, default=3.0, help="worker lease seconds (takeover after a kill)"
     )
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--kill-loop",
+        action="store_true",
+        help="issue 22: 1 and 2 workers, one SIGKILLed every 10 s; reports the siren delay (open → post)",
+    )
     args = parser.parse_args(argv)
+    if args.kill_loop:
+        return _kill_loop(args)
     runs = args.runs or (100 if args.quick else 1000)
     window = args.window if args.window is not None else (8.0 if args.quick else 60.0)
     # 1 and 4 workers × both stores × without and with SIGKILLs (--quick: 1 worker, no kills).

@@ -197,6 +197,12 @@ OUTBOUND_TIMEOUT_SECONDS = env_float("SIRENE_OUTBOUND_TIMEOUT_SECONDS", 10.0)
 WORKER_POLL_SECONDS = env_float("SIRENE_WORKER_POLL_SECONDS", 0.5)
 WORKER_LEASE_SECONDS = env_float("SIRENE_WORKER_LEASE_SECONDS", 30.0)
 
+# Escalation (issue 22): a short lease on an escalation run, renewed before every call, so a killed
+# worker's runs are taken over within seconds; a Slack message left `sending` this long is taken over.
+ESCALATION_LEASE_SECONDS = env_float("SIRENE_ESCALATION_LEASE_SECONDS", 12.0)
+# Escalation (issue 22): the Slack reactions that mean "I'm on it" (from a responder or lead).
+ACK_REACTIONS = env_list("SIRENE_ACK_REACTIONS", ["eyes", "white_check_mark", "raising_hand"])
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SIRENE_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sirene.escalation.snapshot import PolicySnapshot, SnapshotStep
+from sirene.escalation.snapshot import OnCallSlot, PolicySnapshot, SnapshotStep
 
 # A call with no final status this long after it was placed (beyond ringing) counts as unanswered:
 # time for the message, the keypress prompt and Twilio's callback.
@@ -47,6 +48,86 @@ class Facts:
     acknowledged: bool = False
     resolved: bool = False
     absent: frozenset[str] = frozenset()
+    # "Jetzt eskalieren" (Slack button, page) or "2" on the phone: leave the current step now.
+    escalate_now: bool = False
+
+
+# --- on-call hours (Rufbereitschaft) ------------------------------------------------------------
+
+
+def _minutes(hhmm: str) -> int:
+    hours, _sep, minutes = hhmm.partition(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return ZoneInfo("Europe/Berlin")
+
+
+def is_working(snapshot: PolicySnapshot, key: str, now: dt.datetime) -> bool:
+    """Is this person within their working hours at `now` (their own time zone)?"""
+    person = snapshot.people.get(key)
+    if person is None:
+        return True
+    local = now.astimezone(_zone(person.time_zone))
+    minute = local.hour * 60 + local.minute
+    return local.weekday() in person.work_days and _minutes(person.work_start) <= minute < _minutes(person.work_end)
+
+
+def _in_slot(slot: OnCallSlot, local: dt.datetime) -> bool:
+    if slot.weekday is None:
+        return False
+    minute = local.hour * 60 + local.minute
+    start, end = _minutes(slot.start), _minutes(slot.end)
+    if start < end:
+        return local.weekday() == slot.weekday and start <= minute < end
+    # Runs past midnight (e.g. 18:00–08:00): the evening of its day or the morning after.
+    return (local.weekday() == slot.weekday and minute >= start) or (
+        local.weekday() == (slot.weekday + 1) % 7 and minute < end
+    )
+
+
+def on_call_at(snapshot: PolicySnapshot, now: dt.datetime, absent: frozenset[str] = frozenset()) -> str | None:
+    """Who is on call at `now`: an override wins over the weekly pattern; absent people are not."""
+    for slot in snapshot.on_call:
+        if slot.weekday is None and slot.starts_at and slot.ends_at:
+            try:
+                begins, ends = dt.datetime.fromisoformat(slot.starts_at), dt.datetime.fromisoformat(slot.ends_at)
+            except ValueError:
+                continue
+            if begins <= now < ends and slot.person not in absent:
+                return slot.person
+    local = now.astimezone(_zone(snapshot.time_zone))
+    for slot in snapshot.on_call:
+        if _in_slot(slot, local) and slot.person not in absent:
+            return slot.person
+    return None
+
+
+@dataclass(frozen=True)
+class Route:
+    """Whom a call step phones at a given moment, and why."""
+
+    person: str | None
+    on_call: bool = False
+    instead_of: str | None = None
+    reason: str = ""  # "" | absent | off_hours | no person
+
+
+def route_call(snapshot: PolicySnapshot, key: str, now: dt.datetime, absent: frozenset[str]) -> Route:
+    """The policy names `key`. Within their working hours (or when the team keeps no on-call rota)
+    they are called; outside them only whoever is on call is, instead of them."""
+    if not key:
+        return Route(None, reason="no person")
+    if not snapshot.on_call or is_working(snapshot, key, now):
+        return Route(None, reason="absent", instead_of=key) if key in absent else Route(key)
+    duty = on_call_at(snapshot, now, absent)
+    if duty is None:
+        return Route(None, reason="off_hours", instead_of=key)
+    return Route(duty, on_call=True, instead_of=None if duty == key else key)
 
 
 @dataclass(frozen=True)
@@ -101,6 +182,11 @@ def decide(run: RunView, snapshot: PolicySnapshot, facts: Facts, now: dt.datetim
         entered = now
         attempts = ()
 
+    if facts.escalate_now and idx < len(steps):
+        # Leave the waiting or calling step now; a call already ringing cannot be recalled.
+        actions.append(Action("escalated", idx, cycle))
+        advance()
+
     # Bounded: every pass either returns or advances; a repeat loops back at most `times` per cycle.
     for _ in range(4 * (len(steps) + 1) * (1 + sum(s.times for s in steps))):
         if idx >= len(steps):
@@ -125,18 +211,21 @@ def decide(run: RunView, snapshot: PolicySnapshot, facts: Facts, now: dt.datetim
                 return result("active", due)
             advance()
         elif kind == "call":
-            person = step.person
             total = max(1, step.attempts)
             last = attempts[-1] if attempts else None
             if last is not None and last.status in OPEN_CALL_STATUSES:
                 if last.deadline is None or now < last.deadline:
                     # Still ringing (or being placed): wake at its deadline unless a callback comes first.
                     return result("active", last.deadline or now + dt.timedelta(seconds=5))
-            if not person or person in facts.absent:
+            route = route_call(snapshot, step.person, now, facts.absent)
+            person = route.person
+            if not person:
                 if not attempts:
-                    reason = "absent" if person else "no person"
                     actions.append(
-                        Action("skip", idx, cycle, person=person or None, detail={"reason": reason})
+                        Action(
+                            "skip", idx, cycle, person=route.instead_of or step.person or None,
+                            detail={"reason": route.reason},
+                        )
                     )
                 advance()
                 continue
@@ -149,9 +238,13 @@ def decide(run: RunView, snapshot: PolicySnapshot, facts: Facts, now: dt.datetim
                 if now < ready:
                     return result("active", ready)
             deadline = _call_deadline(step, now)
+            detail: dict[str, Any] = {}
+            if route.on_call:
+                detail = {"on_call": True, "instead_of": route.instead_of or ""}
             actions.append(
                 Action(
-                    "call", idx, cycle, person=person, number=len(attempts) + 1, of=total, deadline=deadline
+                    "call", idx, cycle, person=person, number=len(attempts) + 1, of=total, deadline=deadline,
+                    detail=detail,
                 )
             )
             return result("active", deadline)
@@ -170,6 +263,7 @@ def decide(run: RunView, snapshot: PolicySnapshot, facts: Facts, now: dt.datetim
         elif kind == "repeat":
             if cycle < step.times:
                 cycle += 1
+                actions.append(Action("repeat", idx, cycle, detail={"round": cycle + 1}))
                 advance(to=min(max(0, step.from_step), idx))
             else:
                 advance()
@@ -230,8 +324,9 @@ def simulate(
                 lines.append(PreviewLine(secs, "stop", None, f"stop: {action.detail.get('reason', '')}"))
             elif action.kind == "call":
                 who = action.person or ""
+                duty = " on call" if action.detail.get("on_call") else ""
                 lines.append(
-                    PreviewLine(secs, "call", name(who), f"call {name(who)} ({action.number}/{action.of})")
+                    PreviewLine(secs, "call", name(who), f"call {name(who)} ({action.number}/{action.of}){duty}")
                 )
                 answers = who not in no_answer
                 ring_end = now + dt.timedelta(seconds=snapshot.ring_seconds(action.step_index))
@@ -253,6 +348,8 @@ def simulate(
                         f"task for {name(action.person)}: {action.detail.get('title')}",
                     )
                 )
+            elif action.kind == "repeat":
+                lines.append(PreviewLine(secs, "repeat", None, f"repeat: round {action.detail.get('round')}"))
             elif action.kind == "skip":
                 lines.append(
                     PreviewLine(
@@ -295,6 +392,31 @@ def simulate(
                 still.append((t, answers))
         pending = still
     return lines
+
+
+@dataclass(frozen=True)
+class RoutingLine:
+    """Who the policy's first call step phones at a moment (the on-call preview)."""
+
+    at: dt.datetime
+    person: str | None
+    on_call: bool
+    instead_of: str | None
+    reason: str
+
+
+def routing_preview(
+    snapshot: PolicySnapshot, moments: list[dt.datetime], absent: frozenset[str] = frozenset()
+) -> list[RoutingLine]:
+    """For each moment: whom the first call step would phone (same `route_call` as `decide`)."""
+    step = next((s for s in snapshot.steps if s.kind == "call"), None)
+    if step is None:
+        return []
+    out = []
+    for moment in moments:
+        route = route_call(snapshot, step.person, moment, absent)
+        out.append(RoutingLine(moment, route.person, route.on_call, route.instead_of, route.reason))
+    return out
 
 
 def format_lines(lines: list[PreviewLine]) -> list[str]:

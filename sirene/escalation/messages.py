@@ -33,6 +33,7 @@ from sirene.incidents.title import incident_sentence
 from sirene.integrations.slack import escape
 
 ACK_ACTION_ID = "sirene_ack"
+ESCALATE_ACTION_ID = "sirene_escalate"
 SECTION_LIMIT = 3000  # Slack: text of a section block
 EXAMPLES_SHOWN = 5  # at least 3 example customers, as the process asks
 FIELD_LIMIT = 300  # one line of the post (title, sentence, thread)
@@ -293,7 +294,13 @@ def siren_blocks(incident: Incident, text: str, run_id: int) -> list[dict[str, A
                         "style": "primary",
                         "text": {"type": "plain_text", "text": "Ich kümmere mich"},
                         "value": str(run_id),
-                    }
+                    },
+                    {
+                        "type": "button",
+                        "action_id": ESCALATE_ACTION_ID,
+                        "text": {"type": "plain_text", "text": "Jetzt eskalieren"},
+                        "value": str(run_id),
+                    },
                 ],
             }
         )
@@ -330,6 +337,35 @@ def status_update_text(incident: Incident, text: str, author: str) -> str:
     return (
         f":information_source: *INC-{incident.pk}* {escape(_cut(incident.title, 150))} – "
         f"Statusmeldung von {escape(author)} um {clock_time(clock.now())}:\n{escape(text)}"
+    )
+
+
+def calling_text(name: str, number: int, of: int, *, on_call: bool = False) -> str:
+    """In the siren's thread before a call: the channel sees who is woken up now (issue 22)."""
+    duty = " (Rufbereitschaft)" if on_call else ""
+    return f":telephone_receiver: Niemand hat reagiert – sirene ruft jetzt {escape(name)}{duty} an ({number} von {of})."
+
+
+def escalated_text(who: str) -> str:
+    return f":fast_forward: {escape(who)} hat „Jetzt eskalieren“ gewählt – sirene geht zur nächsten Stufe."
+
+
+def repeat_text(round_no: int) -> str:
+    return f":repeat: Niemand hat reagiert – die Eskalation beginnt von vorn (Runde {round_no})."
+
+
+def nobody_reacted_dm(incident: Incident) -> str:
+    url = f"{settings.PUBLIC_URL}{incident.get_absolute_url()}"
+    return (
+        f":rotating_light: *INC-{incident.pk}* „{escape(_cut(incident.title, 150))}“: Niemand hat reagiert, "
+        f"alle Stufen der Eskalation sind durch. Bitte kümmere dich oder bestimme jemanden: <{url}|INC-{incident.pk} öffnen>"
+    )
+
+
+def nobody_reacted_line(incident: Incident) -> str:
+    return (
+        f":rotating_light: *INC-{incident.pk}* „{escape(_cut(incident.title, 150))}“ ist noch offen: niemand hat "
+        "reagiert, alle Anrufe sind durch. Die Leitung ist benachrichtigt."
     )
 
 

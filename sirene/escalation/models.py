@@ -7,6 +7,8 @@ Every side effect is an Attempt row, written before the call and completed after
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -36,6 +38,10 @@ class Person(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Working hours (issue 22): weekdays as digits, 0 = Monday ("01234" = Monday to Friday), local time.
+    work_days = models.CharField(_("working days"), max_length=7, blank=True, default="01234")
+    work_start = models.TimeField(_("working hours from"), default=dt.time(8, 0))
+    work_end = models.TimeField(_("working hours until"), default=dt.time(18, 0))
 
     class Meta:
         ordering = ["name"]
@@ -69,6 +75,28 @@ class Absence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.starts_at:%Y-%m-%d}–{self.ends_at:%Y-%m-%d}"
+
+
+class OnCallShift(models.Model):
+    """The on-call rota (Rufbereitschaft): a weekly slot (weekday, from–until local time; an end at or
+    before the start runs into the next morning) or an override (starts_at–ends_at), which wins over
+    the weekly pattern while it lasts. Outside working hours only whoever is on call is phoned."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="on_call_shifts")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), null=True, blank=True)
+    start = models.TimeField(_("from"), null=True, blank=True)
+    end = models.TimeField(_("until"), null=True, blank=True)
+    starts_at = models.DateTimeField(_("override from"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("override until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["weekday", "start", "starts_at", "id"]
+        verbose_name = _("on-call shift")
+        verbose_name_plural = _("on-call rota")
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.weekday} {self.start}–{self.end} {self.starts_at or ''}"
 
 
 class Policy(models.Model):
@@ -143,6 +171,9 @@ class Run(models.Model):
     slack_ts = models.CharField(max_length=40, blank=True, default="", db_index=True)
     # How many customers the siren post last showed: a new count updates the post in place.
     siren_customers = models.PositiveIntegerField(default=0)
+    # "Jetzt eskalieren" (Slack button, page) or "2" on the phone: the next pass leaves the current step.
+    escalate_requested_at = models.DateTimeField(null=True, blank=True)
+    escalate_requested_by = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["-started_at"]
@@ -205,6 +236,8 @@ class Attempt(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # A call not reported final by then counts as unanswered.
     deadline = models.DateTimeField(null=True, blank=True)
+    # A call outside working hours to whoever was on call (a call-out, counted per month).
+    on_call = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -58,5 +58,6 @@ def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str
         ],
         "tasks": list(run.tasks.select_related("person", "done_by")),
         "can_ack": incident.status == IncidentStatus.OPEN,
+        "can_escalate": incident.status == IncidentStatus.OPEN and run.status == "active",
         "can_update": can(user, Action.POST_STATUS_UPDATE) and incident.status != IncidentStatus.RESOLVED,
     }

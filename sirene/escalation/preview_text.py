@@ -5,11 +5,14 @@ preview speaks the viewer's language; the CLI keeps the engine's plain lines."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
-from sirene.escalation.engine import PreviewLine
+from sirene.escalation.engine import PreviewLine, RoutingLine
 
 
 @dataclass(frozen=True)
@@ -37,13 +40,22 @@ def _reason(reason: str) -> str:
         "exhausted": _("all steps done, nobody took over"),
         "resolved": _("the incident was resolved"),
         "absent": _("absent"),
+        "off_hours": _("outside working hours and nobody on call"),
         "no_phone": _("no phone number"),
         "no_slack": _("no Slack id"),
     }.get(reason, reason)
 
 
 _RULES: list[tuple[re.Pattern[str], object]] = [
+    (
+        re.compile(r"call (?P<who>.+) \((?P<n>\d+)/(?P<of>\d+)\) on call"),
+        lambda m: _("Call %(who)s (%(n)s of %(of)s, on call)") % m,
+    ),
     (re.compile(r"call (?P<who>.+) \((?P<n>\d+)/(?P<of>\d+)\)"), lambda m: _("Call %(who)s (%(n)s of %(of)s)") % m),
+    (
+        re.compile(r"repeat: round (?P<n>\d+)"),
+        lambda m: _("Nobody reacted: the escalation starts again (round %(n)s)") % m,
+    ),
     (
         re.compile(r"Slack post in (?P<c>\S+) → (?P<who>.*)"),
         lambda m: (_("Slack post in %(c)s mentioning %(who)s") % m) if m["who"] else _("Slack post in %(c)s") % m,
@@ -65,6 +77,27 @@ def describe(line: PreviewLine) -> Line:
         if m:
             return Line(offset_label(line.at), sentence(m), line.action)  # type: ignore[operator]
     return Line(offset_label(line.at), line.text, line.action)
+
+
+def routing(lines: list[RoutingLine], name: Callable[[str | None], str | None]) -> list[str]:
+    """The on-call preview: "Samstag 03:00 → Anruf bei Piwi (Rufbereitschaft)"."""
+    out = []
+    for line in lines:
+        local = timezone.localtime(line.at)
+        when = f"{WEEKDAYS[local.weekday()]} {local:%H:%M}"
+        if line.person is None:
+            why = _reason(line.reason)
+            out.append(_("%(when)s → nobody is called (%(why)s)") % {"when": when, "why": why})
+        elif line.on_call and line.instead_of:
+            out.append(
+                _("%(when)s → call %(who)s (on call, instead of %(instead)s)")
+                % {"when": when, "who": name(line.person), "instead": name(line.instead_of)}
+            )
+        elif line.on_call:
+            out.append(_("%(when)s → call %(who)s (on call)") % {"when": when, "who": name(line.person)})
+        else:
+            out.append(_("%(when)s → call %(who)s (working hours)") % {"when": when, "who": name(line.person)})
+    return out
 
 
 def lines(preview: list[PreviewLine]) -> list[Line]:

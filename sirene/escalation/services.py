@@ -58,11 +58,7 @@ def snapshot_of(policy: Policy) -> dict[str, Any]:
     def ref(person: Person | None) -> str | None:
         if person is None:
             return None
-        people[str(person.pk)] = {
-            "name": person.name,
-            "slack_user_id": person.slack_user_id,
-            "phone": person.phone,
-        }
+        people[str(person.pk)] = _person_snapshot(person)
         return str(person.pk)
 
     steps = []
@@ -86,15 +82,52 @@ def snapshot_of(policy: Policy) -> dict[str, Any]:
         elif step.kind == StepKind.REPEAT:
             data.update(times=step.repeat_times, from_step=step.repeat_from)
         steps.append(data)
-    return {"name": policy.name, "policy_id": policy.pk, "people": people, "steps": steps}
+    rota = on_call_rota(ref)
+    return {
+        "name": policy.name,
+        "policy_id": policy.pk,
+        "people": people,
+        "steps": steps,
+        "on_call": rota,
+        "time_zone": settings.TIME_ZONE,
+    }
+
+
+def _person_snapshot(person: Person) -> dict[str, Any]:
+    return {
+        "name": person.name,
+        "slack_user_id": person.slack_user_id,
+        "phone": person.phone,
+        "time_zone": person.time_zone,
+        "work_days": [int(d) for d in person.work_days if d.isdigit() and int(d) < 7],
+        "work_start": person.work_start.strftime("%H:%M"),
+        "work_end": person.work_end.strftime("%H:%M"),
+    }
+
+
+def on_call_rota(ref: Any) -> list[dict[str, Any]]:
+    """The rota as the frozen policy keeps it: the weekly pattern and the overrides not over yet."""
+    from sirene.escalation.models import OnCallShift
+
+    now = clock.now()
+    rota: list[dict[str, Any]] = []
+    shifts = OnCallShift.objects.select_related("person").exclude(ends_at__lt=now)
+    for shift in shifts.order_by("starts_at", "weekday", "start", "id"):
+        key = ref(shift.person)
+        if shift.weekday is not None and shift.start is not None and shift.end is not None:
+            rota.append(
+                {"person": key, "weekday": shift.weekday, "start": shift.start.strftime("%H:%M"), "end": shift.end.strftime("%H:%M")}
+            )
+        elif shift.starts_at is not None and shift.ends_at is not None:
+            rota.append({"person": key, "starts_at": shift.starts_at.isoformat(), "ends_at": shift.ends_at.isoformat()})
+    # Overrides first: they win over the weekly pattern.
+    rota.sort(key=lambda slot: 0 if "starts_at" in slot else 1)
+    return rota
 
 
 def fallback_snapshot() -> dict[str, Any]:
     """No policy configured: still post the siren to the channel, mentioning everyone we know."""
-    people = {
-        str(p.pk): {"name": p.name, "slack_user_id": p.slack_user_id, "phone": p.phone}
-        for p in Person.objects.all()
-    }
+    people = {str(p.pk): _person_snapshot(p) for p in Person.objects.all()}
     return {
         "name": "(fallback)",
         "people": people,
@@ -232,6 +265,51 @@ def preview(
     )
 
 
+def preview_moments(start: dt.datetime | None = None) -> list[dt.datetime]:
+    """Sample moments of the coming week for the on-call preview: a weekday morning and night, a
+    Saturday night and a Sunday afternoon (team time zone)."""
+    from django.utils import timezone
+
+    local = timezone.localtime(start or clock.now())
+    monday = (local - dt.timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    monday += dt.timedelta(days=7)
+    return [
+        monday.replace(hour=10),
+        monday.replace(hour=22),
+        (monday + dt.timedelta(days=5)).replace(hour=3),
+        (monday + dt.timedelta(days=6)).replace(hour=14),
+    ]
+
+
+def on_call_preview(snapshot: dict[str, Any], moments: list[dt.datetime] | None = None) -> list[str]:
+    """"Samstag 03:00 → Anruf bei Piwi (Rufbereitschaft)": whom the first call step phones when."""
+    from sirene.escalation import preview_text
+
+    try:
+        policy = PolicySnapshot.parse(snapshot)
+    except SnapshotError as exc:
+        raise EscalationError(exc.field, exc.message) from None
+    routed = engine.routing_preview(policy, moments or preview_moments())
+    return preview_text.routing(routed, policy.person_name)
+
+
+def call_outs_per_month(since: dt.datetime | None = None) -> list[tuple[dt.date, int]]:
+    """Calls placed to whoever was on call outside working hours (Rufbereitschaft counts as working
+    time), per calendar month in the team's time zone: the team's figure, not per person."""
+    from collections import Counter
+
+    from django.utils import timezone
+
+    rows = Attempt.objects.filter(kind=AttemptKind.CALL, on_call=True).exclude(status=AttemptStatus.CANCELED)
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    counts: Counter[dt.date] = Counter()
+    for created in rows.values_list("created_at", flat=True):
+        local = timezone.localtime(created)
+        counts[dt.date(local.year, local.month, 1)] += 1
+    return sorted(counts.items())
+
+
 # --- incident lifecycle ---------------------------------------------------------------------
 
 
@@ -331,9 +409,26 @@ def finish_run(incident: Incident, replies: dict[str, Any] | None = None) -> Non
     Run.objects.filter(pk=run.pk).exclude(status=RunStatus.RESOLVED).update(
         status=RunStatus.RESOLVED, finished_at=now
     )
-    run.attempts.filter(status=AttemptStatus.PENDING, kind__in=[AttemptKind.CALL, AttemptKind.TASK]).update(
-        status=AttemptStatus.CANCELED, finished_at=now
-    )
+    # Nothing of a resolved incident goes out afterwards: calls, tasks, DMs, thread replies and
+    # updates still queued are dropped (the resolution's own messages are queued below), and the
+    # tasks still open are closed.
+    run.attempts.filter(
+        status=AttemptStatus.PENDING,
+        kind__in=[
+            AttemptKind.CALL,
+            AttemptKind.TASK,
+            AttemptKind.DM,
+            AttemptKind.THREAD_REPLY,
+            AttemptKind.SLACK_UPDATE,
+            AttemptKind.SLACK_POST,
+        ],
+    ).update(status=AttemptStatus.CANCELED, finished_at=now)
+    closed = run.tasks.filter(done_at__isnull=True).update(done_at=now, not_needed=True)
+    if closed:
+        incidents.add_event(
+            incident, "escalation", f"{closed} offene Aufgaben geschlossen (gelöst)",
+            data={"run": run.pk, "what": "tasks_closed", "n": closed},
+        )
     author = incident.resolved_by.display_name() if incident.resolved_by else "sirene"
     _queue(
         run,
@@ -507,6 +602,16 @@ def refresh_siren_posts(limit: int = 50) -> int:
     return done
 
 
+def escalate_now(run: Run, label: str) -> bool:
+    """"Jetzt eskalieren": the worker's next pass leaves the current step (a wait or a person's calls)
+    for the next one. Only while the run escalates; returns False otherwise."""
+    now = clock.now()
+    changed = Run.objects.filter(pk=run.pk, status=RunStatus.ACTIVE, incident__status="open").update(
+        escalate_requested_at=now, escalate_requested_by=label[:200], next_action_at=now
+    )
+    return bool(changed)
+
+
 # --- acknowledgements from Slack --------------------------------------------------------------
 
 
@@ -521,6 +626,80 @@ class Acknowledger:
 
     user: User | None
     label: str
+
+
+@dataclass(frozen=True)
+class TakeOver:
+    """Who wants to take an incident over, and whether they may: only the incident's responders (the
+    people its frozen policy mentions, calls or gives a task) or a lead stop the escalation."""
+
+    user: User | None
+    label: str
+    allowed: bool
+
+
+def responder_keys(snapshot: dict[str, Any]) -> frozenset[str]:
+    """The person keys of the frozen policy: mentioned by the siren, called, given a task, or on call."""
+    keys: set[str] = set()
+    for step in snapshot.get("steps") or []:
+        keys.update(str(k) for k in step.get("mentions") or [] if k)
+        if step.get("person"):
+            keys.add(str(step["person"]))
+    # Whoever is in the on-call rota may be phoned instead of the policy's person: a responder too.
+    keys.update(str(slot["person"]) for slot in snapshot.get("on_call") or [] if slot.get("person"))
+    return frozenset(keys)
+
+
+def _may_take_over(run: Run | None, person: Person | None, user: User | None) -> bool:
+    if run is None:
+        return True  # no escalation to stop: the role table alone decides
+    if user is not None and user.is_lead:
+        return True
+    if person is None:
+        return False
+    return person.role == PersonRole.LEAD or str(person.pk) in responder_keys(run.snapshot)
+
+
+def take_over_by_slack(run: Run, slack_user_id: str) -> TakeOver:
+    """The Slack user behind a button, reaction or thread reply on the siren message."""
+    who = slack_acknowledger(slack_user_id)
+    person = Person.objects.filter(slack_user_id=slack_user_id).first() if slack_user_id else None
+    return TakeOver(who.user, who.label, _may_take_over(run, person, who.user))
+
+
+def run_of(incident: Incident) -> Run | None:
+    return Run.objects.filter(incident=incident).first()
+
+
+def take_over_by_user(incident: Incident, user: User | None) -> TakeOver:
+    """A signed-in user's "Übernehmen" (web page or API)."""
+    run = Run.objects.filter(incident=incident).first()
+    person = None
+    if user is not None:
+        person = Person.objects.filter(user=user).first() or (
+            Person.objects.filter(slack_user_id=user.slack_user_id).first() if user.slack_user_id else None
+        )
+    label = user.display_name() if user else ""
+    return TakeOver(user, label, _may_take_over(run, person, user))
+
+
+def ack_reaction(name: str) -> bool:
+    """Is this Slack reaction one of the configured "I'm on it" reactions (skin tones ignored)?"""
+    base = (name or "").split("::", 1)[0].strip(":")
+    return base in {r.strip().strip(":") for r in settings.ACK_REACTIONS}
+
+
+def record_no_takeover(run: Run, label: str, how: str, *, reaction: str = "", text: str = "", user: User | None = None) -> None:
+    """A reaction, reply or click that does not stop the escalation: on the timeline, as data."""
+    reason = "reaction" if how == "reaction" and not ack_reaction(reaction) else "not_responder"
+    incidents.add_event(
+        run.incident,
+        "no_takeover",
+        f"{label}: {how} {reaction or text[:80]} (no takeover: {reason})",
+        actor=user,
+        actor_label=label,
+        data={"who": label, "how": how, "reaction": reaction[:50], "text": validation.clean_text(text)[:200], "reason": reason},
+    )
 
 
 def slack_acknowledger(slack_user_id: str) -> Acknowledger:
@@ -545,6 +724,8 @@ def save_person(person: Person | None = None, **fields: Any) -> Person:
     person = person or Person()
     for key, value in fields.items():
         setattr(person, key, validation.clean_text(value) if isinstance(value, str) else value)
+    if "work_days" in fields and not all(d in "0123456" for d in person.work_days):
+        raise EscalationError("work_days", "weekdays as digits 0 (Monday) to 6 (Sunday), e.g. 01234")
     if "time_zone" in fields:
         try:
             validation.check_time_zone(person.time_zone)
@@ -682,9 +863,44 @@ def restart_run(incident: Incident, *, policy: Policy | None = None) -> None:
         f"Eskalation gestartet: {snapshot['name']}",
         data={"policy": snapshot["name"], "restarted": True},
     )
+
+
 def rewrite_siren(incident: Incident) -> None:
     """The siren post says something new that is not a count (e.g. the near miss of issue 18 was
     noted or answered): rewrite it in place, no new ping. Nothing when it was not posted yet."""
     run = Run.objects.filter(incident=incident).first()
     if run is not None:
         _update_siren(run, incident)
+
+
+def add_on_call_shift(
+    person: Person,
+    *,
+    weekday: int | None = None,
+    start: dt.time | None = None,
+    end: dt.time | None = None,
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    note: str = "",
+) -> Any:
+    """A rota entry: a weekly slot (weekday 0 = Monday, from–until local time; an end at or before the
+    start runs into the next morning) or an override (from–until date and time)."""
+    from sirene.escalation.models import OnCallShift
+
+    if starts_at is not None or ends_at is not None:
+        if starts_at is None:
+            raise EscalationError("starts_at", "missing or not a date and time")
+        if ends_at is None or ends_at <= starts_at:
+            raise EscalationError("ends_at", "missing, or not after the start")
+        return OnCallShift.objects.create(
+            person=person, starts_at=starts_at, ends_at=ends_at, note=validation.clean_text(note)[:200]
+        )
+    if weekday is None or not 0 <= weekday <= 6:
+        raise EscalationError("weekday", "must be 0 (Monday) to 6 (Sunday)")
+    if start is None:
+        raise EscalationError("start", "missing or not a time like 18:00")
+    if end is None:
+        raise EscalationError("end", "missing or not a time like 08:00")
+    return OnCallShift.objects.create(
+        person=person, weekday=weekday, start=start, end=end, note=validation.clean_text(note)[:200]
+    )

@@ -35,11 +35,34 @@ class SnapshotError(ValueError):
         self.message = message
 
 
+WEEKDAYS = (0, 1, 2, 3, 4)
+
+
 @dataclass(frozen=True)
 class SnapshotPerson:
     name: str | None = None
     slack_user_id: str = ""
     phone: str = ""
+    # Working hours (issue 22): outside them, and when the team has an on-call rota, only whoever is
+    # on call is phoned. Local times in the person's time zone; weekdays 0 = Monday.
+    time_zone: str = "Europe/Berlin"
+    work_days: tuple[int, ...] = WEEKDAYS
+    work_start: str = "08:00"
+    work_end: str = "18:00"
+
+
+@dataclass(frozen=True)
+class OnCallSlot:
+    """One entry of the on-call rota: a weekly slot (weekday, start–end local time; an end at or
+    before the start runs into the next day) or an override (starts_at–ends_at, ISO datetimes),
+    which wins over the weekly pattern while it lasts."""
+
+    person: str
+    weekday: int | None = None
+    start: str = "00:00"
+    end: str = "00:00"
+    starts_at: str = ""
+    ends_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,8 @@ class PolicySnapshot:
     people: Mapping[str, SnapshotPerson] = field(default_factory=dict)
     steps: tuple[SnapshotStep, ...] = ()
     policy_id: int | None = None
+    on_call: tuple[OnCallSlot, ...] = ()
+    time_zone: str = "Europe/Berlin"
 
     @classmethod
     def parse(cls, raw: Any) -> PolicySnapshot:
@@ -82,11 +107,16 @@ class PolicySnapshot:
             raise SnapshotError("steps", "must be a list")
         steps = tuple(_step(value, f"steps[{i}]") for i, value in enumerate(steps_raw))
         policy_id = raw.get("policy_id")
+        rota_raw = raw.get("on_call") or []
+        if not isinstance(rota_raw, list):
+            raise SnapshotError("on_call", "must be a list")
         return cls(
             name=_text(raw.get("name"), "name"),
             people=people,
             steps=steps,
             policy_id=None if policy_id is None else _number(int, policy_id, "policy_id"),
+            on_call=tuple(_slot(value, f"on_call[{i}]") for i, value in enumerate(rota_raw)),
+            time_zone=_text(raw.get("time_zone") or "Europe/Berlin", "time_zone"),
         )
 
     def person_name(self, key: str | None) -> str | None:
@@ -121,10 +151,39 @@ def _person(value: Any, where: str) -> SnapshotPerson:
     if not isinstance(value, Mapping):
         raise SnapshotError(where, "must be an object")
     name = value.get("name")
+    days = value.get("work_days")
+    if days is not None and not isinstance(days, list):
+        raise SnapshotError(f"{where}.work_days", "must be a list of weekdays (0 = Monday)")
     return SnapshotPerson(
         name=None if name is None else _text(name, f"{where}.name"),
         slack_user_id=_text(value.get("slack_user_id"), f"{where}.slack_user_id"),
         phone=_text(value.get("phone"), f"{where}.phone"),
+        time_zone=_text(value.get("time_zone") or "Europe/Berlin", f"{where}.time_zone"),
+        work_days=WEEKDAYS if days is None else tuple(_number(int, d, f"{where}.work_days") for d in days),
+        work_start=_clock(value.get("work_start") or "08:00", f"{where}.work_start"),
+        work_end=_clock(value.get("work_end") or "18:00", f"{where}.work_end"),
+    )
+
+
+def _clock(value: Any, where: str) -> str:
+    text = _text(value, where)
+    hours, _sep, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise SnapshotError(where, f"must be a time of day like 08:00, not {text!r}")
+    return f"{int(hours):02d}:{int(minutes):02d}"
+
+
+def _slot(value: Any, where: str) -> OnCallSlot:
+    if not isinstance(value, Mapping):
+        raise SnapshotError(where, "must be an object")
+    weekday = value.get("weekday")
+    return OnCallSlot(
+        person=_text(value.get("person") or "", f"{where}.person"),
+        weekday=None if weekday is None else _number(int, weekday, f"{where}.weekday"),
+        start=_clock(value.get("start") or "00:00", f"{where}.start"),
+        end=_clock(value.get("end") or "00:00", f"{where}.end"),
+        starts_at=_text(value.get("starts_at") or "", f"{where}.starts_at"),
+        ends_at=_text(value.get("ends_at") or "", f"{where}.ends_at"),
     )
 
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.dates import WEEKDAYS
 from django.utils.timezone import make_aware
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,6 +25,7 @@ from sirene.escalation import calendar, preview_text, services
 from sirene.escalation.models import (
     Absence,
     AbsenceKind,
+    OnCallShift,
     Person,
     PersonRole,
     Policy,
@@ -55,6 +57,8 @@ def index(request: HttpRequest) -> HttpResponse:
                 :100
             ],
             "policies": Policy.objects.prefetch_related("steps"),
+            "rota": OnCallShift.objects.select_related("person").exclude(ends_at__lt=services.now_plus(0)),
+            "weekdays": list(WEEKDAYS.items()),
             "runs": Run.objects.select_related("incident").order_by("-started_at")[:30],
             "problems": services.integration_problems() if _is_lead(request) else [],
             "roles": PersonRole.choices,
@@ -76,6 +80,9 @@ def person_save(request: HttpRequest) -> HttpResponse:
             phone=request.POST.get("phone", "").strip(),
             time_zone=request.POST.get("time_zone", "Europe/Berlin").strip() or "Europe/Berlin",
             role=request.POST.get("role", PersonRole.RESPONDER),
+            work_days="".join(sorted(set(request.POST.getlist("work_days")))),
+            work_start=request.POST.get("work_start", "").strip() or "08:00",
+            work_end=request.POST.get("work_end", "").strip() or "18:00",
         )
     except services.EscalationError as exc:
         messages.error(request, str(exc))
@@ -107,6 +114,43 @@ def absence_add(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Absence saved."))
+    return redirect("escalation:index")
+
+
+def _parse_time(raw: str) -> dt.time | None:
+    try:
+        return dt.time.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+
+
+@permission_required(Action.EDIT_PEOPLE)
+@require_POST
+def on_call_add(request: HttpRequest) -> HttpResponse:
+    """A rota entry: a weekly on-call slot, or an override for a date range (Rufbereitschaft)."""
+    person = get_object_or_404(Person, pk=request.POST.get("person") or 0)
+    weekday_raw = request.POST.get("weekday", "")
+    try:
+        services.add_on_call_shift(
+            person,
+            weekday=int(weekday_raw) if weekday_raw.isdigit() else None,
+            start=_parse_time(request.POST.get("start", "")),
+            end=_parse_time(request.POST.get("end", "")),
+            starts_at=_parse_when(request.POST.get("starts_at", "")) if request.POST.get("starts_at") else None,
+            ends_at=_parse_when(request.POST.get("ends_at", "")) if request.POST.get("ends_at") else None,
+            note=request.POST.get("note", ""),
+        )
+    except services.EscalationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("escalation:index")
+
+
+@permission_required(Action.EDIT_PEOPLE)
+@require_POST
+def on_call_delete(request: HttpRequest, shift_id: int) -> HttpResponse:
+    get_object_or_404(OnCallShift, pk=shift_id).delete()
     return redirect("escalation:index")
 
 
@@ -162,6 +206,7 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
             "people": Person.objects.all(),
             "kinds": StepKind.choices,
             "preview": preview_text.lines(lines),
+            "on_call_preview": services.on_call_preview(snapshot),
             "absent": absent,
             "no_answer": no_answer,
             "ack_at": ack_raw,
@@ -283,10 +328,29 @@ def status_update(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_POST
 def acknowledge(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
-    if incident_flows.acknowledge(incident, user=_user(request), via="web"):
+    try:
+        taken = incident_flows.take_over(incident, user=_user(request), via="web")
+    except incident_flows.NotAResponder:
+        messages.error(request, _("Only the people of this incident's escalation or a lead can take it over."))
+        return redirect("incidents:detail", incident.pk)
+    if taken:
         messages.success(request, _("Acknowledged: the escalation stops."))
     else:
         messages.info(request, _("This incident was already acknowledged."))
+    return redirect("incidents:detail", incident.pk)
+
+
+@permission_required(Action.ACKNOWLEDGE_INCIDENT)
+@require_POST
+def escalate_now(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """"Jetzt eskalieren": the next step (the next person's calls) starts now."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    run = services.run_of(incident)
+    user = _user(request)
+    if run is not None and services.escalate_now(run, user.display_name() if user else "sirene"):
+        messages.success(request, _("Escalating now: the next step starts."))
+    else:
+        messages.info(request, _("This incident is not escalating any more."))
     return redirect("incidents:detail", incident.pk)
 
 

@@ -30,6 +30,7 @@ from sirene.escalation.models import (
     AttemptKind,
     AttemptStatus,
     Person,
+    PersonRole,
     Run,
     RunStatus,
     Task,
@@ -77,7 +78,13 @@ RUNS: jobs.Queue[Run] = jobs.Queue(
     tries=None,
     error=None,
     dead=None,
+    # Short (issue 22, crash loops): renewed before every call, see `_Lease`.
+    lease_seconds=settings.ESCALATION_LEASE_SECONDS,
 )
+
+
+def _lease_span() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.ESCALATION_LEASE_SECONDS)
 
 
 def claim_due(owner: str, limit: int = CLAIM_BATCH) -> list[int]:
@@ -90,11 +97,12 @@ class _Lease:
 
     def __init__(self, run_id: int, owner: str, claimed_at: dt.datetime | None = None) -> None:
         self.run_id, self.owner = run_id, owner
-        self.until = (claimed_at or clock.now()) + dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+        self.until = (claimed_at or clock.now()) + _lease_span()
 
     def ensure(self) -> None:
-        lease = dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
-        if self.until - clock.now() > lease / 2:
+        lease = _lease_span()
+        # Enough left for a provider call that runs into its timeout, or renew first.
+        if self.until - clock.now() > dt.timedelta(seconds=settings.OUTBOUND_TIMEOUT_SECONDS + 1):
             return
         now = clock.now()
         if not Run.objects.filter(pk=self.run_id, lease_owner=self.owner).update(lease_until=now + lease):
@@ -104,9 +112,7 @@ class _Lease:
 
 def _renew(run_id: int, owner: str) -> None:
     now = clock.now()
-    renewed = Run.objects.filter(pk=run_id, lease_owner=owner).update(
-        lease_until=now + dt.timedelta(seconds=settings.WORKER_LEASE_SECONDS)
-    )
+    renewed = Run.objects.filter(pk=run_id, lease_owner=owner).update(lease_until=now + _lease_span())
     if not renewed:
         raise _LeaseLost(run_id)
 
@@ -137,7 +143,10 @@ def tick(owner: str, limit: int = CLAIM_BATCH) -> int:
         run = runs.get(run_id)
         if run is None:
             continue
-        unfinished = any(a.status in (AttemptStatus.PENDING, AttemptStatus.SENDING) for a in attempts[run_id])
+        unfinished = any(
+            a.kind == AttemptKind.CALL and a.status in (AttemptStatus.PENDING, AttemptStatus.SENDING)
+            for a in attempts[run_id]
+        )
         if run.status == RunStatus.ACTIVE and not unfinished:
             plain.append(run)
             continue
@@ -223,20 +232,17 @@ def _process(
     claimed_next = run.next_action_at
     lease = _Lease(run.pk, owner, claimed_at)
     done = 0
-    unfinished = [a for a in attempts if a.status in (AttemptStatus.PENDING, AttemptStatus.SENDING)]
-    # The siren goes out first: tasks queued at open (Facebook DM, test-account thread reply) wait
-    # until the run has decided and sent its first post, then follow it.
-    siren_first = (
-        run.status == RunStatus.ACTIVE
-        and any(s.get("kind") == "slack_post" for s in run.snapshot.get("steps") or [])
-        and not any(a.kind == AttemptKind.SLACK_POST for a in attempts)
-    )
+    # Only calls are this lane's: chat attempts (siren, thread replies, DMs) go out on the chat lane.
+    unfinished = [
+        a
+        for a in attempts
+        if a.kind == AttemptKind.CALL and a.status in (AttemptStatus.PENDING, AttemptStatus.SENDING)
+    ]
     if unfinished:
         for attempt in unfinished:
             if attempt.status == AttemptStatus.SENDING:
                 _reconcile(attempt, owner)
-        if not siren_first:
-            done += _execute_pending(run, owner)
+        done += _execute_pending(run, owner)
         run.refresh_from_db()
         attempts = list(run.attempts.order_by("id"))
     decided_next: dt.datetime | None = None
@@ -253,8 +259,6 @@ def _process(
                 done += 1
             else:
                 retries_left = True
-        if siren_first and unfinished:
-            done += _execute_pending(run, owner)
     _release(run.pk, owner, claimed_next, decided_next, active=active, check_pending=retries_left)
     return done
 
@@ -270,7 +274,9 @@ def _release(
 ) -> None:
     candidates = [t for t in (decided,) if t is not None]
     if check_pending:  # only when something may still wait for a retry (saves a query per step)
-        for retry_at in Attempt.objects.filter(run_id=run_id, status=AttemptStatus.PENDING).values_list(
+        for retry_at in Attempt.objects.filter(
+            run_id=run_id, status=AttemptStatus.PENDING, kind=AttemptKind.CALL
+        ).values_list(
             "retry_at", flat=True
         ):
             candidates.append(retry_at or clock.now())
@@ -339,10 +345,12 @@ def _decide_and_record(
     crash before the call leaves an attempt that reconciliation finds missing and performs."""
     now = clock.now()
     incident = run.incident
+    requested = run.escalate_requested_at
     facts = engine.Facts(
         acknowledged=incident.status == IncidentStatus.ACKNOWLEDGED,
         resolved=incident.status == IncidentStatus.RESOLVED,
         absent=absent_keys(run.snapshot, now) if absent is None else absent,
+        escalate_now=requested is not None,
     )
     decision = engine.decide(run_view(run, attempts), run.policy_snapshot, facts, now)
     people = run.snapshot.get("people") or {}
@@ -357,10 +365,13 @@ def _decide_and_record(
         )
         if not updated:
             return None, []  # acknowledged/resolved meanwhile, or the lease is gone: decide nothing
+        if requested is not None:
+            # Consumed (only this request: one made meanwhile waits for the next pass).
+            Run.objects.filter(pk=run.pk, escalate_requested_at=requested).update(escalate_requested_at=None)
         for action in decision.actions:
             attempt = _record_action(run, incident, action, people, now, due=min(due, now) if due else now)
-            if attempt is not None:
-                recorded.append(attempt)
+            if attempt is not None and attempt.kind == AttemptKind.CALL:
+                recorded.append(attempt)  # calls are placed by this lane; chat attempts by the chat lane
     return decision.next_action_at, recorded
 
 
@@ -394,6 +405,7 @@ def _record_action(
         "sending_at": now,
         "tries": 1,
     }
+    chat = {**common, "status": AttemptStatus.PENDING, "sending_at": None, "tries": 0}
     if action.kind == "slack_post":
         mention_ids = [
             str(people.get(k, {}).get("slack_user_id") or "") for k in action.detail.get("mentions", [])
@@ -404,19 +416,31 @@ def _record_action(
             kind=AttemptKind.SLACK_POST,
             target=channel,
             text=messages.siren_text(incident, mention_ids),
-            **common,
+            **chat,
         )
     elif action.kind == "call":
+        on_call = bool(action.detail.get("on_call"))
         call = Attempt.objects.create(
             kind=AttemptKind.CALL,
             target=str(info.get("phone") or ""),
             text=messages.call_message(incident),
             deadline=action.deadline,
+            on_call=on_call,
             **common,
         )
         incidents.add_event(
             incident, "escalation", f"Anruf bei {name} ({action.number}/{action.of})", data={"run": run.pk}
         )
+        instead = str((people.get(str(action.detail.get("instead_of") or ""), {}) or {}).get("name") or "")
+        if on_call and instead:
+            incidents.add_event(
+                incident,
+                "escalation",
+                f"Außerhalb der Arbeitszeit: {name} (Rufbereitschaft) statt {instead}",
+                data={"run": run.pk, "what": "on_call", "who": name, "instead": instead},
+            )
+        # Nobody reacted: say so in the siren's thread, so the channel sees who is woken up now.
+        _chat_line(run, AttemptKind.THREAD_REPLY, run.slack_channel or _siren_channel(run), messages.calling_text(name, action.number, action.of, on_call=on_call), now, due)
         return call
     elif action.kind == "task":
         title = str(action.detail.get("title") or "")
@@ -428,7 +452,7 @@ def _record_action(
             kind=AttemptKind.TASK,
             target=str(info.get("slack_user_id") or settings.SLACK_CHANNEL),
             text=messages.task_text(incident, title, text),
-            **common,
+            **chat,
         )
         incidents.add_event(incident, "escalation", f"Aufgabe für {name}: {title}", data={"run": run.pk})
         return task
@@ -439,24 +463,75 @@ def _record_action(
             f"{name or '—'} übersprungen ({action.detail.get('reason')})",
             data={"run": run.pk},
         )
+    elif action.kind == "escalated":
+        who = run.escalate_requested_by or "sirene"
+        incidents.add_event(
+            incident, "escalation", f"{who}: jetzt eskalieren", data={"run": run.pk, "what": "escalated_now", "who": who}
+        )
+        _chat_line(run, AttemptKind.THREAD_REPLY, run.slack_channel or _siren_channel(run), messages.escalated_text(who), now, due)
+    elif action.kind == "repeat":
+        round_no = int(action.detail.get("round") or action.cycle + 1)
+        incidents.add_event(
+            incident,
+            "escalation",
+            f"Niemand hat reagiert: Eskalation beginnt von vorn (Runde {round_no})",
+            data={"run": run.pk, "what": "repeat", "cycle": round_no},
+        )
+        _chat_line(run, AttemptKind.THREAD_REPLY, run.slack_channel or _siren_channel(run), messages.repeat_text(round_no), now, due)
     elif action.kind == "stop" and action.detail.get("reason") == "exhausted":
         incidents.add_event(
             incident,
             "escalation",
             "Eskalation beendet: alle Schritte ausgeführt, niemand hat übernommen.",
-            data={"run": run.pk},
+            data={"run": run.pk, "what": "nobody_reacted"},
         )
+        if not any(step.get("kind") == "call" for step in run.snapshot.get("steps") or []):
+            return None  # a policy that only posts (the fallback) has nobody it failed to reach
+        # Loud, not silent: every lead gets a DM, and the channel a last line (not only the thread).
+        for lead in Person.objects.filter(role=PersonRole.LEAD).exclude(slack_user_id=""):
+            _chat_line(run, AttemptKind.DM, lead.slack_user_id, messages.nobody_reacted_dm(incident), now, due, person=lead)
+        channel = run.slack_channel or str(_siren_channel(run) or settings.SLACK_CHANNEL)
+        _chat_line(run, AttemptKind.DM, channel, messages.nobody_reacted_line(incident), now, due)
     return None
+
+
+def _siren_channel(run: Run) -> str:
+    for step in run.snapshot.get("steps") or []:
+        if step.get("kind") == "slack_post" and step.get("channel"):
+            return str(step["channel"])
+    return ""
+
+
+def _chat_line(
+    run: Run,
+    kind: str,
+    target: str,
+    text: str,
+    now: dt.datetime,
+    due: dt.datetime,
+    *,
+    person: Person | None = None,
+) -> Attempt:
+    """A chat message decided with the run's state, sent by the chat lane (never in front of a call)."""
+    return Attempt.objects.create(
+        run=run,
+        kind=kind,
+        target=target,
+        text=text,
+        person=person,
+        person_name=person.name if person else "",
+        due_at=due,
+        created_at=now,
+    )
 
 
 def _execute_pending(run: Run, owner: str) -> int:
     done = 0
     now = clock.now()
-    pending = run.attempts.filter(status=AttemptStatus.PENDING).filter(
+    pending = run.attempts.filter(status=AttemptStatus.PENDING, kind=AttemptKind.CALL).filter(
         Q(retry_at__isnull=True) | Q(retry_at__lte=now)
     )
-    first = Case(When(kind=AttemptKind.SLACK_POST, then=Value(0)), default=Value(1))
-    for attempt in list(pending.order_by(first, "id")):
+    for attempt in list(pending.order_by("id")):
         attempt.run = run  # already loaded, with its incident: saves two queries per side effect
         done += _execute(attempt, owner)
     return done
@@ -501,6 +576,122 @@ def _execute(attempt: Attempt, owner: str) -> int:
     try:
         if retried:
             # The previous try failed transiently, e.g. a timeout: the provider may have done it anyway.
+            found = _find_at_provider(attempt)
+            if found is not None:
+                _adopt(attempt, found)
+                return 1
+        performed = _perform(attempt)
+    except IntegrationError as exc:
+        _record_failure(attempt, exc)
+        return 0
+    _record_sent(attempt, performed)
+    return 1
+
+
+# --- the chat lane ---------------------------------------------------------------------------------
+# Slack attempts (siren, thread replies, DMs, updates) are sent here, in their own lane, so a slow or
+# hung Slack never holds up a call: the escalation lane records them `pending` with its decision and
+# places only the calls itself. The same discipline holds: claimed `pending` → `sending` (committed)
+# before Slack is called; one left `sending` longer than a lease by a dead worker is looked up at Slack
+# (attempt id in the message metadata) before it is redone.
+
+CHAT_KINDS = (
+    AttemptKind.SLACK_POST,
+    AttemptKind.SLACK_UPDATE,
+    AttemptKind.STATUS_UPDATE,
+    AttemptKind.TASK,
+    AttemptKind.DM,
+    AttemptKind.THREAD_REPLY,
+)
+# What an incident's run still had queued when it was resolved is not sent any more (issue 22):
+# the resolution's own thread reply, siren update and status update are queued after it.
+STALE_AFTER_RESOLVE = (
+    AttemptKind.SLACK_POST,
+    AttemptKind.TASK,
+    AttemptKind.DM,
+    AttemptKind.THREAD_REPLY,
+    AttemptKind.SLACK_UPDATE,
+)
+CHAT_BATCH = 20
+
+
+def send_chat(owner: str, limit: int = CHAT_BATCH) -> int:
+    """One pass of the chat lane: take over attempts a dead worker left `sending`, then send what is due
+    (siren posts first). Returns how many went out."""
+    now = clock.now()
+    # A live worker ends every Slack call within its timeout: older than that (twice, for margin) it died.
+    stale = now - max(_lease_span(), dt.timedelta(seconds=2 * settings.OUTBOUND_TIMEOUT_SECONDS))
+    done = 0
+    orphans = Attempt.objects.filter(kind__in=CHAT_KINDS, status=AttemptStatus.SENDING).filter(
+        Q(sending_at__lt=stale) | Q(sending_at__isnull=True)
+    )
+    for attempt in list(orphans.select_related("run__incident")[:limit]):
+        if not Attempt.objects.filter(
+            pk=attempt.pk, status=AttemptStatus.SENDING, sending_at=attempt.sending_at
+        ).update(sending_at=now):
+            continue  # another worker took it over first
+        try:
+            found = _find_at_provider(attempt)
+        except IntegrationError as exc:
+            Attempt.objects.filter(pk=attempt.pk).update(error=f"reconcile: {exc}"[:2000])
+            continue  # cannot tell yet: stays `sending`, looked at again after a lease
+        if found is not None:
+            _adopt(attempt, found)
+            done += 1
+        else:
+            Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.SENDING).update(
+                status=AttemptStatus.PENDING
+            )
+    first = Case(When(kind=AttemptKind.SLACK_POST, then=Value(0)), default=Value(1))
+    due = (
+        Attempt.objects.filter(kind__in=CHAT_KINDS, status=AttemptStatus.PENDING)
+        .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+        .select_related("run__incident")
+        .order_by(first, "due_at", "id")
+    )
+    for attempt in list(due[:limit]):
+        done += _execute_chat(attempt)
+    return done
+
+
+def _waits_for_siren(attempt: Attempt) -> bool:
+    """A DM or thread reply of a run whose siren is not out yet follows it (the siren goes first)."""
+    run = attempt.run
+    if run.slack_ts or run.status != RunStatus.ACTIVE or attempt.kind not in (AttemptKind.DM, AttemptKind.THREAD_REPLY):
+        return False
+    if not any(s.get("kind") == "slack_post" for s in run.snapshot.get("steps") or []):
+        return False
+    posts = Attempt.objects.filter(run_id=run.pk, kind=AttemptKind.SLACK_POST)
+    return not posts.exists() or posts.filter(status__in=[AttemptStatus.PENDING, AttemptStatus.SENDING]).exists()
+
+
+def _execute_chat(attempt: Attempt) -> int:
+    now = clock.now()
+    incident = attempt.run.incident
+    resolved_at = incident.resolved_at if incident.status == IncidentStatus.RESOLVED else None
+    drop = (attempt.kind == AttemptKind.TASK and incident.status != IncidentStatus.OPEN) or (
+        resolved_at is not None and attempt.kind in STALE_AFTER_RESOLVE and attempt.created_at < resolved_at
+    )
+    if drop:
+        Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
+            status=AttemptStatus.CANCELED, finished_at=now
+        )
+        return 0
+    if _waits_for_siren(attempt):
+        Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
+            retry_at=now + dt.timedelta(seconds=2)
+        )
+        return 0
+    claimed = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
+        status=AttemptStatus.SENDING, sending_at=now, tries=F("tries") + 1
+    )
+    if not claimed:
+        return 0
+    retried = attempt.tries > 0
+    attempt.status, attempt.sending_at = AttemptStatus.SENDING, now
+    attempt.tries += 1
+    try:
+        if retried:
             found = _find_at_provider(attempt)
             if found is not None:
                 _adopt(attempt, found)
@@ -763,6 +954,7 @@ class Keypress:
     `incident` through `flows.incidents.acknowledge` (first ack wins), as `user` / `label`."""
 
     answered: bool
+    passed_on: bool = False
     incident: Incident | None = None
     user: User | None = None
     label: str = ""
@@ -779,6 +971,24 @@ def apply_keypress(attempt_id: int, call_sid: str, digits: str) -> Keypress:
         )
         if attempt is None or (attempt.provider_id and attempt.provider_id != call_sid):
             return Keypress(answered=False)
+        if digits == "2":
+            # "An die nächste Person weitergeben": this call is over, the run leaves the step now.
+            passed = (
+                Attempt.objects.filter(pk=attempt.pk)
+                .exclude(status__in=[AttemptStatus.ANSWERED, AttemptStatus.UNANSWERED])
+                .update(status=AttemptStatus.UNANSWERED, digits="2", finished_at=now, provider_id=call_sid)
+            )
+            if passed:
+                Run.objects.filter(pk=attempt.run_id, status=RunStatus.ACTIVE).update(
+                    escalate_requested_at=now, escalate_requested_by=attempt.person_name[:200], next_action_at=now
+                )
+                incidents.add_event(
+                    attempt.run.incident,
+                    "escalation",
+                    f"{attempt.person_name}: an die nächste Person weitergegeben",
+                    data={"run": attempt.run_id, "what": "passed_on", "who": attempt.person_name},
+                )
+            return Keypress(answered=False, passed_on=bool(passed))
         if digits != "1":
             Attempt.objects.filter(pk=attempt.pk).update(digits=digits[:10])
             return Keypress(answered=False)

@@ -18,10 +18,12 @@ from sirene.cases.models import Case
 from sirene.core import clock, jobs
 from sirene.core.models import LaneBeat
 from sirene.escalation.models import Attempt, AttemptStatus, RunStatus
-from sirene.escalation.worker import RUNS
+from sirene.escalation.worker import CHAT_KINDS, RUNS
 from sirene.helpdesk.inbound import DELIVERIES, PROVIDER
+from sirene.helpdesk.loop import OUTREACH
 from sirene.helpdesk.services import REPLIES
 from sirene.integrations.models import WebhookDelivery
+from sirene.integrations.posts import POSTS
 from sirene.privacy.tasks import REWRITES
 from sirene.troubleshooting.tasks import FOLLOW_UPS
 
@@ -58,7 +60,7 @@ def _escalation() -> list[jobs.Backlog]:
 
 def _background() -> list[jobs.Backlog]:
     now = clock.now()
-    found = [REPLIES.backlog(now), FOLLOW_UPS.backlog(now), REWRITES.backlog(now)]
+    found = [REPLIES.backlog(now), FOLLOW_UPS.backlog(now), REWRITES.backlog(now), OUTREACH.backlog(now)]
     # Analysis: a stored case waits from its arrival until analysed, unless its retry is scheduled later.
     waiting = Case.objects.filter(analysed_at__isnull=True).filter(
         Q(analysis_job__isnull=True) | Q(analysis_job__due_at__lte=now, analysis_job__dead_at__isnull=True)
@@ -84,7 +86,26 @@ def _background() -> list[jobs.Backlog]:
     return found
 
 
-SOURCES: dict[str, Callable[[], list[jobs.Backlog]]] = {"escalation": _escalation, "background": _background}
+def _chat() -> list[jobs.Backlog]:
+    """The chat lane (issue 22): the escalation's Slack attempts and the channel posts (Vorwarnung)."""
+    now = clock.now()
+    waiting = Attempt.objects.filter(kind__in=CHAT_KINDS, status=AttemptStatus.PENDING).filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+    )
+    failed = Attempt.objects.filter(
+        kind__in=CHAT_KINDS, status=AttemptStatus.FAILED, run__status=RunStatus.ACTIVE
+    ).count()
+    attempts = jobs.Backlog(
+        "escalation_chat", "chat", waiting.count(), waiting.aggregate(oldest=Min("due_at"))["oldest"], failed
+    )
+    return [attempts, POSTS.backlog(now)]
+
+
+SOURCES: dict[str, Callable[[], list[jobs.Backlog]]] = {
+    "escalation": _escalation,
+    "chat": _chat,
+    "background": _background,
+}
 
 
 def lanes(now: dt.datetime | None = None) -> list[LaneHealth]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from sirene.accounts.models import User
@@ -66,6 +67,22 @@ def acknowledge(incident: Incident, *, user: User | None = None, label: str = ""
 
 class _AlreadyResolved(Exception):
     pass
+class NotAResponder(PermissionDenied):
+    """Only a responder of the incident's escalation policy or a lead may take it over."""
+
+
+def take_over(incident: Incident, *, user: User | None, via: str) -> bool:
+    """The web page's or API's "Übernehmen": like `acknowledge`, but only for a responder of the
+    incident's policy or a lead; anyone else's click is put on the timeline and the calls still come."""
+    who = escalation.take_over_by_user(incident, user)
+    if not who.allowed:
+        run = escalation.run_of(incident)
+        if run is not None and incident.status == "open":
+            escalation.record_no_takeover(run, who.label, via, user=user)
+        raise NotAResponder(
+            "only a responder of this incident's escalation policy or a lead can take it over"
+        )
+    return acknowledge(incident, user=user, via=via)
 
 
 def resolve(

@@ -16,7 +16,6 @@ which replies exist and what they say.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,7 +23,7 @@ from django.db.models import Q
 
 from sirene.accounts.models import User
 from sirene.cases.models import Case
-from sirene.core import clock
+from sirene.core import clock, jobs
 from sirene.core.errors import FieldError
 from sirene.helpdesk import replies
 from sirene.helpdesk.models import CustomerReply, Outreach, ReplyKind, ReplyStatus
@@ -243,36 +242,46 @@ def mark_not_needed(
     )
 
 
+# New conversations on the one background-job primitive (issue 22, review P3): claimed with a lease,
+# retried with the replies' backoff (1, 2, 4 minutes ± 20 %), dead after a permanent error or the last
+# try (status FAILED, shown in the health report), revived only by a person.
+OUTREACH: jobs.Queue[Outreach] = jobs.Queue(
+    "new_conversations",
+    Outreach,
+    lane="background",
+    backoff=jobs.Backoff(base=60.0, cap=3600.0, max_tries=MAX_AUTO_ATTEMPTS, jitter=0.2),
+    lease_seconds=CLAIM_SECONDS,
+    due="next_attempt_at",
+    lease_until="claimed_until",
+    tries="attempts",
+    where=Q(decision=Outreach.Decision.NEW_CONVERSATION, status__in=[ReplyStatus.QUEUED, ReplyStatus.SENDING]),
+)
+
+
 def retry_outreach(outreach: Outreach) -> bool:
-    return bool(
-        Outreach.objects.filter(
-            pk=outreach.pk, status=ReplyStatus.FAILED, decision=Outreach.Decision.NEW_CONVERSATION
-        ).update(status=ReplyStatus.QUEUED, next_attempt_at=clock.now(), claimed_until=None)
+    rows = Outreach.objects.filter(
+        pk=outreach.pk, status=ReplyStatus.FAILED, decision=Outreach.Decision.NEW_CONVERSATION
     )
+    return bool(OUTREACH.revive(rows, status=ReplyStatus.QUEUED))
 
 
 def send_due_outreach(limit: int = 20, client: Helpdesk | None = None) -> int:
     """Start the queued new conversations (worker). A conversation whose worker died mid-call is
     looked up among the customer's tickets before it is started again."""
-    now = clock.now()
-    due = Q(decision=Outreach.Decision.NEW_CONVERSATION) & (
-        Q(status=ReplyStatus.QUEUED, next_attempt_at__lte=now) | Q(status=ReplyStatus.SENDING, claimed_until__lt=now)
-    )
+    owner = jobs.worker_id()
     tried = 0
-    for row_id, was in Outreach.objects.filter(due).order_by("next_attempt_at", "id").values_list("id", "status")[
-        :limit
-    ]:
-        if not Outreach.objects.filter(pk=row_id).filter(due).update(
-            status=ReplyStatus.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
-        ):
+    for row_id in OUTREACH.claim(owner, limit=limit):
+        outreach = Outreach.objects.select_related("case").get(pk=row_id)
+        interrupted = outreach.status == ReplyStatus.SENDING
+        if not Outreach.objects.filter(pk=row_id, lease_owner=owner).update(status=ReplyStatus.SENDING):
             continue
         client = client or helpdesk_client()
-        _start_one(Outreach.objects.select_related("case").get(pk=row_id), client, interrupted=was == "sending")
+        _start_one(outreach, client, interrupted=interrupted, owner=owner)
         tried += 1
     return tried
 
 
-def _start_one(outreach: Outreach, client: Helpdesk, *, interrupted: bool) -> None:
+def _start_one(outreach: Outreach, client: Helpdesk, *, interrupted: bool, owner: str) -> None:
     now = clock.now()
     try:
         number = None
@@ -284,22 +293,21 @@ def _start_one(outreach: Outreach, client: Helpdesk, *, interrupted: bool) -> No
         if number is None:
             number = client.start_conversation(outreach.email, outreach.subject, outreach.body)
     except IntegrationError as exc:
-        attempts = outreach.attempts + 1
-        give_up = exc.permanent or attempts >= MAX_AUTO_ATTEMPTS
-        Outreach.objects.filter(pk=outreach.pk).update(
-            status=ReplyStatus.FAILED if give_up else ReplyStatus.QUEUED, attempts=attempts,
-            last_error=str(exc)[:2000], claimed_until=None,
-            next_attempt_at=now + timedelta(seconds=max(exc.retry_after or 0.0, 60.0 * 2 ** (attempts - 1))),
+        OUTREACH.fail(
+            outreach.pk,
+            owner,
+            str(exc),
+            permanent=exc.permanent,
+            retry_after=exc.retry_after,
+            on_retry={"status": ReplyStatus.QUEUED},
+            on_dead={"status": ReplyStatus.FAILED},
         )
         log.warning("new conversation with %s failed: %s", outreach.email, exc)
         return
     from sirene.cases import services as cases
 
     with transaction.atomic():
-        Outreach.objects.filter(pk=outreach.pk).update(
-            status=ReplyStatus.SENT, ticket_number=number, sent_at=now, attempts=outreach.attempts + 1,
-            last_error="", claimed_until=None,
-        )
+        OUTREACH.complete(outreach.pk, owner, status=ReplyStatus.SENT, ticket_number=number, sent_at=now)
         cases.mark_customer_contacted(
             outreach.case, how=f"{ReplyKind(outreach.kind).label}: new Groove conversation #{number}"
         )

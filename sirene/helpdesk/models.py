@@ -242,8 +242,11 @@ class Outreach(models.Model):
     body = models.TextField(blank=True, default="")
     status = models.CharField(max_length=10, choices=ReplyStatus.choices, default=ReplyStatus.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=clock.now)
+    next_attempt_at = models.DateTimeField(default=clock.now, null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # core.jobs (issue 22): the worker holding the lease, and when the retries gave up.
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    dead_at = models.DateTimeField(null=True, blank=True)
     ticket_number = models.PositiveBigIntegerField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")

@@ -77,10 +77,18 @@ def events(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True, "outcome": outcome})
 
 
-def _acknowledge(run: Run, slack_user_id: str, how: str) -> bool:
-    """A button, reaction or thread reply on the siren message: the incident flow's acknowledge."""
-    who = escalation.slack_acknowledger(slack_user_id)
-    return incident_flows.acknowledge(run.incident, user=who.user, label=who.label, via=f"slack {how}")
+def _acknowledge(run: Run, slack_user_id: str, how: str, *, reaction: str = "", text: str = "") -> str:
+    """A button, reaction or thread reply on the siren message. It takes the incident over only when a
+    responder of the incident's policy or a lead did it, and a reaction only from the configured set;
+    anything else is put on the timeline ("keine Übernahme") and the calls still come."""
+    who = escalation.take_over_by_slack(run, slack_user_id)
+    deliberate = how != "reaction" or escalation.ack_reaction(reaction)
+    if not (who.allowed and deliberate):
+        if run.incident.status == "open":
+            escalation.record_no_takeover(run, who.label, how, reaction=reaction, text=text, user=who.user)
+        return "no takeover"
+    done = incident_flows.acknowledge(run.incident, user=who.user, label=who.label, via=f"slack {how}")
+    return "acknowledged" if done else "already"
 
 
 def _handle_event(event: dict[str, Any]) -> str:
@@ -92,7 +100,7 @@ def _handle_event(event: dict[str, Any]) -> str:
         run = escalation.run_for_message(str(item.get("channel", "")), str(item.get("ts", "")))
         if run is None:
             return "unknown message"
-        return "acknowledged" if _acknowledge(run, str(event.get("user", "")), "reaction") else "already"
+        return _acknowledge(run, str(event.get("user", "")), "reaction", reaction=str(event.get("reaction", "")))
     if etype == "message":
         thread_ts = event.get("thread_ts")
         # A thread reply carries thread_ts different from its own ts; sirene's own posts carry bot_id.
@@ -101,7 +109,7 @@ def _handle_event(event: dict[str, Any]) -> str:
         run = escalation.run_for_message(str(event.get("channel", "")), str(thread_ts))
         if run is None:
             return "unknown thread"
-        return "acknowledged" if _acknowledge(run, str(event.get("user", "")), "reply") else "already"
+        return _acknowledge(run, str(event.get("user", "")), "reply", text=str(event.get("text", "")))
     return "ignored"
 
 
@@ -123,7 +131,7 @@ def interactivity(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"ok": True, "ignored": str(payload.get("type"))})
     actions = payload.get("actions") or []
     action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
-    if action.get("action_id") != messages.ACK_ACTION_ID:
+    if action.get("action_id") not in (messages.ACK_ACTION_ID, messages.ESCALATE_ACTION_ID):
         return JsonResponse({"ok": True, "ignored": "action"})
     # Signed by Slack, but still typed input: a field of the wrong type is a 400, never a 500.
     user, container = _object(payload, "user"), _object(payload, "container")
@@ -140,8 +148,13 @@ def interactivity(request: HttpRequest) -> HttpResponse:
         run = escalation.run_for_message(str(channel), ts)
         if run is None:
             return _refuse("message: not an escalation message sirene knows", 404)
-        done = _acknowledge(run, str(user.get("id", "")), "button")
-    return JsonResponse({"ok": True, "acknowledged": done})
+        if action.get("action_id") == messages.ESCALATE_ACTION_ID:
+            # "Jetzt eskalieren" wakes the next person sooner: anyone in the channel may ask for it.
+            who = escalation.slack_acknowledger(str(user.get("id", "")))
+            escalated = escalation.escalate_now(run, who.label)
+            return JsonResponse({"ok": True, "escalated": escalated})
+        outcome = _acknowledge(run, str(user.get("id", "")), "button")
+    return JsonResponse({"ok": True, "acknowledged": outcome == "acknowledged", "outcome": outcome})
 
 
 def _object(payload: dict[str, Any], name: str) -> dict[str, Any] | None:

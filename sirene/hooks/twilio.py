@@ -97,6 +97,8 @@ def gather(request: HttpRequest) -> HttpResponse:
             )
     if keypress.answered:
         return _twiml("Danke, Sie haben die Störung übernommen. Das Team ist informiert.")
+    if keypress.passed_on:
+        return _twiml("Danke. sirene gibt an die nächste Person weiter.")
     return _twiml("Keine Übernahme. Auf Wiederhören.")
 
 

@@ -236,11 +236,11 @@ def get_incident(request: HttpRequest, incident_id: int) -> Incident:
     return _with_replies(get_object_or_404(Incident, pk=incident_id))
 
 
-@router.post("/{incident_id}/ack", response=responses(AckOut, 404), exclude_unset=True)
+@router.post("/{incident_id}/ack", response=responses(AckOut, 403, 404), exclude_unset=True)
 @api_permission(Action.ACKNOWLEDGE_INCIDENT)
 def ack_incident(request: HttpRequest, incident_id: int) -> Incident:
     incident = get_object_or_404(Incident, pk=incident_id)
-    changed = incident_flows.acknowledge(incident, user=_user(request), via="api")
+    changed = incident_flows.take_over(incident, user=_user(request), via="api")
     incident.changed = changed  # type: ignore[attr-defined]
     return _with_replies(incident)
 

@@ -33,10 +33,9 @@ from typing import Any
 
 import numpy as np
 
-# Imported with the module, not on the first brief: importing scipy.stats takes a second or more,
-# and it would otherwise land on the very first incident a fresh worker opens.
-from scipy.stats import binom
-
+# scipy.stats takes seconds to import: not with the module (the escalation lane imports this module
+# and must start at once after a crash, issue 22), but in the background lane's warm-up
+# (`incidents.tasks.warm_up`), before the first brief a fresh worker builds.
 from sirene.cases.attributes import extract_attributes, extract_error_codes
 from sirene.cases.embedding import case_vector
 from sirene.cases.models import Case
@@ -215,7 +214,7 @@ def common_thread(
             base_share = b / m
             if share < MIN_SHARE or share - base_share < MIN_LIFT:
                 continue
-            p = float(binom.sf(a - 1, n, (b + 1) / (m + 2)))
+            p = float(_binom().sf(a - 1, n, (b + 1) / (m + 2)))
             candidates.append(
                 {
                     "attribute": attribute,
@@ -358,3 +357,9 @@ def build(cases: list[Case], *, rate: dict[str, Any] | None = None) -> dict[str,
         "rate": rate or {},
         "built_at": clock.now().isoformat(),
     }
+
+
+def _binom() -> Any:
+    from scipy.stats import binom
+
+    return binom

@@ -44,6 +44,9 @@ from sirene.core import clock
 from sirene.core.prepared import Prepared
 from sirene.incidents import grouping, rules, services
 from sirene.incidents.models import EarlyWarning, GroupMembership, Incident, IncidentStatus, ProblemGroup
+from sirene.integrations import posts
+from sirene.integrations.slack import escape
+from sirene.preferences import services as preferences
 from sirene.similarity.window import DEFAULT_WINDOW, Window, WindowReport, report_terms
 
 log = logging.getLogger(__name__)
@@ -349,29 +352,19 @@ def quiet_line(warning: EarlyWarning) -> str:
     """The one line the internal channel gets for an early warning (German, no mentions)."""
     return (
         f"☆ Vorwarnung: {warning.customers} Kundinnen/Kunden innerhalb von {warning.minutes:g} min "
-        f"mit einem neuen Problem (Kategorie {warning.get_category_display()}): „{warning.example[:160]}“ "
+        f"mit einem neuen Problem (Kategorie {warning.get_category_display()}): „{escape(warning.example[:160])}“ "
         "– noch keine Störung, niemand wird alarmiert."
     )
 
 
 def post_pending_warnings(limit: int = 20) -> int:
-    """Worker step: post each new early warning once to the internal channel (no paging)."""
-    from sirene.integrations.registry import chat_transport
-
+    """Worker step: queue each new early warning once for the internal channel (no paging); the chat
+    lane posts it on core/jobs (tries, backoff, dead state: `integrations.posts`)."""
     done = 0
     for warning in EarlyWarning.objects.filter(posted_at__isnull=True).order_by("raised_at")[:limit]:
-        claimed = EarlyWarning.objects.filter(pk=warning.pk, posted_at__isnull=True).update(
-            posted_at=clock.now()
-        )
-        if not claimed:
-            continue
-        try:
-            chat_transport().post_message(settings.SLACK_CHANNEL, quiet_line(warning))
-        except Exception:
-            log.exception("posting early warning %s failed; retried by the next tick", warning.pk)
-            EarlyWarning.objects.filter(pk=warning.pk).update(posted_at=None)
-            continue
-        done += 1
+        channel = preferences.get("slack_status_channel")  # the internal channel, as the docs say
+        posts.enqueue(f"early_warning:{warning.pk}", channel, quiet_line(warning))
+        done += EarlyWarning.objects.filter(pk=warning.pk, posted_at__isnull=True).update(posted_at=clock.now())
     return done
 
 

@@ -24,6 +24,8 @@ def warm_up() -> None:
         from django.urls import get_resolver
 
         get_resolver().url_patterns  # noqa: B018  (evaluating it is the point)
+        import scipy.stats  # noqa: F401  (briefs use it; imported here, not when the escalation lane starts)
+
         _warm = True
 
 

@@ -54,6 +54,7 @@ def kind_label(kind: str) -> str:
         "delay_reminder": _("Reminder"),
         "escalation": _("Escalation"),
         "escalation_error": _("Escalation error"),
+        "no_takeover": _("No takeover"),
         "cases_solved": _("Cases solved"),
         "renamed": _("Title changed"),
         "published": _("Published on the status page"),
@@ -210,6 +211,10 @@ def describe(event: IncidentEvent) -> tuple[str, str]:
         if m:
             return _("Unsolved for over %(h)s h: owner reminded (%(via)s)") % m, ""
         return _("Reminder"), message
+    if kind == "no_takeover":
+        return _no_takeover(data), ""
+    if kind == "escalation" and data.get("what"):
+        return _escalation_step(data), ""
     if kind == "escalation":
         return _escalation(message), ""
     if kind == "escalation_error":
@@ -228,6 +233,41 @@ def describe(event: IncidentEvent) -> tuple[str, str]:
 
         return describe_event(event), ""
     return kind_label(kind), message
+
+
+def _no_takeover(data: dict[str, Any]) -> str:
+    """Issue 22: a reaction, reply or click that did not stop the escalation."""
+    who = str(data.get("who") or "?")
+    if data.get("how") == "reaction":
+        text = _("%(who)s reacted with :%(reaction)s:") % {"who": who, "reaction": data.get("reaction", "")}
+    elif data.get("how") == "reply":
+        text = _("%(who)s: “%(text)s”") % {"who": who, "text": data.get("text", "")}
+    else:
+        text = _("%(who)s clicked “I'm on it”") % {"who": who}
+    if data.get("reason") == "reaction":
+        return _("%(what)s – no takeover (not one of the takeover reactions)") % {"what": text}
+    return _("%(what)s – no takeover (not a responder of this incident)") % {"what": text}
+
+
+def _escalation_step(data: dict[str, Any]) -> str:
+    """Issue 22: escalation events stored as data (what + params)."""
+    what, who = data.get("what"), str(data.get("who") or "")
+    if what == "escalated_now":
+        return _("%(who)s escalated to the next step") % {"who": who}
+    if what == "passed_on":
+        return _("%(who)s passed the call on to the next person") % {"who": who}
+    if what == "nobody_reacted":
+        return _("Nobody reacted: the lead was told and the channel got a final line")
+    if what == "repeat":
+        return _("Nobody reacted: the escalation starts again (round %(n)s)") % {"n": data.get("cycle", "")}
+    if what == "tasks_closed":
+        return _("%(n)s open tasks closed because the incident was resolved") % {"n": data.get("n", "")}
+    if what == "on_call":
+        return _("Outside working hours: calling %(who)s (on call) instead of %(instead)s") % {
+            "who": who,
+            "instead": data.get("instead", ""),
+        }
+    return kind_label("escalation")
 
 
 def who(event: IncidentEvent) -> str:

@@ -124,7 +124,12 @@ def _detail(request: HttpRequest, incident_id: int, preview: dict[str, Any] | No
 @require_POST
 def incident_ack(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id)
-    if incident_flows.acknowledge(incident, user=_user(request), via="web"):
+    try:
+        taken = incident_flows.take_over(incident, user=_user(request), via="web")
+    except incident_flows.NotAResponder:
+        messages.error(request, _("Only the people of this incident's escalation or a lead can take it over."))
+        return _back(incident)
+    if taken:
         messages.success(request, _("Incident acknowledged."))
     else:
         messages.info(request, _("The incident was already acknowledged."))

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sirene.core import clock
+from sirene.core.jobs import Job
 
 
 class OutboxMessage(models.Model):
@@ -54,3 +55,22 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.event}:{self.delivery_key}"
+
+
+class ChannelPost(Job):
+    """One chat message to a channel that belongs to no escalation run (the Vorwarnung), sent on the
+    `core.jobs` primitive: tries with backoff, dead after a permanent error or the last try (shown in
+    the health report), looked up at Slack by its id before a retry so it is posted once."""
+
+    key = models.CharField(max_length=200, unique=True, help_text="e.g. early_warning:5: enqueued once")
+    channel = models.CharField(max_length=100)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=clock.now)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.channel}"

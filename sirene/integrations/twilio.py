@@ -80,11 +80,15 @@ class TwilioTransport:
 
 
 def gather_twiml(message: str, action_url: str, *, language: str = "de-DE") -> str:
-    """Read the message, then wait for one key; only "1" counts as an answer (a voicemail presses nothing)."""
+    """Read the message, then wait for one key: "1" takes over, "2" passes on to the next person (a
+    voicemail presses nothing)."""
     response = VoiceResponse()
     gather = response.gather(num_digits=1, action=action_url, method="POST", timeout=10)
     gather.say(message, language=language)
-    gather.say("Drücken Sie die 1, um zu übernehmen.", language=language)
+    gather.say(
+        "Drücken Sie die 1, um zu übernehmen, oder die 2, um an die nächste Person weiterzugeben.",
+        language=language,
+    )
     response.say("Keine Eingabe erhalten. Auf Wiederhören.", language=language)
     return str(response)
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from sirene.cases.models import Case, Category, Status
 from sirene.core import clock
+from sirene.escalation import services as escalation_services
 from sirene.flows import health
 from sirene.incidents.charts import grouped_bars, stacked_bars
 from sirene.incidents.models import Incident, IncidentStatus
@@ -138,6 +139,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
                 labels, time_series, title=_("Median times per month"), unit=_("h") if in_hours else _("min")
             ),
             "has_data": bool(cells),
+            "call_outs": escalation_services.call_outs_per_month(since=since),
         },
     )
 

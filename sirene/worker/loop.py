@@ -2,8 +2,10 @@
 claiming rows atomically (core.jobs) so several workers can run side by side.
 
 Work runs in lanes, each in its own thread (or its own process: `sirene worker --lane escalation`):
-- `escalation`: the escalation runs (Slack siren, calls, tasks). Nothing else runs here, so a slow
-  helpdesk, a big brief or a hung connection never delays a call.
+- `escalation`: the escalation runs (decisions and phone calls). Nothing else runs here, so a slow
+  helpdesk, a big brief, a slow Slack or a hung connection never delays a call.
+- `chat`: the escalation's Slack messages (siren, thread replies, DMs, updates), decided by the
+  runs and sent here.
 - `background`: analysis of new cases, incident briefs, helpdesk (webhook deliveries, customer replies,
   delay reminders), follow-up reminders.
 Every loop of a lane leaves a heartbeat (core.models.LaneBeat) for `sirene status` and /api/v1/health.
@@ -15,40 +17,91 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
 
 from django.conf import settings
 from django.db import close_old_connections, connections
 
 from sirene.core import jobs
-from sirene.escalation import tasks as escalation_tasks
-from sirene.flows import intake
-from sirene.helpdesk import tasks as helpdesk_tasks
-from sirene.incidents import tasks as incidents_tasks
-from sirene.privacy import tasks as privacy_tasks
-from sirene.troubleshooting import tasks as troubleshooting_tasks
 
 log = logging.getLogger("sirene.worker")
 
 ESCALATION = "escalation"
 BACKGROUND = "background"
+CHAT = "chat"
 Step = tuple[str, Callable[[], int]]
 # The worker steps per lane, registered here (the composition root) and nowhere else. Order matters a
 # little inside a lane: analyse new cases first (may open incidents), then reply. Cases the helpdesk step
 # creates from a Groove delivery is stored and analysed in that step (flows.intake.report_case).
+# Each step imports its domain when it first runs, in its lane's thread (issue 22): a fresh worker's
+# escalation lane starts placing calls at once instead of waiting for the background lane's imports
+# (analysis, briefs: numpy/scipy, the encoder), which are loaded by their own lane meanwhile.
+
+
+def _escalation_runs() -> int:
+    from sirene.escalation import tasks
+
+    return tasks.runs_tick()
+
+
+def _escalation_chat() -> int:
+    from sirene.escalation import tasks
+
+    return tasks.chat_tick()
+
+
+def _channel_posts() -> int:
+    from sirene.integrations import posts
+
+    return posts.tick()
+
+
+def _analyse_pending() -> int:
+    from sirene.flows import intake
+
+    return intake.analyse_pending()
+
+
+def _incidents_tick() -> int:
+    from sirene.incidents import tasks
+
+    return tasks.tick()
+
+
+def _helpdesk_tick() -> int:
+    from sirene.flows import intake
+    from sirene.helpdesk import tasks
+
+    return tasks.tick(report=intake.report_case)
+
+
+def _troubleshooting_tick() -> int:
+    from sirene.troubleshooting import tasks
+
+    return tasks.tick()
+
+
+def _privacy_tick() -> int:
+    from sirene.privacy import tasks
+
+    return tasks.tick()
+
+
 LANES: dict[str, list[Step]] = {
-    ESCALATION: [("escalation.tick", escalation_tasks.tick)],
+    ESCALATION: [("escalation.runs", _escalation_runs)],
+    # Slack for the escalation (siren, thread replies, DMs) and channel posts (the Vorwarnung): its own
+    # lane, so a slow Slack never delays a call.
+    CHAT: [("escalation.chat", _escalation_chat), ("integrations.posts", _channel_posts)],
     BACKGROUND: [
-        ("intake.analyse_pending", intake.analyse_pending),
-        ("incidents.tick", incidents_tasks.tick),
-        ("helpdesk.tick", partial(helpdesk_tasks.tick, report=intake.report_case)),
-        ("troubleshooting.tick", troubleshooting_tasks.tick),
-        ("privacy.tick", privacy_tasks.tick),
+        ("intake.analyse_pending", _analyse_pending),
+        ("incidents.tick", _incidents_tick),
+        ("helpdesk.tick", _helpdesk_tick),
+        ("troubleshooting.tick", _troubleshooting_tick),
+        ("privacy.tick", _privacy_tick),
     ],
 }
-LANE_CHOICES = (ESCALATION, BACKGROUND, "all")
+LANE_CHOICES = (ESCALATION, CHAT, BACKGROUND, "all")
 # `run_once()` without a lane (tests, `--once`): every step in one pass, escalation after analysis.
-STEPS: list[Step] = [*LANES[BACKGROUND][:2], *LANES[ESCALATION], *LANES[BACKGROUND][2:]]
+STEPS: list[Step] = [*LANES[BACKGROUND][:2], *LANES[ESCALATION], *LANES[CHAT], *LANES[BACKGROUND][2:]]
 
 
 def run_once(lane: str | None = None) -> int:

@@ -82,7 +82,8 @@ def test_repeat_loops_back_a_bounded_number_of_times() -> None:
         ],
     }
     lines = simulate(PolicySnapshot.parse(snapshot))
-    assert [line.action for line in lines] == ["slack_post", "stop"]
+    # Issue 22: each repeat is shown (and announced in the siren's thread by the worker).
+    assert [line.action for line in lines] == ["slack_post", "repeat", "repeat", "stop"]
     assert lines[-1].at == 180  # three waits of one minute: the first pass and two repeats
 
 

@@ -63,6 +63,8 @@ def test_the_web_ack_button_stops_the_escalation(
 ) -> None:
     incident = open_incident()
     work()
+    team["luca"].user = agent  # issue 22: only a responder of the policy (or a lead) takes over
+    team["luca"].save()
     client.force_login(agent)
     response = client.post(f"/escalation/incidents/{incident.pk}/ack/")
     assert response.status_code == 302

@@ -205,3 +205,35 @@ def test_the_single_case_reply_uses_the_confirmed_known_problem_and_the_platform
     assert "1. Bitte die 3-D-Secure-Freigabe in der Banking-App bestätigen." in text
     assert "Cookies" not in text and "starten Sie Ihr Gerät" not in text
     assert Customer.objects.filter(email="ina@example.com").exists()
+
+
+def test_a_new_conversation_refused_for_good_is_tried_once_then_dead_in_health_until_a_person_retries(
+    groove: Any, incident: Any, lead: Any, api: Any
+) -> None:
+    """Issue 22 (review P3): new conversations run on core/jobs: tries, backoff, dead state, health."""
+    from sirene.core import clock
+    from sirene.flows import health
+    from sirene.helpdesk import loop
+
+    clock.set_now(clock.now())
+    incidents.resolve(incident, resolution=INTERNAL, customer_text=CUSTOMER, user=lead)
+    dora = incident.cases.get(customer__email="dora@example.com")
+    api.post(f"/api/v1/incidents/{incident.pk}/customers/{dora.pk}/new-conversation", {})
+
+    def tickets_posts() -> list[Any]:
+        return [r for r in groove.requests if r.method == "POST" and r.path == "/v1/tickets"]
+
+    before = len(tickets_posts())
+    groove.fail_next(1, status=422)
+    for _ in range(5):
+        loop.send_due_outreach()
+        clock.advance(seconds=600)
+    assert len(tickets_posts()) == before + 1
+    outreach = Outreach.objects.get(case=dora)
+    assert outreach.status == ReplyStatus.FAILED and outreach.dead_at is not None
+    background = next(lane for lane in health.lanes() if lane.lane == "background")
+    assert any(q["name"] == "new_conversations" and q["dead"] == 1 for q in background.queues)
+    assert loop.retry_outreach(outreach)
+    loop.send_due_outreach()
+    outreach.refresh_from_db()
+    assert outreach.status == ReplyStatus.SENT and outreach.dead_at is None

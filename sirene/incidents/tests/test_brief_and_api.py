@@ -76,7 +76,9 @@ def test_ack_then_resolve_twice_changes_nothing_the_second_time(db: None, api: A
     for i in range(6):
         _report(f"k{i}@web.de")
     incident = Incident.objects.get()
-    assert api.post(f"/api/v1/incidents/{incident.pk}/ack").json()["status"] == "acknowledged"
+    # Issue 22: a plain agent who is not a responder of the incident's escalation may not take over.
+    assert api.post(f"/api/v1/incidents/{incident.pk}/ack").status_code == 403
+    assert lead_api.post(f"/api/v1/incidents/{incident.pk}/ack").json()["status"] == "acknowledged"
     first = lead_api.post(f"/api/v1/incidents/{incident.pk}/resolve", {"resolution": "CDN neu gestartet"})
     assert first.status_code == 200 and first.json()["status"] == "resolved"
     second = lead_api.post(f"/api/v1/incidents/{incident.pk}/resolve", {"resolution": "noch mal"})

@@ -29,6 +29,9 @@ def _client(user: Any) -> Client:
 
 
 def test_the_incident_page_shows_the_brief_in_german_and_acknowledge_works(agent: Any, lead: Any) -> None:
+    from sirene.escalation.models import Person
+
+    Person.objects.create(name="Anna", user=agent)  # a responder (issue 22): without a policy, everyone known is
     _burst()
     incident = Incident.objects.get()
     c = _client(agent)

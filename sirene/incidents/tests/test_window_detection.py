@@ -13,6 +13,7 @@ from sirene.cases.categorize import guess_category
 from sirene.core import clock
 from sirene.incidents import detection, services, tasks
 from sirene.incidents.models import EarlyWarning, Incident, IncidentRule
+from sirene.integrations import posts
 from sirene.integrations.models import OutboxMessage
 
 # One problem, many wordings: the confirmation code for the sign-in does not arrive by e-mail.
@@ -156,9 +157,11 @@ def test_a_new_problem_that_accelerates_gets_one_quiet_early_warning(send: Any) 
     assert warning.customers == 3 and warning.incident is None
     assert detection.live_warnings() == [warning]
     tasks.tick()
+    posts.tick()  # the chat lane posts the queued Vorwarnung (issue 22: on core/jobs)
     line = OutboxMessage.objects.get(kind="post")
     assert "Vorwarnung" in line.body and "<@" not in line.body  # nobody is mentioned or paged
     tasks.tick()
+    posts.tick()
     assert OutboxMessage.objects.filter(kind="post").count() == 1  # posted once
     for i, text in enumerate(CODE_MAIL[3:6]):
         clock.set_now(start + timedelta(minutes=60 + 20 * i))

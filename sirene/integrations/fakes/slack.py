@@ -24,6 +24,10 @@ class FakeSlack:
         self.lock = threading.Lock()
         self._ts = itertools.count(1)
         self.channel_ids: dict[str, str] = {}
+        # A slow Slack (issue 22): seconds to wait before answering, per method; and when each answer
+        # left (method, time.monotonic()), to order it against the other fakes' requests.
+        self.delays: dict[str, float] = {}
+        self.answered: list[tuple[str, float]] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,7 +42,11 @@ class FakeSlack:
                 else:
                     args = {k: v[-1] for k, v in parse_qs(raw).items()}
                 method = self.path.rsplit("/", 1)[-1]
+                if fake.delays.get(method):
+                    time.sleep(fake.delays[method])
                 status, body, headers = fake.handle(method, args, self.headers.get("Authorization", ""))
+                with fake.lock:
+                    fake.answered.append((method, time.monotonic()))
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -93,6 +94,7 @@ class FakeTwilio:
                 "from": form["From"],
                 "status": "queued",
                 "created": dt.datetime.now(dt.UTC),
+                "received_monotonic": time.monotonic(),  # for ordering against the other fakes
                 "params": form,
             }
             self.calls.append(call)

@@ -37,9 +37,10 @@ class Command(BaseCommand):
             )
         if options["ack_at"] is not None and options["ack_at"] < 0:
             raise CommandError("--ack-at: must not be negative")
+        snapshot = services.snapshot_of(policy)
         try:
             lines = services.preview(
-                services.snapshot_of(policy),
+                snapshot,
                 absent=options["absent"],
                 no_answer=options["no_answer"],
                 ack_at=options["ack_at"],
@@ -57,3 +58,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Policy: {policy.name}")
         for text in services.format_preview(lines):
             self.stdout.write(text)
+        if snapshot.get("on_call"):  # who is phoned when (Rufbereitschaft), in the active language
+            self.stdout.write("")
+            for text in services.on_call_preview(snapshot):
+                self.stdout.write(text)
