@@ -72,6 +72,11 @@ def resolve(
     and the siren post says so in its thread, with how many replies go out (escalation)."""
     # One read of the lead's settings (customer voice) for all the replies, not one per customer.
     with transaction.atomic(), page_scope():
+        if customer_text.strip() and incident.status != "resolved":
+            conflict = helpdesk.voice_conflict(customer_text, list(incidents.linked_cases(incident)))
+            if conflict:
+                # Nothing is resolved or sent: a customer would read "Sie" and "du" in one mail.
+                raise incidents.IncidentError("customer_text", conflict)
         if not incidents.resolve(incident, resolution=resolution, user=user, customer_text=customer_text):
             return False
         helpdesk.queue_resolution_replies(incident)

@@ -155,8 +155,11 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
             customer_text=request.POST.get("customer_text", ""),
             user=_user(request),
         )
-    except services.IncidentError:
-        messages.error(request, _("Please describe the resolution."))
+    except services.IncidentError as exc:
+        if exc.field == "customer_text":
+            messages.error(request, exc.message)
+        else:
+            messages.error(request, _("Please describe the resolution."))
         return _back(incident)
     if done:
         messages.success(request, _("Incident resolved."))

@@ -74,6 +74,21 @@ class ProblemData:
     active: bool = True
 
 
+def _hints(text: str) -> str:
+    """Customer hints go to customers in their voice (Sie or du): a form of address must be written as
+    "[Sie-Form|du-Form]" (e.g. "Bitte [prüfen Sie|prüfe], ob [Ihre|deine] Bank …"), else it is refused."""
+    from sirene.preferences.voice import unmarked_forms
+
+    found = unmarked_forms(text)
+    if found:
+        words = ", ".join(dict.fromkeys(found))
+        raise KnowledgeError(
+            "customer_hints",
+            f"write every form of address as [Sie form|du form], e.g. [prüfen Sie|prüfe] (found: {words})",
+        )
+    return text
+
+
 def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
     if value is None:
         value = ""
@@ -143,7 +158,7 @@ def validate(data: ProblemData) -> ProblemData:
         category=category,
         symptoms=_text(data.symptoms, "symptoms", MAX_TEXT),
         solution_steps=_text(data.solution_steps, "solution_steps", MAX_TEXT),
-        customer_hints=_text(data.customer_hints, "customer_hints", MAX_TEXT),
+        customer_hints=_hints(_text(data.customer_hints, "customer_hints", MAX_TEXT)),
         articles=_articles(data.articles),
         phrasings=_phrasings(data.phrasings),
         active=bool(data.active),
