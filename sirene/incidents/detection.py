@@ -44,6 +44,7 @@ from sirene.core import clock
 from sirene.core.prepared import Prepared
 from sirene.incidents import grouping, rules, services
 from sirene.incidents.models import EarlyWarning, GroupMembership, Incident, IncidentStatus, ProblemGroup
+from sirene.preferences import services as preferences
 from sirene.similarity.window import DEFAULT_WINDOW, Window, WindowReport, report_terms
 
 log = logging.getLogger(__name__)
@@ -347,9 +348,12 @@ def _link_warnings(incident: Incident, counted: list[int]) -> None:
 
 def quiet_line(warning: EarlyWarning) -> str:
     """The one line the internal channel gets for an early warning (German, no mentions)."""
+    example = " ".join(warning.example.split())
+    if len(example) > 160:
+        example = example[:160].rsplit(" ", 1)[0].rstrip(",;:.-–") + " …"  # cut at a word, never mid-word
     return (
-        f"☆ Vorwarnung: {warning.customers} Kundinnen/Kunden innerhalb von {warning.minutes:g} min "
-        f"mit einem neuen Problem (Kategorie {warning.get_category_display()}): „{warning.example[:160]}“ "
+        f"☆ Vorwarnung: {warning.customers} Kund:innen innerhalb von {warning.minutes:g} min "
+        f"mit einem neuen Problem (Kategorie {warning.get_category_display()}): „{example}“ "
         "– noch keine Störung, niemand wird alarmiert."
     )
 
@@ -366,7 +370,8 @@ def post_pending_warnings(limit: int = 20) -> int:
         if not claimed:
             continue
         try:
-            chat_transport().post_message(settings.SLACK_CHANNEL, quiet_line(warning))
+            # The lead's channel (Einstellungen) wins over SIRENE_SLACK_CHANNEL, as for the siren post.
+            chat_transport().post_message(preferences.get("slack_channel"), quiet_line(warning))
         except Exception:
             log.exception("posting early warning %s failed; retried by the next tick", warning.pk)
             EarlyWarning.objects.filter(pk=warning.pk).update(posted_at=None)

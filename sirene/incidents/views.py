@@ -19,6 +19,7 @@ from sirene.cases.models import Case, Reproduced
 from sirene.core import clock
 from sirene.flows import incidents as incident_flows
 from sirene.incidents import charts, detection, services, timeline
+from sirene.incidents.brief import facets as brief_facets
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
 from sirene.incidents.title import incident_sentence
 
@@ -87,12 +88,12 @@ def _detail(request: HttpRequest, incident_id: int, preview: dict[str, Any] | No
     brief = incident.brief_data
     thread = [
         {
-            **f.model_dump(),
-            "label": str(ATTRIBUTE_LABELS.get(f.attribute, f.attribute)),
-            "pct": round(f.share * 100),
-            "base_pct": round(f.baseline_share * 100),
+            **f,
+            "label": str(ATTRIBUTE_LABELS.get(f["attribute"], f["attribute"])),
+            "pct": round(f["share"] * 100),
+            "base_pct": round(f["baseline_share"] * 100),
         }
-        for f in brief.common_thread
+        for f in brief_facets([f.model_dump() for f in brief.common_thread])
     ]
     times = list(incident.cases.values_list("received_at", flat=True))
     return render(
