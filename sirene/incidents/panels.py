@@ -154,7 +154,7 @@ def case_panel_context(
         context["send_url"] = send_url
     if membership is not None:
         context["groups"] = list(
-            ProblemGroup.objects.filter(merged_into__isnull=True)
+            ProblemGroup.objects.filter(merged_into__isnull=True, count__gt=0)
             .exclude(pk=membership.group_id)
             .defer("centroid", "recent_vectors")[:100]
         )

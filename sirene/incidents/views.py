@@ -222,7 +222,8 @@ def incident_test_check(request: HttpRequest, incident_id: int) -> HttpResponse:
 def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     group = get_object_or_404(ProblemGroup, pk=group_id)
     members = group.memberships.select_related("case", "case__customer").order_by("-received_at")[:300]
-    others = ProblemGroup.objects.filter(merged_into__isnull=True).exclude(pk=group.pk)[:200]
+    # Empty groups (emptied when detection moved their cases into a new one) are no merge target.
+    others = ProblemGroup.objects.filter(merged_into__isnull=True, count__gt=0).exclude(pk=group.pk)[:200]
     return render(
         request,
         "incidents/group.html",

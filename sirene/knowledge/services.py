@@ -443,9 +443,32 @@ def match_reason(case: Case) -> dict[str, Any]:
         "reason": str(MatchOutcome(match.outcome).label),
         "best_similarity": match.best_similarity,
         "computed_at": match.computed_at.isoformat(),
-        # The KB changed since: "recompute" may find a problem added or taught since.
-        "stale": match.kb_token != (match.kb_now or "empty"),  # as matching.current_token()
+        # The KB changed since AND this case's suggestions would change: "recompute" finds something new.
+        # (Any KB edit used to mark every case, right after one's own confirm too.)
+        "stale": match.kb_token != (match.kb_now or "empty") and _suggestions_would_change(case, match),
     }
+
+
+def _suggestions_would_change(case: Case, match: CaseMatch) -> bool:
+    """Whether ranking the case against today's knowledge base gives other known problems than the ones
+    it shows. When it would not, the stored match takes today's token, so the next look is one read."""
+    clean, vector = _case_text(case)
+    ranking = matching.rank(clean, vector)
+    now = [problem_id for problem_id, _c, _s in ranking.items]
+    shown = list(
+        Suggestion.objects.filter(case=case, state=SuggestionState.SUGGESTED)
+        .order_by("rank")
+        .values_list("known_problem_id", flat=True)
+    )
+    decided = set(
+        Suggestion.objects.filter(case=case).exclude(state=SuggestionState.SUGGESTED).values_list(
+            "known_problem_id", flat=True
+        )
+    )
+    if [p for p in now if p not in decided] != shown or ranking.outcome != match.outcome:
+        return True
+    CaseMatch.objects.filter(pk=match.pk).update(kb_token=ranking.token)
+    return False
 
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
