@@ -26,6 +26,7 @@ from sirene.core.errors import FieldError
 from sirene.helpdesk import replies
 from sirene.helpdesk.inbound import customer_tickets
 from sirene.helpdesk.models import CustomerReply, DelayState, ReplyAttempt, ReplyKind, ReplyStatus
+from sirene.incidents import events as incident_events
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident, IncidentStatus
 from sirene.integrations.base import Helpdesk, IntegrationError
@@ -294,12 +295,12 @@ def queue_resolution_replies(incident: Incident) -> None:
     """Queue the resolution reply to every linked customer's ticket (exactly once per ticket)."""
     cases = list(incidents.linked_cases(incident))
     queued, without_ticket = queue_replies(ReplyKind.RESOLUTION, cases, incident=incident)
-    incidents.add_event(
+    incident_events.record(
         incident,
         "customer_replies",
-        f"Resolution reply queued for {queued} ticket(s); {without_ticket} linked case(s) have no helpdesk ticket",
         actor_label="sirene",
-        data={"queued": queued, "without_ticket": without_ticket},
+        queued=queued,
+        without_ticket=without_ticket,
     )
 
 
@@ -401,9 +402,7 @@ def send_delay_notice(
     if state.notified_at is None:
         DelayState.objects.filter(pk=state.pk).update(notified_at=clock.now())
     if incident is not None:
-        incidents.add_event(
-            incident, "delay_notice", f"Delay notice queued for {queued} ticket(s)", actor=user
-        )
+        incident_events.record(incident, "delay_notice", actor=user, queued=queued)
     elif case is not None:
         cases.record(case, CaseEvent.Kind.SYSTEM, actor=user, message="Delay notice queued for the customer")
     return queued
@@ -601,11 +600,12 @@ def remind_delays(limit: int = 50) -> int:
                 f"{settings.PUBLIC_URL}{incident.get_absolute_url()}",
             )
             DelayState.objects.filter(incident=incident).update(reminded_via=via)
-            incidents.add_event(
+            incident_events.record(
                 incident,
                 "delay_reminder",
-                f"Unsolved for over {delay_notice_hours():g} h: owner reminded ({via})",
                 actor_label="sirene",
+                hours=delay_notice_hours(),
+                via=via,
             )
             done += 1
     cases_due = (

@@ -42,7 +42,7 @@ from sirene.cases.attributes import extract_error_codes
 from sirene.cases.models import Case
 from sirene.core import clock
 from sirene.core.prepared import Prepared
-from sirene.incidents import grouping, rules, services
+from sirene.incidents import events, grouping, rules, services
 from sirene.incidents.models import EarlyWarning, GroupMembership, Incident, IncidentStatus, ProblemGroup
 from sirene.preferences import services as preferences
 from sirene.similarity.window import DEFAULT_WINDOW, Window, WindowReport, report_terms
@@ -337,13 +337,8 @@ def _link_warnings(incident: Incident, counted: list[int]) -> None:
     warnings = list(EarlyWarning.objects.filter(cases__in=counted, incident__isnull=True).distinct())
     for warning in warnings:
         EarlyWarning.objects.filter(pk=warning.pk).update(incident=incident)
-        lead = (incident.opened_at - warning.raised_at).total_seconds() / 60.0
-        services.add_event(
-            incident,
-            "early_warning",
-            f"Vorwarnung EW-{warning.pk} kam {lead:.0f} min vorher",
-            data={"warning_id": warning.pk, "lead_minutes": round(lead, 1)},
-        )
+        lead = (incident.opened_at - warning.raised_at).total_seconds()
+        events.record(incident, "early_warning", warning=warning.pk, lead_seconds=round(lead))
 
 
 def quiet_line(warning: EarlyWarning) -> str:
