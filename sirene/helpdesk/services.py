@@ -181,8 +181,7 @@ def send_case_reply(case: Case, *, user: User | None = None) -> tuple[CustomerRe
             CaseEvent.Kind.SYSTEM,
             actor=user,
             actor_label="sirene",
-            message="",
-            data={"event": "case_reply_queued", "customer_reply": reply.pk, "ticket": reply.ticket_number},
+            data={"v": 2, "event": "case_reply_queued", "customer_reply": reply.pk, "ticket": reply.ticket_number},
         )
     return reply, created
 
@@ -286,8 +285,7 @@ def queue_holding_reply_if_entered(case: Case, old: str, new: str) -> None:
                 case,
                 CaseEvent.Kind.SYSTEM,
                 actor_label="sirene",
-                message=f"Holding reply queued for Groove ticket #{reply.ticket_number}",
-                data={"customer_reply": reply.pk},
+                data={"v": 2, "event": "holding_reply_queued", "customer_reply": reply.pk, "ticket": reply.ticket_number},
             )
 
 
@@ -404,7 +402,7 @@ def send_delay_notice(
     if incident is not None:
         incident_events.record(incident, "delay_notice", actor=user, queued=queued)
     elif case is not None:
-        cases.record(case, CaseEvent.Kind.SYSTEM, actor=user, message="Delay notice queued for the customer")
+        cases.record(case, CaseEvent.Kind.SYSTEM, actor=user, data={"v": 2, "event": "delay_notice_queued"})
     return queued
 
 
