@@ -134,7 +134,7 @@ def thread_sentence(brief: dict[str, Any]) -> str:
     findings = facets([f for f in brief.get("common_thread") or [] if isinstance(f, dict)])
     if not findings:
         return "kein roter Faden erkennbar"
-    parts = []
+    parts: list[str] = []
     for f in findings[:3]:
         attribute = str(f.get("attribute", ""))
         value = str(f.get("value", ""))

@@ -65,6 +65,7 @@ def test_writers_store_data_not_sentences(lead: Any) -> None:
             customer=cases.CustomerData(email="a@example.com"), tags=["technik"],
         )
     ).case
+    assert case is not None
     incident = incident_flows.open_incident(title="Fehler 502", cases=[case])
     incident_flows.acknowledge(incident, user=lead, label="Lea", via="web")
     incident_flows.resolve(incident, resolution="lb-3 ersetzt", user=lead)
