@@ -92,9 +92,14 @@ def replies(incident: Incident) -> dict[str, Any]:
 
 
 def default_customer_text(incident: Incident) -> str:
+    """The prefilled customer text: in the one voice all linked customers are addressed in, else with
+    both forms ("[Sie-Form|du-Form]"), so no customer reads a mix."""
     from sirene.helpdesk import replies as texts
 
-    return texts.default_customer_text(incident)
+    cases = list(incidents.linked_cases(incident))
+    earlier = helpdesk.earlier_voices(cases)
+    voices = {helpdesk.voice_for(c, earlier_voice=earlier.get(c.pk), looked_up=True) for c in cases}
+    return texts.default_customer_text(incident, voices.pop() if len(voices) == 1 else None)
 
 
 def resolve_preview(incident: Incident, customer_text: str) -> dict[str, Any]:
