@@ -256,7 +256,10 @@ def queue_replies(kind: str, cases: list[Case], *, incident: Incident) -> tuple[
                 provider=PROVIDER,
                 ticket_number=number,
                 voice=which,
-                body=replies.render(kind, _values(case, incident), text=own, which=which),
+                # The template was read once above; the built-in one is per voice (no query per case).
+                body=replies.render(
+                    kind, _values(case, incident), text=own if own is not None else replies.defaults(which)[kind], which=which
+                ),
                 created_at=now,
                 next_attempt_at=now,
             )
