@@ -33,9 +33,10 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
+# The demo writes texts with links (Slack posts, replies): they point where the server listens too.
 run: install
 	$(SIRENE) migrate --verbosity 0
-	$(SIRENE) demo --user $(DEMO_USER) --password $(DEMO_PASSWORD)
+	SIRENE_PUBLIC_URL=$(SIRENE_PUBLIC_URL) $(SIRENE) demo --user $(DEMO_USER) --password $(DEMO_PASSWORD)
 	@echo ""
 	@echo "  sirene runs on $(SIRENE_PUBLIC_URL)/  —  demo login: $(DEMO_USER) / $(DEMO_PASSWORD)"
 	@echo ""

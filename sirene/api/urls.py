@@ -115,6 +115,7 @@ def _register() -> None:
     from sirene.api.health import router as health_router
     from sirene.cases.api import router as cases_router
     from sirene.escalation.api import router as escalation_router
+    from sirene.helpdesk.api import case_router as helpdesk_case_router
     from sirene.helpdesk.api import router as helpdesk_router
     from sirene.incidents.api import router as incidents_router
     from sirene.knowledge.api import customers_router as knowledge_customers_router
@@ -124,6 +125,7 @@ def _register() -> None:
     from sirene.troubleshooting.api import router as troubleshooting_router
 
     api.add_router("/cases", cases_router)
+    api.add_router("/cases", helpdesk_case_router)
     api.add_router("/customers", troubleshooting_router)
     api.add_router("/workspace", troubleshooting_case_router)
     api.add_router("/customers", knowledge_customers_router)

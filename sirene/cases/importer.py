@@ -332,6 +332,7 @@ def _import_row(
         channel=get("channel") or "email",
         received_at=received,
         raw_payload={"import": {"line": line, "row": row}},
+        require_tech_tag=False,  # the sheet is the tracking list: its tags are labels, not the Groove tag
     )
     with transaction.atomic():
         result = report_case(data, actor=actor, actor_label="import")

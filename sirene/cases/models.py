@@ -253,3 +253,23 @@ class AnalysisJob(Job):
 
     def __str__(self) -> str:
         return f"analysis of case {self.case_id}"
+
+
+class UntrackedReport(models.Model):
+    """A report that is not a tech case (tagged, but not with the tech tag, or tagged as an application
+    error like #helga): kept for the audit only — which delivery, when, which tags, why — never a case, so
+    it never shows in the list, a problem group or detection. No customer data and no text is kept."""
+
+    source = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=200)
+    tags = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=300)
+    received_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="untrackedreport_source_external_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id} ({self.reason})"

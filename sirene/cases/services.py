@@ -16,7 +16,16 @@ from django.db import IntegrityError, transaction
 
 from sirene.accounts.models import User
 from sirene.cases.categorize import guess_category
-from sirene.cases.models import OPEN_STATUSES, Case, CaseEvent, Category, Customer, Reproduced, Status
+from sirene.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    Category,
+    Customer,
+    Reproduced,
+    Status,
+    UntrackedReport,
+)
 from sirene.core import clock, validation
 from sirene.core.errors import FieldError
 from sirene.core.prepared import Prepared
@@ -52,6 +61,9 @@ class IntakeData:
     channel: str = "email"
     received_at: datetime | None = None
     raw_payload: dict[str, Any] = field(default_factory=dict)
+    # Only reports tagged with settings.TECH_TAG (or not tagged at all: the caller reports a tech case)
+    # are tracked. The spreadsheet import turns this off: its rows are tracking-list rows already.
+    require_tech_tag: bool = True
 
 
 @dataclass
@@ -81,6 +93,27 @@ def excluded_tag(tags: list[str]) -> str | None:
         if tag in excluded:
             return tag
     return None
+
+
+def untracked_reason(tags: list[str], *, require_tech_tag: bool = True) -> str | None:
+    """Why a report with these (normalised) tags is not a tech case, or None when it is one."""
+    hit = excluded_tag(tags)
+    if hit is not None:
+        return f"tagged #{hit}: an application/user error, not a tech case"
+    tech = normalise_tag(settings.TECH_TAG)
+    if require_tech_tag and tags and tech not in tags:
+        shown = ", ".join(f"#{t}" for t in tags[:5])
+        return f"tagged {shown} but not #{tech}: only #{tech} reports are tech cases (kept for the audit only)"
+    return None
+
+
+def _remember_untracked(data: IntakeData, tags: list[str], reason: str) -> None:
+    """The audit row of a report that is not a tech case (idempotent on source + external id)."""
+    UntrackedReport.objects.get_or_create(
+        source=data.source.strip()[:200],
+        external_id=data.external_id.strip()[:200],
+        defaults={"tags": tags, "reason": reason[:300], "received_at": data.received_at or clock.now()},
+    )
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -240,7 +273,8 @@ def intake(data: IntakeData, *, actor: User | None = None, actor_label: str = "a
     """Turn one report into a tracked case (stored only: `flows.intake.report_case` also analyses it).
 
     Idempotent on (source, external_id): a second delivery returns the existing case unchanged.
-    Reports tagged as application/user errors are refused and nothing is stored.
+    Reports tagged as application/user errors (#helga), and reports tagged but not with the tech tag, are
+    no tech case: only an audit row (no customer data, no text) is kept, and `tracked` is False.
     """
     sanitise(data)
     email, external, tags, category = _validate(data)
@@ -248,14 +282,14 @@ def intake(data: IntakeData, *, actor: User | None = None, actor_label: str = "a
     existing = Case.objects.filter(pk=known[0]).first() if known else None
     if existing is not None:
         return IntakeResult(case=existing, created=False, tracked=True)
-    hit = excluded_tag(tags)
-    if hit is not None:
-        return IntakeResult(
-            case=None,
-            created=False,
-            tracked=False,
-            reason=f"tagged #{hit}: an application/user error, not a tech case",
-        )
+    reason = untracked_reason(tags, require_tech_tag=data.require_tech_tag)
+    if reason is not None:
+        try:
+            with transaction.atomic():
+                _remember_untracked(data, tags, reason)
+        except IntegrityError:
+            pass  # the same delivery raced itself: one audit row is enough
+        return IntakeResult(case=None, created=False, tracked=False, reason=reason)
     try:
         with transaction.atomic():
             case = _create_case(data, email, external, tags, category, actor, actor_label)

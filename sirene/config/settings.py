@@ -174,10 +174,10 @@ FACEBOOK_DEPUTY = env_str("SIRENE_FACEBOOK_DEPUTY")  # when unset: the person wi
 FACEBOOK_REMINDER_MINUTES = env_float("SIRENE_FACEBOOK_REMINDER_MINUTES", 30.0)
 TEST_ACCOUNT_NOTES_URL = env_str("SIRENE_TEST_ACCOUNT_NOTES_URL")
 CUSTOMER_VOICE = env_str("SIRENE_CUSTOMER_VOICE", "sie").strip().lower()
-if CUSTOMER_VOICE not in {"sie", "du"}:
+if CUSTOMER_VOICE not in {"sie", "du", "sie_always", "du_always"}:
     from sirene.core.env import ConfigError
 
-    raise ConfigError(f"SIRENE_CUSTOMER_VOICE={CUSTOMER_VOICE!r} must be 'sie' or 'du'")
+    raise ConfigError(f"SIRENE_CUSTOMER_VOICE={CUSTOMER_VOICE!r} must be 'sie', 'du', 'sie_always' or 'du_always'")
 
 # Privacy (issue 20, docs/privacy.md): solved cases' customer texts are pseudonymised this many days
 # after solving; erased customers get an HMAC pseudonym keyed with this secret (default: the secret key);

@@ -2,13 +2,13 @@
 
 The siren post IS the brief, in the shape of the message the team used to write by hand:
 
-    🚨 Hey @lea @tara @luca @piwi die Kund:innen melden seit ca. 2 Stunden (seit 07:12 Uhr) ein
-    technisches Problem. Kann das einer zeitnah prüfen?
+    🚨 Hey @lea @tara @luca @piwi die Kund:innen melden seit 2 Stunden (07:12 Uhr) ein
+    technisches Problem. Kann sich bitte jemand darum kümmern?
     *INC-7: Fehler 502 im Mitgliederbereich (Club)*
     – Was: Fehlercode 502 – „Seit heute Morgen zeigt der Mitgliederbereich nur noch Fehler 502.“
     – bisher 14 Kund:innen (16 Meldungen), zuletzt 09:05 Uhr
     – Fälle: a@…, b@…, c@… und 11 weitere
-    – Roter Faden: E-Mail-Anbieter GMX (7 von 7 Betroffenen, sonst 12 %) / kein roter Faden erkennbar
+    – Roter Faden: App-Version 3.5.0 (6 von 6), nur Android / kein roter Faden erkennbar
     – Störung öffnen · Fälle in der Trackingliste   (absolute links from SIRENE_PUBLIC_URL)
 
 Every customer-derived text (titles built from reports, subjects, e-mail addresses, names, thread
@@ -39,7 +39,7 @@ EXAMPLES_SHOWN = 5  # at least 3 example customers, as the process asks
 FIELD_LIMIT = 300  # one line of the post (title, sentence, thread)
 
 ATTRIBUTE_WORDS = {
-    "platform": "Gerät",
+    "platform": "Gerätetyp",
     "device": "Gerät",
     "os": "Betriebssystem",
     "browser": "Browser",
@@ -60,6 +60,8 @@ VALUE_WORDS = {
     ("club_member", "yes"): "ja",
     ("club_member", "no"): "nein",
 }
+# Facets that read as "nur Android" when every affected customer shares them.
+_ONLY = {"os", "platform", "device", "browser", "browser_family", "client", "email_provider"}
 VIA_WORDS = {
     "web": "in sirene",
     "api": "über die API",
@@ -88,12 +90,14 @@ def clock_time(at: dt.datetime, now: dt.datetime | None = None) -> str:
 
 
 def duration_words(seconds: float) -> str:
-    """"ein paar Minuten", "20 Minuten", "einer Stunde", "2 Stunden", "3 Tagen" (dative, after "seit ca.")."""
-    minutes = max(0, round(seconds / 60))
-    if minutes < 5:
-        return "ein paar Minuten"
-    if minutes < 55:
-        return f"{5 * round(minutes / 5)} Minuten"
+    """"5 Minuten", "einer Minute", "einer Stunde", "2 Stunden", "3 Tagen" (dative, after "seit")."""
+    minutes = max(0, int(seconds // 60))
+    if minutes < 1:
+        return "weniger als einer Minute"
+    if minutes == 1:
+        return "einer Minute"
+    if minutes < 60:
+        return f"{minutes} Minuten"
     hours = round(minutes / 60)
     if hours <= 1:
         return "einer Stunde"
@@ -104,11 +108,11 @@ def duration_words(seconds: float) -> str:
 
 
 def since_words(first_seen: dt.datetime | None, now: dt.datetime | None = None) -> str:
-    """"seit ca. 2 Stunden (seit 07:12 Uhr)"."""
+    """"seit 5 Minuten (22:00 Uhr)"."""
     now = now or clock.now()
     if first_seen is None:
         return "seit eben"
-    return f"seit ca. {duration_words((now - first_seen).total_seconds())} (seit {clock_time(first_seen, now)})"
+    return f"seit {duration_words((now - first_seen).total_seconds())} ({clock_time(first_seen, now)})"
 
 
 # --- pieces of the brief ------------------------------------------------------------------------
@@ -122,23 +126,28 @@ def _cut(text: str, limit: int = FIELD_LIMIT) -> str:
 
 
 def thread_sentence(brief: dict[str, Any]) -> str:
-    """The common thread in one German sentence, or that there is none (already escaped)."""
+    """The common thread in natural German, one facet per fact, or that there is none (already escaped):
+    "App-Version 3.5.0 (6 von 6), nur Android"."""
+    from sirene.incidents.brief import facets
+
     ready = brief.get("common_thread_sentence")
     if isinstance(ready, str) and ready.strip():
         return escape(_cut(ready))
-    findings = [f for f in brief.get("common_thread") or [] if isinstance(f, dict)]
+    findings = facets([f for f in brief.get("common_thread") or [] if isinstance(f, dict)])
     if not findings:
         return "kein roter Faden erkennbar"
-    parts = []
-    for f in findings[:2]:
+    parts: list[str] = []
+    for f in findings[:3]:
         attribute = str(f.get("attribute", ""))
         value = str(f.get("value", ""))
+        shown = escape(_cut(VALUE_WORDS.get((attribute, value.lower()), value), 80))
+        customers, known = f.get("customers", "?"), f.get("known", "?")
+        if parts and customers == known and attribute in _ONLY:
+            parts.append(f"nur {shown}")  # "… (6 von 6), nur Android"
+            continue
         word = ATTRIBUTE_WORDS.get(attribute, attribute)
-        shown = VALUE_WORDS.get((attribute, value.lower()), value)
-        base = round(float(f.get("baseline_share") or 0) * 100)
-        detail = f"{f.get('customers', '?')} von {f.get('known', '?')} Betroffenen, sonst {base} %"
-        parts.append(f"{escape(word)} {escape(_cut(shown, 80))} ({detail})")
-    return "scheint zu sein: " + "; ".join(parts)
+        parts.append(f"{escape(word)} {shown} ({customers} von {known})")
+    return ", ".join(parts)
 
 
 def mask_address(address: str) -> str:
@@ -215,7 +224,9 @@ def what_line(incident: Incident, brief: dict[str, Any]) -> str:
         parts.append(("Fehlercode " if len(codes) == 1 else "Fehlercodes ") + ", ".join(codes))
     sentence = incident_sentence(incident)
     if sentence:
-        parts.append(f"„{escape(sentence)}“")
+        # A quote inside the quote takes the single German marks: „… ‚Gelassen durch den Alltag‘ …“.
+        inner = sentence.replace("„", "‚").replace("“", "‘").replace('"', "'")
+        parts.append(f"„{escape(inner)}“")
     return " – ".join(parts) or "–"
 
 
@@ -243,7 +254,7 @@ def siren_text(incident: Incident, mention_ids: list[str], now: dt.datetime | No
         lines.append(status)
     lines.append(
         f":rotating_light: {hey} Kund:innen melden {since_words(first_seen, now)} ein technisches Problem. "
-        "Kann das einer zeitnah prüfen?"
+        "Kann sich bitte jemand darum kümmern?"
     )
     lines.append(f"*INC-{incident.pk}: {escape(_cut(incident.title, 150))}*")
     lines.append(f"– Was: {what_line(incident, brief)}")

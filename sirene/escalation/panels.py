@@ -46,9 +46,22 @@ def incident_panel_context(request: HttpRequest, incident: Incident) -> dict[str
             }
         )
     user = request.user if isinstance(request.user, User) else None
+    # Raw Slack ids (U…, C…) read as people and channels; the ids stay behind "Details".
+    names = {
+        str(p.get("slack_user_id")): str(p.get("name"))
+        for p in people.values()
+        if isinstance(p, dict) and p.get("slack_user_id")
+    }
+    for a in attempts:
+        target = str(a.target or "")
+        a.target_label = names.get(target) or (  # type: ignore[attr-defined]
+            target if target.startswith("#") else ("Slack-Kanal" if target[:1] in ("C", "G") else "")
+        )
+    by = incident.acknowledged_by
     return {
         "run": run,
         "incident": incident,
+        "acknowledged_who": incident.acknowledged_label or (by.display_name() if by is not None else "—"),
         "steps": steps,
         "other_attempts": [
             a

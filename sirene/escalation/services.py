@@ -32,6 +32,7 @@ from sirene.escalation.models import (
     TaskKind,
 )
 from sirene.escalation.snapshot import PolicySnapshot, SnapshotError
+from sirene.incidents import events as incident_events
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident
 from sirene.preferences import services as preferences
@@ -65,8 +66,12 @@ def snapshot_of(policy: Policy) -> dict[str, Any]:
     for step in policy.steps.select_related("person").prefetch_related("mentions").order_by("position", "id"):
         data: dict[str, Any] = {"kind": step.kind}
         if step.kind == StepKind.SLACK_POST:
+            # An empty step channel, or the environment's default, is "the team's channel": the lead's
+            # setting (Einstellungen) wins over SIRENE_SLACK_CHANNEL there (a step naming another channel
+            # keeps it).
+            own = step.channel if step.channel and step.channel != settings.SLACK_CHANNEL else ""
             data.update(
-                channel=step.channel or preferences.get("slack_channel"), mentions=[ref(p) for p in step.mentions.all()]
+                channel=own or preferences.get("slack_channel"), mentions=[ref(p) for p in step.mentions.all()]
             )
         elif step.kind == StepKind.WAIT_ACK:
             data.update(minutes=step.minutes)
@@ -131,7 +136,7 @@ def fallback_snapshot() -> dict[str, Any]:
     return {
         "name": "(fallback)",
         "people": people,
-        "steps": [{"kind": "slack_post", "channel": settings.SLACK_CHANNEL, "mentions": list(people)}],
+        "steps": [{"kind": "slack_post", "channel": preferences.get("slack_channel"), "mentions": list(people)}],
     }
 
 
@@ -150,7 +155,7 @@ def ensure_default_policy(people: dict[str, Person]) -> Policy:
         name=DEFAULT_POLICY_NAME, is_default=not Policy.objects.filter(is_default=True).exists()
     )
     post = Step.objects.create(
-        policy=policy, position=0, kind=StepKind.SLACK_POST, channel=settings.SLACK_CHANNEL
+        policy=policy, position=0, kind=StepKind.SLACK_POST, channel=""  # "" = the team's channel (Einstellungen)
     )
     post.mentions.set([people[k] for k in ("lea", "tara", "luca", "piwi") if k in people])
     Step.objects.create(policy=policy, position=1, kind=StepKind.WAIT_ACK, minutes=15)
@@ -330,9 +335,7 @@ def start_run(incident: Incident) -> None:
         started_at=now,
         next_action_at=now,
     )
-    incidents.add_event(
-        incident, "escalation", f"Eskalation gestartet: {snapshot['name']}", data={"policy": snapshot["name"]}
-    )
+    incident_events.record(incident, "escalation", step="started", policy=snapshot["name"])
     assign_opening_tasks(run, incident)
 
 
@@ -460,9 +463,10 @@ def post_status_update(
         )
     author = user.display_name() if user else "sirene"
     # ★ fix_deployed: "Fix ist ausgerollt" (incidents.afterwards measures the silence from here).
-    incidents.add_event(
-        incident, "status_update", text, actor=user, data={"fix_deployed": True} if fix_deployed else None
-    )
+    if fix_deployed:
+        incident_events.record(incident, "status_update", actor=user, text=text, fix_deployed=True)
+    else:
+        incident_events.record(incident, "status_update", actor=user, text=text)
     body = messages.status_update_text(incident, text, author)
     _thread(run, body)
     return _queue(run, AttemptKind.STATUS_UPDATE, preferences.get("slack_status_channel"), body)
@@ -475,8 +479,9 @@ def complete_task(task: Task, *, user: User | None, not_needed: bool = False) ->
             done_at=clock.now(), done_by=user, not_needed=not_needed
         )
         if done:
-            word = "nicht nötig" if not_needed else "erledigt"
-            incidents.add_event(task.run.incident, "escalation", f"Aufgabe {word}: {task.title}", actor=user)
+            incident_events.record(
+                task.run.incident, "escalation", actor=user, step="task_done", title=task.title, not_needed=not_needed
+            )
     return bool(done)
 
 
@@ -531,10 +536,15 @@ def assign_opening_tasks(run: Run, incident: Incident) -> None:
         )
         target = (person.slack_user_id if person else "") or preferences.get("slack_channel")
         _queue(run, AttemptKind.DM, target, messages.facebook_task_text(incident, group_reply, note=note), person=person)
-        who = person.name if person else "—"
-        incidents.add_event(
-            incident, "escalation", f"Aufgabe für {who}: {task.title}" + (f" ({note})" if note else ""),
-            data={"run": run.pk, "task": task.pk},
+        incident_events.record(
+            incident,
+            "escalation",
+            step="task",
+            who=person.name if person else "",
+            title=task.title,
+            note=note,
+            run=run.pk,
+            task=task.pk,
         )
     if not run.tasks.filter(kind=TaskKind.TEST_ACCOUNT).exists():
         link = preferences.get("test_account_url")
@@ -549,7 +559,9 @@ def assign_opening_tasks(run: Run, incident: Incident) -> None:
         text = messages.test_account_task_text(incident, link)
         if _thread(run, text) is None:
             _queue(run, AttemptKind.THREAD_REPLY, preferences.get("slack_channel"), text)
-        incidents.add_event(incident, "escalation", f"Aufgabe: {task.title}", data={"run": run.pk, "task": task.pk})
+        incident_events.record(
+            incident, "escalation", step="task", who="", title=task.title, note="", run=run.pk, task=task.pk
+        )
 
 
 def remind_tasks(limit: int = 50) -> int:
@@ -573,9 +585,13 @@ def remind_tasks(limit: int = 50) -> int:
             target = (person.slack_user_id if person else "") or preferences.get("slack_channel")
             text = messages.facebook_task_text(incident, task.text, note=task.assigned_note, reminder=True)
             _queue(task.run, AttemptKind.DM, target, text, person=person)
-            incidents.add_event(
-                incident, "escalation", f"Erinnerung an {person.name if person else '—'}: {task.title}",
-                data={"task": task.pk},
+            incident_events.record(
+                incident,
+                "escalation",
+                step="reminder",
+                who=person.name if person else "",
+                title=task.title,
+                task=task.pk,
             )
             sent += 1
     return sent

@@ -36,11 +36,13 @@ from sirene.escalation.models import (
     Task,
     TaskKind,
 )
+from sirene.incidents import events as incident_events
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident, IncidentStatus
 from sirene.integrations.base import IntegrationError, PermanentError, TransientError
 from sirene.integrations.registry import chat_transport, phone_transport
 from sirene.integrations.twilio import FINAL_STATUSES, gather_twiml
+from sirene.preferences import services as preferences
 
 log = logging.getLogger("sirene.escalation")
 
@@ -410,7 +412,7 @@ def _record_action(
         mention_ids = [
             str(people.get(k, {}).get("slack_user_id") or "") for k in action.detail.get("mentions", [])
         ]
-        channel = action.detail.get("channel") or settings.SLACK_CHANNEL
+        channel = action.detail.get("channel") or preferences.get("slack_channel")
         Run.objects.filter(pk=run.pk).update(siren_customers=incident.customers_affected)
         return Attempt.objects.create(
             kind=AttemptKind.SLACK_POST,
@@ -428,8 +430,8 @@ def _record_action(
             on_call=on_call,
             **common,
         )
-        incidents.add_event(
-            incident, "escalation", f"Anruf bei {name} ({action.number}/{action.of})", data={"run": run.pk}
+        incident_events.record(
+            incident, "escalation", step="call", who=name, n=action.number, of=action.of, run=run.pk
         )
         instead = str((people.get(str(action.detail.get("instead_of") or ""), {}) or {}).get("name") or "")
         if on_call and instead:
@@ -450,18 +452,15 @@ def _record_action(
         Task.objects.create(run=run, person=common["person"], title=title, text=text, created_at=now)
         task = Attempt.objects.create(
             kind=AttemptKind.TASK,
-            target=str(info.get("slack_user_id") or settings.SLACK_CHANNEL),
+            target=str(info.get("slack_user_id") or preferences.get("slack_channel")),
             text=messages.task_text(incident, title, text),
             **chat,
         )
-        incidents.add_event(incident, "escalation", f"Aufgabe für {name}: {title}", data={"run": run.pk})
+        incident_events.record(incident, "escalation", step="task", who=name, title=title, note="", run=run.pk)
         return task
     elif action.kind == "skip":
-        incidents.add_event(
-            incident,
-            "escalation",
-            f"{name or '—'} übersprungen ({action.detail.get('reason')})",
-            data={"run": run.pk},
+        incident_events.record(
+            incident, "escalation", step="skipped", who=name or "", reason=action.detail.get("reason"), run=run.pk
         )
     elif action.kind == "escalated":
         who = run.escalate_requested_by or "sirene"
@@ -479,12 +478,7 @@ def _record_action(
         )
         _chat_line(run, AttemptKind.THREAD_REPLY, run.slack_channel or _siren_channel(run), messages.repeat_text(round_no), now, due)
     elif action.kind == "stop" and action.detail.get("reason") == "exhausted":
-        incidents.add_event(
-            incident,
-            "escalation",
-            "Eskalation beendet: alle Schritte ausgeführt, niemand hat übernommen.",
-            data={"run": run.pk, "what": "nobody_reacted"},
-        )
+        incident_events.record(incident, "escalation", step="ended", run=run.pk, what="nobody_reacted")
         if not any(step.get("kind") == "call" for step in run.snapshot.get("steps") or []):
             return None  # a policy that only posts (the fallback) has nobody it failed to reach
         # Loud, not silent: every lead gets a DM, and the channel a last line (not only the thread).
@@ -745,7 +739,7 @@ def _perform(attempt: Attempt) -> _Done:
         if attempt.kind == AttemptKind.THREAD_REPLY:
             # No siren post to answer under (failed for good, or a policy without one): the channel.
             posted = chat.post_message(
-                attempt.target or settings.SLACK_CHANNEL, attempt.text, metadata={"attempt_id": str(attempt.pk)}
+                attempt.target or preferences.get("slack_channel"), attempt.text, metadata={"attempt_id": str(attempt.pk)}
             )
             return _Done(chat.name, posted.ts, "posted")
     if attempt.kind == AttemptKind.THREAD_REPLY:
@@ -817,11 +811,14 @@ def _record_sent(attempt: Attempt, done: _Done) -> None:
                 status=AttemptStatus.PENDING,
                 kind__in=[AttemptKind.THREAD_REPLY, AttemptKind.SLACK_UPDATE],
             ).update(retry_at=None)
-            incidents.add_event(
+            incident_events.record(
                 attempt.run.incident,
                 "escalation",
-                f"Slack-Nachricht in {attempt.target} gesendet",
-                data={"run": attempt.run_id, "attempt": attempt.pk, "provider_id": provider_id},
+                step="slack_sent",
+                channel=attempt.target,
+                run=attempt.run_id,
+                attempt=attempt.pk,
+                provider_id=provider_id,
             )
 
 
@@ -832,11 +829,12 @@ def _record_failure(attempt: Attempt, exc: IntegrationError) -> None:
         Attempt.objects.filter(pk=attempt.pk).update(
             status=AttemptStatus.FAILED, error=str(exc)[:2000], permanent_error=exc.permanent, finished_at=now
         )
-        incidents.add_event(
+        incident_events.record(
             attempt.run.incident,
             "escalation_error",
-            f"{attempt.get_kind_display()}: {exc}",
-            data={"run": attempt.run_id, "attempt": attempt.pk},
+            attempt=attempt.kind,
+            error=str(exc)[:500],
+            run=attempt.run_id,
         )
         Run.objects.filter(pk=attempt.run_id).update(next_action_at=now)
         return
@@ -938,11 +936,15 @@ def apply_call_status(attempt_id: int, call_sid: str, call_status: str, answered
             fields.update(status=AttemptStatus.UNANSWERED, finished_at=now)
         Attempt.objects.filter(pk=attempt.pk).update(**fields)
         if call_status in FINAL_STATUSES:
-            incidents.add_event(
+            incident_events.record(
                 attempt.run.incident,
                 "escalation",
-                f"Anruf bei {attempt.person_name}: nicht angenommen ({label})",
-                data={"run": attempt.run_id, "attempt": attempt.pk, "provider_id": call_sid},
+                step="call_unanswered",
+                who=attempt.person_name,
+                why=label,
+                run=attempt.run_id,
+                attempt=attempt.pk,
+                provider_id=call_sid,
             )
             Run.objects.filter(pk=attempt.run_id).update(next_action_at=now)
     return True

@@ -108,6 +108,11 @@ def resolve(
                 if Incident.objects.filter(pk=incident.pk, status="resolved").exists():
                     raise _AlreadyResolved
                 sweep.link_also_notify(incident, extra, user=user)
+            if customer_text.strip() and incident.status != "resolved":
+                conflict = helpdesk.voice_conflict(customer_text, list(incidents.linked_cases(incident)))
+                if conflict:
+                    # Nothing is resolved or sent: a customer would read "Sie" and "du" in one mail.
+                    raise incidents.IncidentError("customer_text", conflict)
             if not incidents.resolve(incident, resolution=resolution, user=user, customer_text=customer_text):
                 raise _AlreadyResolved
             helpdesk.queue_resolution_replies(incident)
@@ -152,9 +157,14 @@ def replies(incident: Incident) -> dict[str, Any]:
 
 
 def default_customer_text(incident: Incident) -> str:
+    """The prefilled customer text: in the one voice all linked customers are addressed in, else with
+    both forms ("[Sie-Form|du-Form]"), so no customer reads a mix."""
     from sirene.helpdesk import replies as texts
 
-    return texts.default_customer_text(incident)
+    cases = list(incidents.linked_cases(incident))
+    earlier = helpdesk.earlier_voices(cases)
+    voices = {helpdesk.voice_for(c, earlier_voice=earlier.get(c.pk), looked_up=True) for c in cases}
+    return texts.default_customer_text(incident, voices.pop() if len(voices) == 1 else None)
 
 
 def resolve_preview(incident: Incident, customer_text: str) -> dict[str, Any]:

@@ -129,7 +129,7 @@ def _state(number: int | None, reply: CustomerReply | None, outreach: Outreach |
 def preview(incident: Incident, customer_text: str) -> dict[str, Any]:
     """What resolving with `customer_text` sends: the exact reply (for the first customer with a
     ticket; the greeting is personal), how many tickets get it, who has no ticket."""
-    from sirene.helpdesk.services import _values, ticket_number
+    from sirene.helpdesk.services import _values, ticket_number, voice_conflict, voice_for
 
     cases = _linked(incident)
     ticketed = [c for c in cases if ticket_number(c) is not None]
@@ -139,7 +139,11 @@ def preview(incident: Incident, customer_text: str) -> dict[str, Any]:
     values.setdefault("subject", incident.customer_title or incident.title)
     already = CustomerReply.objects.filter(incident=incident, kind=ReplyKind.RESOLUTION).count()
     return {
-        "text": replies.render(ReplyKind.RESOLUTION, values),
+        "text": replies.render(
+            ReplyKind.RESOLUTION, values, which=voice_for(sample) if sample is not None else None
+        ),
+        # The lead's text written in one voice while some customers are addressed in the other.
+        "voice_conflict": voice_conflict(values["resolution"], ticketed) or "",
         "tickets": len({ticket_number(c) for c in ticketed}) - already if incident.status != "resolved" else 0,
         "customers": len({c.customer_id for c in cases}),
         "without_ticket": [_email(c) for c in cases if ticket_number(c) is None],
@@ -189,7 +193,7 @@ def start_conversation(
     incident: Incident, case_id: int, *, kind: str = ReplyKind.RESOLUTION, user: User | None = None
 ) -> Outreach:
     """Reach a customer without a ticket: a new Groove conversation to their e-mail (once)."""
-    from sirene.helpdesk.services import _values, ticket_number
+    from sirene.helpdesk.services import _values, ticket_number, voice_for
 
     _check_kind(incident, kind)
     case = _case_of(incident, case_id)
@@ -207,7 +211,7 @@ def start_conversation(
             )
             existing.refresh_from_db()
         return existing
-    body = replies.render(kind, _values(case, incident))
+    body = replies.render(kind, _values(case, incident), which=voice_for(case))
     subject = incident.customer_title or incident.title
     try:
         with transaction.atomic():

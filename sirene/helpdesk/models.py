@@ -75,6 +75,8 @@ class ReplyKind(models.TextChoices):
     DELAY = "delay", _("Delay notice")
     RESOLUTION = "resolution", _("Resolution")
     NOTE = "note", _("Private note")
+    # The ready reply of a single case (no incident), sent from the case page or the API.
+    ANSWER = "answer", _("Reply to the case")
 
 
 class ReplyTemplate(models.Model):
@@ -116,6 +118,8 @@ class CustomerReply(models.Model):
     provider = models.CharField(max_length=20, default="groove")
     ticket_number = models.PositiveBigIntegerField()
     body = models.TextField()
+    # "sie" or "du": the voice the body is written in (a conversation keeps the voice of its first text).
+    voice = models.CharField(max_length=3, blank=True, default="")
     status = models.CharField(max_length=10, choices=ReplyStatus.choices, default=ReplyStatus.QUEUED)
     # The queue columns (core.jobs): due time (empty once sent, failed or unknown), lease, tries, dead.
     attempts = models.PositiveIntegerField(default=0)

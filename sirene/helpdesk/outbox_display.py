@@ -78,7 +78,7 @@ def rows(messages: list[Any], *, by_phone: dict[str, str], by_slack: dict[str, s
             continue
         if m.channel == "slack":
             if m.recipient in by_slack:
-                recipient = f"{by_slack[m.recipient]} ({m.recipient})"
+                recipient = by_slack[m.recipient]  # the id is in the full message, not the list
             text = slack_text(m.body, by_slack)
         else:
             text = m.body

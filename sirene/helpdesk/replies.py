@@ -10,7 +10,7 @@ from django.db import transaction
 from sirene.accounts.models import User
 from sirene.core import clock
 from sirene.helpdesk.models import ReplyKind, ReplyTemplate
-from sirene.preferences.voice import SIGNATURE_DU, SIGNATURE_SIE, say, voice
+from sirene.preferences.voice import DU, SIGNATURE_DU, SIGNATURE_SIE, in_voice, voice
 
 SIGNATURE = SIGNATURE_SIE
 
@@ -52,19 +52,24 @@ DEFAULTS_DU: dict[str, str] = {
 DEFAULTS = DEFAULTS_SIE
 
 
-def defaults() -> dict[str, str]:
-    return DEFAULTS_DU if voice() == "du" else DEFAULTS_SIE
+def defaults(which: str | None = None) -> dict[str, str]:
+    return DEFAULTS_DU if (which or voice()) == DU else DEFAULTS_SIE
 
 
-def default_customer_text(incident: Any) -> str:
-    """The prefilled customer text for the resolution (the lead edits it before sending)."""
-    what = incident.customer_title or "die Störung"
-    return say(
-        f"Die Ursache für „{what}“ ist gefunden und behoben, alles funktioniert wieder. Falls es bei Ihnen "
-        "noch hakt, laden Sie die Seite bitte einmal neu bzw. schließen und öffnen Sie die App.",
-        f"Die Ursache für „{what}“ ist gefunden und behoben, alles funktioniert wieder. Falls es bei dir "
-        "noch hakt, lade die Seite bitte einmal neu bzw. schließe und öffne die App.",
-    )
+# The prefilled customer text for the resolution (the lead edits it before sending). The template already
+# says which problem is fixed ("Das Problem „…“ ist behoben."), so this text does not repeat the title; it
+# is stored with both forms of address and rendered per customer in their conversation's voice.
+DEFAULT_CUSTOMER_TEXT = (
+    "Die Ursache ist gefunden und behoben, alles funktioniert wieder. Falls es bei [Ihnen|dir] noch "
+    "nicht klappt, [laden Sie|lade] die Seite bitte einmal neu; in der App [schließen Sie|schließe] sie "
+    "bitte einmal ganz und [öffnen Sie|öffne] sie wieder (bzw. [aktualisieren Sie|aktualisiere] sie, "
+    "falls der Store ein Update anbietet)."
+)
+
+
+def default_customer_text(incident: Any = None, which: str | None = None) -> str:
+    """The prefilled customer text for the resolution; `which` None keeps both forms ("[Sie|du]")."""
+    return DEFAULT_CUSTOMER_TEXT if which is None else in_voice(DEFAULT_CUSTOMER_TEXT, which)
 
 
 # Every placeholder a template may use; anything else is refused when a template is saved.
@@ -106,29 +111,41 @@ def validate(text: str) -> None:
             raise TemplateError("body", f"unknown placeholder {{{name}}}; allowed: {allowed}")
 
 
-def template_text(kind: str) -> str:
-    """The team's own template when they wrote one; else the built-in text in the configured voice
-    (a stored row that is just a built-in default follows the voice setting too)."""
+def own_template(kind: str) -> str | None:
+    """The team's own template of `kind`, or None when they use the built-in one (a stored row that is
+    just a built-in default follows the voice too)."""
     row = ReplyTemplate.objects.filter(kind=kind).first()
     if row is not None and row.body not in (DEFAULTS_SIE[kind], DEFAULTS_DU[kind]):
         return row.body
-    return defaults()[kind]
+    return None
 
 
-def render(kind: str, values: dict[str, Any], *, text: str | None = None) -> str:
-    """The reply of `kind` for these values (`text`: the template, when the caller already read it)."""
-    text = template_text(kind) if text is None else text
+def template_text(kind: str, which: str | None = None) -> str:
+    """The team's own template when they wrote one; else the built-in text in `which` voice (default:
+    the team's). A team template may carry both forms as "[Sie-Form|du-Form]"."""
+    own = own_template(kind)
+    if own is not None:
+        return own
+    return defaults(which)[kind]
+
+
+def render(kind: str, values: dict[str, Any], *, text: str | None = None, which: str | None = None) -> str:
+    """The reply of `kind` for these values in `which` voice (`text`: the template, when the caller
+    already read it). Every "[Sie-Form|du-Form]" in the template and in the values is resolved."""
+    which = which or voice()
+    text = template_text(kind, which) if text is None else text
+    filled = {name: in_voice(str(values.get(name, "")), which) for name in PLACEHOLDERS}
     try:
-        return text.format_map({name: values.get(name, "") for name in PLACEHOLDERS})
+        return in_voice(text.format_map(filled), which)
     except (KeyError, ValueError, IndexError):
         # A template broken outside the UI must not stop replies: fall back to the built-in text.
-        return defaults()[kind].format_map({name: values.get(name, "") for name in PLACEHOLDERS})
+        return defaults(which)[kind].format_map(filled)
 
 
 @transaction.atomic
 def save_template(kind: str, body: str, *, user: User | None) -> ReplyTemplate:
-    if kind not in ReplyKind.values:
-        raise TemplateError("kind", f"{kind!r} is not one of: {', '.join(ReplyKind.values)}")
+    if kind not in DEFAULTS:
+        raise TemplateError("kind", f"{kind!r} is not one of: {', '.join(DEFAULTS)}")
     body = body.replace("\r\n", "\n").strip()
     validate(body)
     row, _ = ReplyTemplate.objects.update_or_create(

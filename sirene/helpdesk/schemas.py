@@ -46,3 +46,8 @@ class ReplyListOut(Schema):
 
 class DelayNoticeOut(Schema):
     queued: int
+
+
+class CaseReplyOut(Schema):
+    text: str
+    voice: str

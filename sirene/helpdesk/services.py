@@ -15,6 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sirene.accounts.models import User
 from sirene.cases import services as cases
@@ -24,12 +26,14 @@ from sirene.core.errors import FieldError
 from sirene.helpdesk import replies
 from sirene.helpdesk.inbound import customer_tickets
 from sirene.helpdesk.models import CustomerReply, DelayState, ReplyAttempt, ReplyKind, ReplyStatus
+from sirene.incidents import events as incident_events
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident, IncidentStatus
 from sirene.integrations.base import Helpdesk, IntegrationError
 from sirene.integrations.models import OutboxMessage
 from sirene.integrations.registry import chat_transport, helpdesk_client
 from sirene.integrations.slack import escape
+from sirene.preferences import voice
 
 log = logging.getLogger(__name__)
 
@@ -92,19 +96,107 @@ def _values(case: Case, incident: Incident | None = None) -> dict[str, Any]:
     }
 
 
+def voice_for(case: Case, *, earlier_voice: str | None = None, looked_up: bool = False) -> str:
+    """The voice of this case's conversation (`voice.choose`); `looked_up`: the caller already read the
+    conversation's first voice (`earlier_voice`, None when it had none) with `earlier_voices`."""
+    if not looked_up:
+        earlier_voice = (
+            CustomerReply.objects.filter(case=case)
+            .exclude(voice="")
+            .order_by("created_at", "id")
+            .values_list("voice", flat=True)
+            .first()
+        )
+    return voice.choose(f"{case.subject}\n{case.body}", earlier_voice)
+
+
+def earlier_voices(cases: list[Case]) -> dict[int, str]:
+    """{case id: the voice of its conversation's first text} for many cases in one query."""
+    first: dict[int, str] = {}
+    rows = (
+        CustomerReply.objects.filter(case__in=[c.pk for c in cases])
+        .exclude(voice="")
+        .order_by("created_at", "id")
+        .values_list("case_id", "voice")
+    )
+    for case_id, value in rows:
+        first.setdefault(case_id, value)
+    return first
+
+
+def voice_conflict(text: str, cases: list[Case]) -> str | None:
+    """A customer text written in one voice without "[Sie-Form|du-Form]" would mix voices for a customer
+    addressed in the other one: the German reason, or None when every recipient reads one voice."""
+    unmarked = voice.forms_of(voice.ALTERNATIVE.sub(" ", text))
+    written = {v for v in (voice.SIE, voice.DU) if unmarked[v]}
+    if not written:
+        return None
+    if len(written) == 2:
+        return _("The text uses both “Sie” and “du”: write the form of address as [Sie form|du form].")
+    earlier = earlier_voices(cases)
+    other = [c for c in cases if voice_for(c, earlier_voice=earlier.get(c.pk), looked_up=True) not in written]
+    if not other:
+        return None
+    return ngettext(
+        "The text says “%(form)s”, but %(n)d customer is addressed the other way: write the form of address as [Sie form|du form].",
+        "The text says “%(form)s”, but %(n)d customers are addressed the other way: write the form of address as [Sie form|du form].",
+        len(other),
+    ) % {"form": "Sie" if voice.SIE in written else "du", "n": len(other)}
+
+
 def preview_reply(kind: str, case: Case | None, incident: Incident) -> str:
     """The exact text `kind` would send to this case's customer (the resolve preview)."""
     if case is None:
         return replies.render(kind, {"greeting": "Hallo,", "subject": incident.customer_title or incident.title,
                                      "incident_title": incident.customer_title or incident.title,
                                      "resolution": incident.customer_text or replies.default_customer_text(incident)})
-    return replies.render(kind, _values(case, incident))
+    return replies.render(kind, _values(case, incident), which=voice_for(case))
+
+
+def case_reply_text(case: Case) -> str:
+    """The ready reply for one case (no incident): the confirmed known problem's hints for this platform,
+    or the customer-side checks, in this conversation's voice (`GET /api/v1/cases/{id}/reply`)."""
+    from sirene.incidents.panels import customer_hints_reply
+    from sirene.knowledge.panels import confirmed_problem
+
+    return customer_hints_reply(case, confirmed_problem(case), which=voice_for(case))
+
+
+@transaction.atomic
+def send_case_reply(case: Case, *, user: User | None = None) -> tuple[CustomerReply, bool]:
+    """Queue the case's ready reply to its Groove ticket, exactly once (the reply queue sends it; a second
+    click finds the row). Refused (ReplyError) for a case without a ticket or inside an incident (the
+    incident answers its customers)."""
+    if ticket_number(case) is None:
+        raise ReplyError("case", "this case has no helpdesk ticket to reply to")
+    if case.incidents.exists():
+        raise ReplyError("case", "this case is part of an incident: the incident answers its customers")
+    which = voice_for(case)
+    text = case_reply_text(case)
+    reply, created = queue_reply(ReplyKind.ANSWER, case, user=user, body=text, which=which)
+    assert reply is not None
+    if created:
+        cases.record(
+            case,
+            CaseEvent.Kind.SYSTEM,
+            actor=user,
+            actor_label="sirene",
+            data={"v": 2, "event": "case_reply_queued", "customer_reply": reply.pk, "ticket": reply.ticket_number},
+        )
+    return reply, created
 
 
 def queue_reply(
-    kind: str, case: Case, *, incident: Incident | None = None, user: User | None = None
+    kind: str,
+    case: Case,
+    *,
+    incident: Incident | None = None,
+    user: User | None = None,
+    body: str | None = None,
+    which: str | None = None,
 ) -> tuple[CustomerReply | None, bool]:
-    """Queue one reply of `kind` to the case's ticket. Returns (row, created); (None, False) without a ticket."""
+    """Queue one reply of `kind` to the case's ticket, in the conversation's voice (`body`: a text already
+    written in `which` voice). Returns (row, created); (None, False) without a ticket."""
     number = ticket_number(case)
     if number is None:
         return None, False
@@ -116,6 +208,7 @@ def queue_reply(
     existing = CustomerReply.objects.filter(**lookup).first()
     if existing is not None:
         return existing, False
+    which = which or voice_for(case)
     try:
         with transaction.atomic():
             reply = CustomerReply.objects.create(
@@ -124,7 +217,8 @@ def queue_reply(
                 case=case,
                 provider=PROVIDER,
                 ticket_number=number,
-                body=replies.render(kind, _values(case, incident)),
+                voice=which,
+                body=body if body is not None else replies.render(kind, _values(case, incident), which=which),
                 created_at=clock.now(),
                 next_attempt_at=clock.now(),
                 created_by=user,
@@ -146,22 +240,30 @@ def queue_replies(kind: str, cases: list[Case], *, incident: Incident) -> tuple[
             "ticket_number", flat=True
         )
     )
-    text = replies.template_text(kind)
+    own = replies.own_template(kind)
+    earlier = earlier_voices(list(wanted.values()))
     now = clock.now()
-    new = [
-        CustomerReply(
-            kind=kind,
-            incident=incident,
-            case=case,
-            provider=PROVIDER,
-            ticket_number=number,
-            body=replies.render(kind, _values(case, incident), text=text),
-            created_at=now,
-            next_attempt_at=now,
+    new = []
+    for number, case in wanted.items():
+        if number in existing:
+            continue
+        which = voice_for(case, earlier_voice=earlier.get(case.pk), looked_up=True)
+        new.append(
+            CustomerReply(
+                kind=kind,
+                incident=incident,
+                case=case,
+                provider=PROVIDER,
+                ticket_number=number,
+                voice=which,
+                # The template was read once above; the built-in one is per voice (no query per case).
+                body=replies.render(
+                    kind, _values(case, incident), text=own if own is not None else replies.defaults(which)[kind], which=which
+                ),
+                created_at=now,
+                next_attempt_at=now,
+            )
         )
-        for number, case in wanted.items()
-        if number not in existing
-    ]
     try:
         with transaction.atomic():
             CustomerReply.objects.bulk_create(new)
@@ -186,8 +288,7 @@ def queue_holding_reply_if_entered(case: Case, old: str, new: str) -> None:
                 case,
                 CaseEvent.Kind.SYSTEM,
                 actor_label="sirene",
-                message=f"Holding reply queued for Groove ticket #{reply.ticket_number}",
-                data={"customer_reply": reply.pk},
+                data={"v": 2, "event": "holding_reply_queued", "customer_reply": reply.pk, "ticket": reply.ticket_number},
             )
 
 
@@ -195,12 +296,12 @@ def queue_resolution_replies(incident: Incident) -> None:
     """Queue the resolution reply to every linked customer's ticket (exactly once per ticket)."""
     cases = list(incidents.linked_cases(incident))
     queued, without_ticket = queue_replies(ReplyKind.RESOLUTION, cases, incident=incident)
-    incidents.add_event(
+    incident_events.record(
         incident,
         "customer_replies",
-        f"Resolution reply queued for {queued} ticket(s); {without_ticket} linked case(s) have no helpdesk ticket",
         actor_label="sirene",
-        data={"queued": queued, "without_ticket": without_ticket},
+        queued=queued,
+        without_ticket=without_ticket,
     )
 
 
@@ -302,11 +403,9 @@ def send_delay_notice(
     if state.notified_at is None:
         DelayState.objects.filter(pk=state.pk).update(notified_at=clock.now())
     if incident is not None:
-        incidents.add_event(
-            incident, "delay_notice", f"Delay notice queued for {queued} ticket(s)", actor=user
-        )
+        incident_events.record(incident, "delay_notice", actor=user, queued=queued)
     elif case is not None:
-        cases.record(case, CaseEvent.Kind.SYSTEM, actor=user, message="Delay notice queued for the customer")
+        cases.record(case, CaseEvent.Kind.SYSTEM, actor=user, data={"v": 2, "event": "delay_notice_queued"})
     return queued
 
 
@@ -314,7 +413,7 @@ def _delay_state(*, incident: Incident | None = None, case: Case | None = None) 
     lookup: dict[str, Any] = {"incident": incident} if incident is not None else {"case": case}
     try:
         with transaction.atomic():
-            state, _ = DelayState.objects.get_or_create(**lookup)
+            state, _created = DelayState.objects.get_or_create(**lookup)
     except IntegrityError:
         state = DelayState.objects.get(**lookup)
     return state
@@ -502,11 +601,12 @@ def remind_delays(limit: int = 50) -> int:
                 f"{settings.PUBLIC_URL}{incident.get_absolute_url()}",
             )
             DelayState.objects.filter(incident=incident).update(reminded_via=via)
-            incidents.add_event(
+            incident_events.record(
                 incident,
                 "delay_reminder",
-                f"Unsolved for over {delay_notice_hours():g} h: owner reminded ({via})",
                 actor_label="sirene",
+                hours=delay_notice_hours(),
+                via=via,
             )
             done += 1
     cases_due = (

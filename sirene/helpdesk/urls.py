@@ -20,5 +20,6 @@ urlpatterns = [
     path("outreach/<int:outreach_id>/retry/", views.outreach_retry, name="outreach_retry"),
     path("cases/<int:case_id>/delay-notice/", views.case_delay_notice, name="case_delay_notice"),
     path("cases/<int:case_id>/note/", views.case_note, name="case_note"),
+    path("cases/<int:case_id>/reply/", views.case_reply, name="case_reply"),
     path("cases/<int:case_id>/refresh-tickets/", views.refresh_tickets, name="refresh_tickets"),
 ]

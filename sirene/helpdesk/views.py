@@ -86,6 +86,7 @@ def templates(request: HttpRequest) -> HttpResponse:
             "error": errors.get(kind, ""),
         }
         for kind, label in ReplyKind.choices
+        if kind in replies.DEFAULTS  # the single-case answer is composed per case, it has no template
     ]
     return render(
         request,
@@ -166,6 +167,23 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The private note is queued for Groove."))
+    return _back(request, case.get_absolute_url())
+
+
+@permission_required(Action.WORK_ON_CASE)
+@require_POST
+def case_reply(request: HttpRequest, case_id: int) -> HttpResponse:
+    """ "An Groove senden": the case's ready reply goes through the reply queue, exactly once."""
+    case = get_object_or_404(Case.objects.select_related("customer"), pk=case_id)
+    try:
+        _reply, created = services.send_case_reply(case, user=_user(request))
+    except services.ReplyError as exc:
+        messages.error(request, str(exc))
+    else:
+        if created:
+            messages.success(request, _("The reply is queued for the Groove ticket."))
+        else:
+            messages.info(request, _("This reply was already sent to Groove; nothing was sent twice."))
     return _back(request, case.get_absolute_url())
 
 

@@ -363,3 +363,53 @@ def _binom() -> Any:
     from scipy.stats import binom
 
     return binom
+# -- the thread as people read it: one facet per fact ------------------------------------------------
+
+_SHOWN_VALUES = {
+    "android": "Android",
+    "ios": "iOS",
+    "ipados": "iPadOS",
+    "windows": "Windows",
+    "macos": "macOS",
+    "mac os": "macOS",
+    "linux": "Linux",
+    "chromeos": "ChromeOS",
+    "chrome": "Chrome",
+    "firefox": "Firefox",
+    "safari": "Safari",
+    "edge": "Edge",
+}
+# Facets that only restate a more specific one: "Mobil oder Desktop: android" and "App oder Web: app" say
+# nothing that "Android" and "App-Version 3.5.0" do not already say.
+_IMPLIED_BY = {
+    "platform": ("os", "device", "app_version"),
+    "client": ("app_version", "os", "device"),
+    "email_domain": ("email_provider",),
+    "email_group": ("email_provider", "email_domain"),
+    "browser_family": ("browser",),
+    "os_version": ("os",),
+}
+
+
+def shown_value(attribute: str, value: Any) -> str:
+    """A thread value as people write it ("Android", not "android"; "iOS"; "3.5.0" as it is)."""
+    text = str(value)
+    return _SHOWN_VALUES.get(text.strip().lower(), text)
+
+
+def facets(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The thread's findings with one facet per fact: a finding implied by a more specific one is left
+    out, as is a second finding with the same value ("platform: android" next to "os: Android")."""
+    present = {str(f.get("attribute", "")) for f in findings}
+    seen_values: set[str] = set()
+    kept: list[dict[str, Any]] = []
+    for f in findings:
+        attribute = str(f.get("attribute", ""))
+        if any(other in present for other in _IMPLIED_BY.get(attribute, ())):
+            continue
+        value = shown_value(attribute, f.get("value", ""))
+        if value.lower() in seen_values:
+            continue
+        seen_values.add(value.lower())
+        kept.append({**f, "value": value})
+    return kept

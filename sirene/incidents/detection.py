@@ -42,7 +42,7 @@ from sirene.cases.attributes import extract_error_codes
 from sirene.cases.models import Case
 from sirene.core import clock
 from sirene.core.prepared import Prepared
-from sirene.incidents import grouping, rules, services
+from sirene.incidents import events, grouping, rules, services
 from sirene.incidents.models import EarlyWarning, GroupMembership, Incident, IncidentStatus, ProblemGroup
 from sirene.integrations import posts
 from sirene.integrations.slack import escape
@@ -339,20 +339,18 @@ def _link_warnings(incident: Incident, counted: list[int]) -> None:
     warnings = list(EarlyWarning.objects.filter(cases__in=counted, incident__isnull=True).distinct())
     for warning in warnings:
         EarlyWarning.objects.filter(pk=warning.pk).update(incident=incident)
-        lead = (incident.opened_at - warning.raised_at).total_seconds() / 60.0
-        services.add_event(
-            incident,
-            "early_warning",
-            f"Vorwarnung EW-{warning.pk} kam {lead:.0f} min vorher",
-            data={"warning_id": warning.pk, "lead_minutes": round(lead, 1)},
-        )
+        lead = (incident.opened_at - warning.raised_at).total_seconds()
+        events.record(incident, "early_warning", warning=warning.pk, lead_seconds=round(lead))
 
 
 def quiet_line(warning: EarlyWarning) -> str:
     """The one line the internal channel gets for an early warning (German, no mentions)."""
+    example = " ".join(warning.example.split())
+    if len(example) > 160:
+        example = example[:160].rsplit(" ", 1)[0].rstrip(",;:.-–") + " …"  # cut at a word, never mid-word
     return (
-        f"☆ Vorwarnung: {warning.customers} Kundinnen/Kunden innerhalb von {warning.minutes:g} min "
-        f"mit einem neuen Problem (Kategorie {warning.get_category_display()}): „{escape(warning.example[:160])}“ "
+        f"☆ Vorwarnung: {warning.customers} Kund:innen innerhalb von {warning.minutes:g} min "
+        f"mit einem neuen Problem (Kategorie {warning.get_category_display()}): „{escape(example)}“ "
         "– noch keine Störung, niemand wird alarmiert."
     )
 

@@ -30,6 +30,7 @@ from sirene.core import clock
 from sirene.core.errors import FieldError
 from sirene.incidents import (
     brief,  # (loads scipy with this module, see brief.py)
+    events,
     grouping,
 )
 from sirene.incidents.brief_shape import Brief
@@ -102,7 +103,7 @@ def open_incident(
     )
     if cases:
         incident.cases.add(*cases)
-    add_event(incident, "opened", title, actor=opened_by, data={"origin": origin})
+    events.record(incident, "opened", actor=opened_by, origin=origin, title=title)
     refresh_brief(incident)
     return incident
 
@@ -120,8 +121,8 @@ def acknowledge(incident: Incident, *, user: User | None = None, label: str = ""
         incident.refresh_from_db()
         if not updated:
             return False
-        add_event(
-            incident, "acknowledged", f"{incident.acknowledged_label} ({via})", actor=user, actor_label=label
+        events.record(
+            incident, "acknowledged", actor=user, actor_label=label, who=incident.acknowledged_label, via=via
         )
     return True
 
@@ -157,12 +158,10 @@ def resolve(
             Incident.objects.filter(pk=incident.pk).update(
                 acknowledged_at=incident.resolved_at, acknowledged_by=user, acknowledged_via="resolve"
             )
-        add_event(incident, "resolved", incident.resolution, actor=user)
+        events.record(incident, "resolved", actor=user, resolution=incident.resolution)
         solved = solve_linked_cases(incident, user=user)
         if solved:
-            add_event(
-                incident, "cases_solved", f"{solved} verknüpfte Fälle gelöst", actor=user, data={"cases": solved}
-            )
+            events.record(incident, "cases_solved", actor=user, cases=solved)
     return True
 
 
@@ -245,9 +244,12 @@ def refresh_brief(incident: Incident) -> Incident:
         after = {(f["attribute"], f["value"]) for f in data["common_thread"]}
         codes_before = set(old.get("what", {}).get("error_codes", []))
         if before != after or codes_before != set(data["what"]["error_codes"]):
-            thread = ", ".join(f"{a}={v}" for a, v in sorted(after)) or "–"
-            codes = ", ".join(data["what"]["error_codes"]) or "–"
-            add_event(incident, "brief_changed", f"common thread: {thread}; error codes: {codes}")
+            events.record(
+                incident,
+                "brief_changed",
+                thread=[f"{a}={v}" for a, v in sorted(after)],
+                codes=list(data["what"]["error_codes"]),
+            )
     incident.brief = data
     incident.brief_updated_at = clock.now()
     incident.customers_affected = data["customers_affected"]
@@ -309,7 +311,7 @@ def rename(incident: Incident, *, title: str, customer_title: str, user: User | 
     old = incident.title
     incident.title, incident.customer_title, incident.title_edited = title, customer_title, True
     incident.save(update_fields=["title", "customer_title", "title_edited"])
-    add_event(incident, "renamed", f"{old} → {title} (für Kund:innen: {customer_title})", actor=user)
+    events.record(incident, "renamed", actor=user, old=old, title=title, customer_title=customer_title)
     return incident
 
 
@@ -329,12 +331,10 @@ def publish(incident: Incident, *, published: bool, text: str = "", user: User |
         incident.public_text = text
     incident.public_updated_at = clock.now()
     incident.save(update_fields=["published", "public_text", "public_updated_at"])
-    add_event(
-        incident,
-        "published" if published else "unpublished",
-        text if published else "",
-        actor=user,
-    )
+    if published:
+        events.record(incident, "published", actor=user, text=text)
+    else:
+        events.record(incident, "unpublished", actor=user)
     return incident
 
 
@@ -342,11 +342,13 @@ def _link(incident: Incident, case: Case, how: str = "") -> None:
     if incident.cases.filter(pk=case.pk).exists():
         return
     incident.cases.add(case)
-    add_event(
+    events.record(
         incident,
         "case_joined",
-        f"#{case.pk} {case.customer}: {case.subject[:120]}",
-        data={"case_id": case.pk, "customer": case.customer.identity, "how": how},
+        case_id=case.pk,
+        customer=str(case.customer),
+        subject=case.subject[:120],
+        how=how,
     )
     # The counts, and when it was last seen, are cheap and always current; the full brief (common
     # thread, key terms: it reads every linked case and the recent-reporter baseline) is rebuilt by
@@ -395,17 +397,15 @@ def open_detected(
         cases=cases,
         group=group,
     )
-    add_event(
+    events.record(
         incident,
         "rule",
-        reason,
-        data={
-            "rule": rule.describe(),
-            "threshold": rule.threshold,
-            "window_hours": rule.window_hours,
-            "source": rule.source,
-            "customers": incident.customers_affected,
-        },
+        rule=rule.describe(),
+        threshold=rule.threshold,
+        required=rule.threshold + 1,
+        window_hours=rule.window_hours,
+        source=rule.source,
+        customers=incident.customers_affected,
     )
     log.info("incident %s opened for %s reports: %s", incident.pk, len(cases), reason)
     return incident
@@ -454,7 +454,16 @@ def evaluate(group: ProblemGroup, trigger: Case | None = None) -> Evaluation:
         cases=cases,
         group=group,
     )
-    add_event(incident, "rule", decision.reason, data={"rule": rule.describe(), "source": rule.source})
+    events.record(
+        incident,
+        "rule",
+        rule=rule.describe(),
+        threshold=rule.threshold,
+        required=rule.threshold + 1,
+        window_hours=rule.window_hours,
+        source=rule.source,
+        customers=incident.customers_affected,
+    )
     return Evaluation(incident, opened=True)
 
 
@@ -470,7 +479,7 @@ def set_test_check(incident: Incident, value: str, note: str = "", *, user: User
     incident.test_reproduced = value
     incident.test_note = note.strip()
     incident.save(update_fields=["test_reproduced", "test_note"])
-    add_event(incident, "test_check", f"{value}: {note.strip()}".strip(": "), actor=user)
+    events.record(incident, "test_check", actor=user, value=value, note=note.strip())
     return incident
 
 
@@ -494,7 +503,7 @@ def _after_membership_change(
         old_live = live_incident(removed_from)
         if old_live is not None and old_live.cases.filter(pk=case.pk).exists():
             old_live.cases.remove(case)
-            add_event(old_live, "case_removed", f"#{case.pk} → G-{group.pk}", data={"case_id": case.pk})
+            events.record(old_live, "case_removed", case_id=case.pk, group=group.pk)
             refresh_brief(old_live)
     return evaluate(group, trigger=case)
 
@@ -557,11 +566,13 @@ def merge_groups(
     if src_live is not None and dst_live is None:
         # The target takes over the source's incident (one live incident per group still holds).
         Incident.objects.filter(pk=src_live.pk).update(group=target)
-        add_event(src_live, "group_merged", f"G-{source.pk} → G-{target.pk}", actor=user)
+        events.record(src_live, "group_merged", actor=user, source=source.pk, target=target.pk)
         dst_live = src_live
         dst_live.group = target
     elif src_live is not None and dst_live is not None:
-        add_event(src_live, "group_merged", f"G-{source.pk} → G-{target.pk} (INC-{dst_live.pk})", actor=user)
+        events.record(
+            src_live, "group_merged", actor=user, source=source.pk, target=target.pk, into_incident=dst_live.pk
+        )
     if dst_live is not None:
         for case in moved_cases:
             _link(dst_live, case, "merged")
@@ -602,7 +613,7 @@ def split_group(
         for m in members:
             if live.cases.filter(pk=m.case_id).exists():
                 live.cases.remove(m.case)
-        add_event(live, "group_split", f"{len(members)} cases → G-{new.pk}", actor=user)
+        events.record(live, "group_split", actor=user, cases=len(members), group=new.pk)
         refresh_brief(live)
     return new, evaluate(new)
 

@@ -1,7 +1,8 @@
 """An incident's timeline as sentences in the viewer's language.
 
-Events are stored as kind + data (+ a technical message for the log); the sentence is made here with
-gettext when the page is rendered. Rows from before structured data are read from their message.
+Events are stored as kind + named parameters (`incidents.events.record`); the sentence is made by the
+kind's renderer with gettext when the page is rendered. Rows from before that change (no "v" in their
+data) are still read from their stored message by the patterns below.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sirene.cases.labels import actor_label
+from sirene.incidents import events
 from sirene.incidents.models import IncidentEvent
 
 
@@ -63,6 +65,7 @@ def kind_label(kind: str) -> str:
         "reopened": _("Reopened"),
         "possible_split": _("possibly two problems"),
         "team_answer": _("Team answer"),
+        "early_warning": _("Early warning"),
     }.get(kind, kind)
 
 
@@ -132,6 +135,10 @@ _BRIEF = re.compile(r"common thread: (?P<t>.*); error codes: (?P<c>.*)")
 
 def describe(event: IncidentEvent) -> tuple[str, str]:
     kind, message, data = event.kind, event.message or "", event.data or {}
+    rendered = events.render(kind, data)
+    if rendered is not None:
+        return rendered
+    # A row written before events were stored as data (no "v"): read from its stored message below.
     after = _after_siren(event)  # ★ issue 21: its events are data, worded here
     if after is not None:
         return after

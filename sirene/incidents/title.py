@@ -7,7 +7,9 @@ nothing. So the title is built from what the affected reports have in common:
 1. the confirmed known problem of the incident's group: its title (the team wrote it);
 2. else an error code most reports quote, and the area they name: "Fehler 502 im Mitgliederbereich (Club)";
 3. else the area and the symptom: "Login: Code kommt nicht an";
-4. else the category: "Häufung: Login".
+4. else the customers' own words, the subject line most other reports echo, plus what distinguishes the
+   affected: "Meditationen spielen nicht mehr ab (App 3.5.0, Android)" — never "Probleme in der App";
+5. else the category: "Häufung: Login".
 
 An area or symptom counts when at least a third of the reports mention it. The customer title says
 the same without codes or internal words ("Störung im Mitgliederbereich"). Both are editable by the
@@ -109,14 +111,58 @@ def _cut(text: str, limit: int = MAX_TITLE) -> str:
     return cut + "…"
 
 
+_GENERIC_SUBJECT = re.compile(
+    r"^(?:re|aw|fwd?|wg)\b|\b(?:hilfe|problem(?:e)?|frage|anfrage|support|störung|fehler|bug|technik|dringend)\W*$",
+    re.I,
+)
+_CONTENT = re.compile(r"[A-Za-zÄÖÜäöüß][A-Za-zÄÖÜäöüß-]{4,}")
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower()[:6] for w in _CONTENT.findall(text)} - {"nicht", "immer", "heute", "hallo", "seit"}
+
+
+def customers_words(subjects: list[str], texts: list[str]) -> str:
+    """The problem in the customers' own words: the subject line that most other reports echo ("Meditationen
+    spielen nicht mehr ab"), or "" when no subject says more than "Problem"/"Hilfe"."""
+    best, best_score = "", 0
+    for subject in subjects:
+        subject = " ".join(_GREETING.sub("", subject or "").split()).strip(" -–:!?.")
+        if len(subject.split()) < 3 or _GENERIC_SUBJECT.search(subject):
+            continue
+        mine = _stems(subject)
+        score = sum(1 for t in texts if mine & _stems(t))
+        if score > best_score:
+            best, best_score = subject, score
+    return _cut(best[:1].upper() + best[1:], 90) if best_score >= 2 else ""
+
+
+def distinguishing(findings: list[dict[str, Any]]) -> list[str]:
+    """What sets the affected apart, short, for the title: "App 3.5.0", "Android" (one per fact)."""
+    from sirene.incidents.brief import facets
+
+    words = []
+    for f in facets(findings)[:2]:
+        attribute, value = str(f.get("attribute", "")), str(f.get("value", ""))
+        if attribute == "app_version":
+            words.append(f"App {value}")
+        elif attribute in ("os", "device", "browser", "browser_family", "email_provider"):
+            words.append(value)
+    return words
+
+
 def build(
     texts: list[str],
     *,
     category: str = "other",
     error_codes: list[str] | None = None,
     known_problem_title: str = "",
+    subjects: list[str] | None = None,
+    details: list[str] | None = None,
 ) -> Titles:
-    """Titles from the reports' texts (subject + body of each linked case)."""
+    """Titles from the reports' texts (subject + body of each linked case). `subjects`: their subject
+    lines (the customers' words); `details`: what distinguishes the affected ("App 3.5.0", "Android")."""
+    extra = f" ({', '.join(details)})" if details else ""
     texts = [t[:3000] for t in texts if t and t.strip()]
     area_key = _share_winner(
         texts, [(key, pattern) for key, pattern, _t, _c in AREAS], prior=CATEGORY_AREA_KEY.get(category)
@@ -140,10 +186,14 @@ def build(
         where = f" {area[0]}" if area else (f" {CATEGORY_AREA[category]}" if category in CATEGORY_AREA else "")
         return Titles(_cut(f"Fehler {codes[0]}{where}{suffix}"), _cut(customer), "error_code")
     symptom_key = _share_winner(texts, [(phrase, pattern) for pattern, phrase in SYMPTOMS])
+    words = customers_words(subjects or [], texts)
+    if words and not (area and symptom_key and symptom_key != "Fehlermeldung"):
+        # "Probleme in der App" says nothing; the customers' own words do, plus what sets them apart.
+        return Titles(_cut(words + extra + suffix), _cut(words), "customers_words")
     if area:
         noun = area[0].split(" ", 1)[1] if " " in area[0] else area[0]
         title = f"{_capital(noun)}: {symptom_key}" if symptom_key else f"Probleme {area[0]}"
-        return Titles(_cut(title + suffix), _cut(customer), "area")
+        return Titles(_cut(title + extra + suffix), _cut(customer), "area")
     label = CATEGORY_WORDS.get(category, CATEGORY_WORDS["other"])
     title = f"Häufung: {label}" + (f" – {symptom_key}" if symptom_key else "")
     return Titles(_cut(title + suffix), _cut(customer), "category")
@@ -164,6 +214,8 @@ def for_incident(incident: Any, known_problem_title: str = "") -> Titles:
         category=incident.category,
         error_codes=list((brief.get("what") or {}).get("error_codes") or []),
         known_problem_title=known,
+        subjects=[c.subject for c in cases],
+        details=distinguishing([f for f in brief.get("common_thread") or [] if isinstance(f, dict)]),
     )
 
 

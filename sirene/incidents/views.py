@@ -20,6 +20,7 @@ from sirene.core import clock
 from sirene.core.errors import FieldError
 from sirene.flows import incidents as incident_flows
 from sirene.incidents import charts, detection, services, timeline
+from sirene.incidents.brief import facets as brief_facets
 from sirene.incidents.models import Incident, IncidentStatus, ProblemGroup
 from sirene.incidents.title import incident_sentence
 
@@ -88,12 +89,12 @@ def _detail(request: HttpRequest, incident_id: int, preview: dict[str, Any] | No
     brief = incident.brief_data
     thread = [
         {
-            **f.model_dump(),
-            "label": str(ATTRIBUTE_LABELS.get(f.attribute, f.attribute)),
-            "pct": round(f.share * 100),
-            "base_pct": round(f.baseline_share * 100),
+            **f,
+            "label": str(ATTRIBUTE_LABELS.get(f["attribute"], f["attribute"])),
+            "pct": round(f["share"] * 100),
+            "base_pct": round(f["baseline_share"] * 100),
         }
-        for f in brief.common_thread
+        for f in brief_facets([f.model_dump() for f in brief.common_thread])
     ]
     times = list(incident.cases.values_list("received_at", flat=True))
     return render(
@@ -163,8 +164,11 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
             user=_user(request),
             also_notify=[int(x) for x in request.POST.getlist("also_notify") if x.isdigit()],
         )
-    except services.IncidentError:
-        messages.error(request, _("Please describe the resolution."))
+    except services.IncidentError as exc:
+        if exc.field == "customer_text":
+            messages.error(request, exc.message)
+        else:
+            messages.error(request, _("Please describe the resolution."))
         return _back(incident)
     except FieldError as exc:  # ★ sweep: a ticked report another incident took meanwhile
         messages.error(request, str(exc))
@@ -229,7 +233,8 @@ def incident_test_check(request: HttpRequest, incident_id: int) -> HttpResponse:
 def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     group = get_object_or_404(ProblemGroup, pk=group_id)
     members = group.memberships.select_related("case", "case__customer").order_by("-received_at")[:300]
-    others = ProblemGroup.objects.filter(merged_into__isnull=True).exclude(pk=group.pk)[:200]
+    # Empty groups (emptied when detection moved their cases into a new one) are no merge target.
+    others = ProblemGroup.objects.filter(merged_into__isnull=True, count__gt=0).exclude(pk=group.pk)[:200]
     return render(
         request,
         "incidents/group.html",

@@ -33,7 +33,13 @@ class KnownProblemForm(forms.Form):
         label=_("Solution steps for the agent"), widget=forms.Textarea(attrs={"rows": 6}), required=False
     )
     customer_hints = forms.CharField(
-        label=_("Hints for the customer"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+        label=_("Hints for the customer"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_(
+            "Customers are addressed with Sie or du: write both forms as [Sie form|du form], "
+            "e.g. “Bitte [prüfen Sie|prüfe], ob [Ihre|deine] Bank …”."
+        ),
     )
     articles = forms.CharField(
         label=_("Help articles"),

@@ -74,6 +74,21 @@ class ProblemData:
     active: bool = True
 
 
+def _hints(text: str) -> str:
+    """Customer hints go to customers in their voice (Sie or du): a form of address must be written as
+    "[Sie-Form|du-Form]" (e.g. "Bitte [prüfen Sie|prüfe], ob [Ihre|deine] Bank …"), else it is refused."""
+    from sirene.preferences.voice import unmarked_forms
+
+    found = unmarked_forms(text)
+    if found:
+        words = ", ".join(dict.fromkeys(found))
+        raise KnowledgeError(
+            "customer_hints",
+            f"write every form of address as [Sie form|du form], e.g. [prüfen Sie|prüfe] (found: {words})",
+        )
+    return text
+
+
 def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
     if value is None:
         value = ""
@@ -143,7 +158,7 @@ def validate(data: ProblemData) -> ProblemData:
         category=category,
         symptoms=_text(data.symptoms, "symptoms", MAX_TEXT),
         solution_steps=_text(data.solution_steps, "solution_steps", MAX_TEXT),
-        customer_hints=_text(data.customer_hints, "customer_hints", MAX_TEXT),
+        customer_hints=_hints(_text(data.customer_hints, "customer_hints", MAX_TEXT)),
         articles=_articles(data.articles),
         phrasings=_phrasings(data.phrasings),
         active=bool(data.active),
@@ -428,9 +443,32 @@ def match_reason(case: Case) -> dict[str, Any]:
         "reason": str(MatchOutcome(match.outcome).label),
         "best_similarity": match.best_similarity,
         "computed_at": match.computed_at.isoformat(),
-        # The KB changed since: "recompute" may find a problem added or taught since.
-        "stale": match.kb_token != (match.kb_now or "empty"),  # as matching.current_token()
+        # The KB changed since AND this case's suggestions would change: "recompute" finds something new.
+        # (Any KB edit used to mark every case, right after one's own confirm too.)
+        "stale": match.kb_token != (match.kb_now or "empty") and _suggestions_would_change(case, match),
     }
+
+
+def _suggestions_would_change(case: Case, match: CaseMatch) -> bool:
+    """Whether ranking the case against today's knowledge base gives other known problems than the ones
+    it shows. When it would not, the stored match takes today's token, so the next look is one read."""
+    clean, vector = _case_text(case)
+    ranking = matching.rank(clean, vector)
+    now = [problem_id for problem_id, _c, _s in ranking.items]
+    shown = list(
+        Suggestion.objects.filter(case=case, state=SuggestionState.SUGGESTED)
+        .order_by("rank")
+        .values_list("known_problem_id", flat=True)
+    )
+    decided = set(
+        Suggestion.objects.filter(case=case).exclude(state=SuggestionState.SUGGESTED).values_list(
+            "known_problem_id", flat=True
+        )
+    )
+    if [p for p in now if p not in decided] != shown or ranking.outcome != match.outcome:
+        return True
+    CaseMatch.objects.filter(pk=match.pk).update(kb_token=ranking.token)
+    return False
 
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})

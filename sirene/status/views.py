@@ -82,7 +82,7 @@ EMBED = """(function () {
       var b = document.createElement("strong");
       b.textContent = "Bekannte Störung: " + i.title + ". ";
       p.appendChild(b);
-      p.appendChild(document.createTextNode((i.text ? i.text + " " : "") + i.state));
+      p.appendChild(document.createTextNode(i.text ? i.text : i.state));
       box.appendChild(p);
     });
     box.hidden = false;

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sirene.cases.labels import attribute_label, attribute_value
 from sirene.cases.models import Case
 from sirene.core import clock
 from sirene.troubleshooting import questions
@@ -20,7 +21,10 @@ def draft(case: Case, workspace: Workspace) -> dict[str, str]:
     symptoms = [case.subject.strip()] if case.subject.strip() else []
     symptoms += _lines(_("First seen"), known.get("first_seen", ""))
     symptoms += _lines(_("Just before"), known.get("action_before", ""))
-    setup = ", ".join(f"{k}: {known[k]}" for k in questions.ATTRIBUTE_KEYS if k in known)
+    # "Browser: Firefox 133, Betriebssystem: Windows 11", not the attribute keys.
+    setup = ", ".join(
+        f"{attribute_label(k)}: {attribute_value(k, known[k])}" for k in questions.ATTRIBUTE_KEYS if k in known
+    )
     symptoms += _lines(_("Setup"), setup)
 
     steps: list[str] = []

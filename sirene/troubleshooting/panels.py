@@ -33,8 +33,18 @@ def case_panel_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         row["needs_backup"] = stage in CHANGES_CUSTOMER_DATA and not has_backup
     reminders = [r for r in queries.open_reminders(user) if r.case_id == case.pk] if user else []
     done = sum(1 for row in data["stages"] if row["state"] != StageState.OPEN)
+    # A case of an incident asks the customer nothing: the incident answers every linked customer.
+    incident = case.incidents.order_by("-opened_at").first()
+    skipped = {"questions"} if incident is not None else set()
+    # Only the stage to work on now is open; the others stay folded (a new case was 4.6–5.6k px tall).
+    current = next(
+        (row["stage"] for row in data["stages"] if row["state"] == StageState.OPEN and row["stage"] not in skipped),
+        None,
+    )
     return {
         **data,
+        "current_stage": current,
+        "incident": incident,
         "case": case,
         "stage": stages,
         "progress": {"done": done, "total": len(data["stages"])},

@@ -59,12 +59,16 @@ def overdue_q() -> Q:
 
 
 def _overdue_with(case: Case, follow_ups: list[FollowUp]) -> bool:
-    """`is_overdue` with the case's follow-ups already loaded."""
+    """`is_overdue` with the case's follow-ups already loaded: the same rule as `overdue_q` (the overdue
+    list), so the case page's badge and the list never disagree (a case waiting on the customer is not
+    overdue for our silence)."""
     if case.status not in OPEN_STATUSES:
         return False
     last = case.last_customer_contact_at or case.received_at
     now = clock.now()
-    return last < overdue_cutoff() or any(f.done_at is None and f.due_at <= now for f in follow_ups)
+    if case.status in AWAITING_US and last < overdue_cutoff():
+        return True
+    return any(f.done_at is None and f.due_at <= now for f in follow_ups)
 
 
 def is_overdue(case: Case) -> bool:

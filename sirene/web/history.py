@@ -216,9 +216,21 @@ def _created(event: CaseEvent, case: Case) -> str:
     return _("Case created (source: %(source)s)") % {"source": source_label(case.source)}
 
 
+# Case events stored as data (data["v"] == 2, data["event"] names it, no message): the sentence is made
+# here. Older rows are read from their message by the patterns above.
+CASE_EVENTS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "holding_reply_queued": lambda d: _("Holding reply queued for Groove ticket #%(n)s") % {"n": d.get("ticket")},
+    "delay_notice_queued": lambda d: _("Delay notice queued for the customer"),
+    "case_reply_queued": lambda d: _("Ready reply queued for Groove ticket #%(n)s") % {"n": d.get("ticket")},
+}
+
+
 def describe(event: CaseEvent, case: Case) -> tuple[str, str]:
     """(sentence, detail) for one event."""
     kind = event.kind
+    data = event.data or {}
+    if data.get("v") == 2 and data.get("event") in CASE_EVENTS:
+        return CASE_EVENTS[str(data["event"])](data), event.message or ""
     if kind == CaseEvent.Kind.CREATED:
         return _created(event, case), ""
     if kind == CaseEvent.Kind.CHANGED:

@@ -93,9 +93,12 @@ def compute(since: datetime | None = None, until: datetime | None = None) -> lis
         )
     )
     sent: dict[int, int] = defaultdict(int)
-    replies = CustomerReply.objects.filter(
-        incident_id__in=[r["pk"] for r in rows], status=ReplyStatus.SENT
-    ).values_list("incident_id", flat=True)
+    # Only what reached Groove: a reply "sent" in outbox mode (no Groove configured) went nowhere.
+    replies = (
+        CustomerReply.objects.filter(incident_id__in=[r["pk"] for r in rows], status=ReplyStatus.SENT)
+        .exclude(provider_message_id__startswith="outbox:")
+        .values_list("incident_id", flat=True)
+    )
     for incident_id in replies:
         sent[incident_id] += 1
     cells: dict[tuple[date, str], Cell] = {}
@@ -157,6 +160,48 @@ CSV_COLUMNS = [
     "customers_affected",
     "replies_sent",
 ]
+
+
+# The CSV for German Excel: German headers, category names, ";" and the decimal comma.
+CSV_HEADERS = {
+    "month": "Monat",
+    "category": "Kategorie",
+    "incidents": "Störungen",
+    "detection_median_min": "Erkennungszeit Median (min)",
+    "detection_mean_min": "Erkennungszeit Mittelwert (min)",
+    "acknowledged": "Übernommen",
+    "ack_median_min": "Zeit bis Übernahme Median (min)",
+    "ack_mean_min": "Zeit bis Übernahme Mittelwert (min)",
+    "resolved": "Gelöst",
+    "resolution_median_min": "Zeit bis Lösung Median (min)",
+    "resolution_mean_min": "Zeit bis Lösung Mittelwert (min)",
+    "customers_affected": "Betroffene Kund:innen",
+    "replies_sent": "An Groove gesendete Antworten",
+}
+
+
+def csv_rows(cells: list[Cell]) -> list[list[str]]:
+    """Header and rows of the German CSV (decimal comma, category names, empty cell for "no value")."""
+    from django.utils import translation
+
+    out = [[CSV_HEADERS[c] for c in CSV_COLUMNS]]
+    with translation.override("de"):
+        labels = {value: str(label) for value, label in Category.choices}
+    for cell in cells:
+        data = cell.as_dict()
+        row = []
+        for column in CSV_COLUMNS:
+            value = data[column]
+            if column == "category":
+                row.append(labels.get(str(value), str(value)))
+            elif value is None:
+                row.append("")
+            elif isinstance(value, float):
+                row.append(f"{value:.1f}".replace(".", ","))
+            else:
+                row.append(str(value))
+        out.append(row)
+    return out
 
 
 def human_minutes(value: float | None) -> str:

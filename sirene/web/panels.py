@@ -13,10 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from sirene.cases.models import Case
 from sirene.escalation import panels as escalation_panels
 from sirene.helpdesk import panels as helpdesk_panels
+from sirene.helpdesk import services as helpdesk_services
 from sirene.incidents import panels as incidents_panels
 from sirene.incidents import team_loop
 from sirene.incidents.models import Incident
@@ -27,8 +29,16 @@ CasePanel = Callable[[HttpRequest, Case], "dict[str, Any] | None"]
 IncidentPanel = Callable[[HttpRequest, Incident], "dict[str, Any] | None"]
 
 def _incidents_case_panel(request: HttpRequest, case: Case) -> dict[str, Any] | None:
-    # The single-case ready reply uses the confirmed known problem's customer hints (knowledge).
-    return incidents_panels.case_panel_context(request, case, knowledge_panels.confirmed_problem(case))
+    # The single-case ready reply uses the confirmed known problem's customer hints (knowledge), in the
+    # voice of this customer's conversation, and is sent through the reply queue (helpdesk).
+    has_ticket = helpdesk_services.ticket_number(case) is not None
+    return incidents_panels.case_panel_context(
+        request,
+        case,
+        knowledge_panels.confirmed_problem(case),
+        which=helpdesk_services.voice_for(case),
+        send_url=reverse("helpdesk:case_reply", args=[case.pk]) if has_ticket else "",
+    )
 
 
 # In page order. A context of None hides the panel for that case.

@@ -24,8 +24,16 @@ def _channel(value: str) -> str:
 class GeneralForm(forms.Form):
     customer_voice = forms.ChoiceField(
         label=_("How we address customers"),
-        choices=[("sie", _("formal (Sie)")), ("du", _("informal (du)"))],
-        help_text=_("Used in replies to customers and ready texts."),
+        choices=[
+            ("sie", _("formal (Sie); informal when the customer writes with du")),
+            ("du", _("informal (du); formal when the customer writes with Sie")),
+            ("sie_always", _("always formal (Sie)")),
+            ("du_always", _("always informal (du)")),
+        ],
+        help_text=_(
+            "Used in replies to customers and ready texts. A conversation keeps the form of address of its "
+            "first message."
+        ),
     )
     facebook_person = forms.ChoiceField(
         label=_("Who checks the Facebook groups during an incident"), required=False

@@ -111,10 +111,15 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
                                   "resolution_median_min": "resolution"}[key]) for m in span])
         for label, key in times
     ]
-    longest = max((v for _label, values in time_series for v in values), default=0)
-    in_hours = longest > 300
-    if in_hours:
-        time_series = [(label, [round(v / 60, 1) for v in values]) for label, values in time_series]
+    # One small chart per time, each on its own scale: a 172 h detection next to 0.6 min bars is unreadable
+    # on one axis. Each chart picks minutes or hours for its own values.
+    time_charts = []
+    for label, values in time_series:
+        in_hours = max(values, default=0) > 120
+        shown = [round(v / 60, 1) for v in values] if in_hours else values
+        time_charts.append(
+            grouped_bars(labels, [(label, shown)], title=label, unit=_("h") if in_hours else _("min"))
+        )
     rows = []
     for c in cells:
         row = {**c.as_dict(), "category_label": c.category_label, "month_date": c.month}
@@ -126,7 +131,6 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
         "sirene/metrics.html",
         {
             "rows": rows,
-            "time_unit": _("hours") if in_hours else _("minutes"),
             "months_back": months_back,
             "month_choices": [3, 6, 12, 24],
             "incident_chart": stacked_bars(
@@ -135,9 +139,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             "customer_chart": stacked_bars(
                 labels, metrics.per_month(cells, "customers"), title=_("Customers affected per month")
             ),
-            "time_chart": grouped_bars(
-                labels, time_series, title=_("Median times per month"), unit=_("h") if in_hours else _("min")
-            ),
+            "time_charts": time_charts,
             "has_data": bool(cells),
             "call_outs": escalation_services.call_outs_per_month(since=since),
         },
@@ -148,9 +150,9 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
 def metrics_csv(request: HttpRequest) -> HttpResponse:
     _months_back, since = _metric_period(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="sirene-incident-metrics.csv"'
-    writer = csv.DictWriter(response, fieldnames=metrics.CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for cell in metrics.compute(since=since):
-        writer.writerow(cell.as_dict())
+    response["Content-Disposition"] = 'attachment; filename="sirene-stoerungen-kennzahlen.csv"'
+    # German Excel: a byte-order mark so it reads UTF-8, ";" between cells, decimal commas.
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    writer.writerows(metrics.csv_rows(metrics.compute(since=since)))
     return response

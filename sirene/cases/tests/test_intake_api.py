@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from sirene.cases.models import Case, CaseEvent, Customer
+from sirene.cases.models import Case, CaseEvent, Customer, UntrackedReport
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_an_application_error_tag_is_not_tracked_and_nothing_is_stored(api: Any,
 
 def test_excluded_tags_are_configurable(api: Any, settings: Any) -> None:
     settings.EXCLUDE_TAGS = ["anwenderfehler"]
-    assert api.post("/api/v1/cases", report(tags=["helga"])).status_code == 201
+    assert api.post("/api/v1/cases", report(tags=["technik", "helga"])).status_code == 201
     response = api.post("/api/v1/cases", report(external_id="2", tags=["#Anwenderfehler"]))
     assert response.json()["tracked"] is False
 
@@ -190,3 +190,40 @@ def test_nul_characters_are_dropped_instead_of_failing_on_postgresql(api: Any) -
     case = Case.objects.get()
     assert case.subject == "Login" and case.body == "kaputt"
     assert case.customer.attributes == {"x": "y"}
+
+
+def test_a_report_tagged_but_not_technik_is_kept_for_the_audit_only(api: Any) -> None:
+    """The walkthrough's #buchhaltung invoice request joined the "Rechnung fehlt" group: only #technik is a tech case."""
+    response = api.post(
+        "/api/v1/cases",
+        report(external_id="b1", subject="Rechnung bitte", body="Bitte schicken Sie mir die Rechnung.", tags=["#buchhaltung"]),
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["tracked"] is False
+    assert "#buchhaltung" in body["reason"] and "#technik" in body["reason"]
+    assert Case.objects.count() == 0 and Customer.objects.count() == 0
+    row = UntrackedReport.objects.get()
+    assert (row.source, row.external_id, row.tags) == ("groove", "b1", ["buchhaltung"])
+    # A second delivery changes nothing.
+    again = api.post("/api/v1/cases", report(external_id="b1", tags=["#buchhaltung"]))
+    assert again.json()["tracked"] is False
+    assert UntrackedReport.objects.count() == 1
+    # Not in the list, so not in a group and not in detection either (those read cases only).
+    assert api.get("/api/v1/cases").json()["total"] == 0
+
+
+def test_untagged_and_technik_tagged_reports_stay_tech_cases(api: Any) -> None:
+    assert api.post("/api/v1/cases", report(external_id="u1", tags=[])).status_code == 201
+    assert api.post("/api/v1/cases", report(external_id="u2", tags=["Technik", "video"])).status_code == 201
+    assert Case.objects.count() == 2
+    assert UntrackedReport.objects.count() == 0
+
+
+def test_the_spreadsheet_import_keeps_its_label_tags(tmp_path: Any) -> None:
+    from sirene.flows.intake import import_csv
+
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("E-Mail;Betreff;Tags\nkundin@gmx.de;Video lädt nicht;video\n", encoding="utf-8")
+    import_csv(sheet)
+    assert Case.objects.get().tags == ["video"]

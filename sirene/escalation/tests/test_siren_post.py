@@ -78,8 +78,8 @@ def test_the_siren_post_carries_the_brief_item_by_item(configured: Any, start: A
     for uid in MENTIONS:
         assert f"<@{uid}>" in lines[0]
     # since when, in words and Berlin time (the first report came 00:00 UTC = 01:00 in Berlin)
-    assert "die Kund:innen melden seit ca. 2 Stunden (seit 01:00 Uhr) ein technisches Problem" in lines[0]
-    assert "Kann das einer zeitnah prüfen?" in lines[0]
+    assert "die Kund:innen melden seit 2 Stunden (01:00 Uhr) ein technisches Problem" in lines[0]
+    assert "Kann sich bitte jemand darum kümmern?" in lines[0]
     # what: a real title, the error code, one representative sentence without the greeting
     assert lines[1] == f"*INC-{incident.pk}: Fehler 502 im Mitgliederbereich (Club)*"
     what = next(line for line in lines if line.startswith("– Was:"))

@@ -158,7 +158,7 @@ def test_one_voice_sie_by_default_du_when_configured(groove: Any, settings: Any,
     sie = {
         "holding": replies.render(ReplyKind.HOLDING, {"greeting": "Hallo,"}),
         "delay": replies.render(ReplyKind.DELAY, {"greeting": "Hallo,", "subject": "x"}),
-        "resolution": replies.default_customer_text(incident),
+        "resolution": replies.default_customer_text(incident, settings.CUSTOMER_VOICE),
         "facebook": facebook_group_reply(incident),
         "single": customer_hints_reply(single),
     }
@@ -169,7 +169,7 @@ def test_one_voice_sie_by_default_du_when_configured(groove: Any, settings: Any,
     du = {
         "holding": replies.render(ReplyKind.HOLDING, {"greeting": "Hallo,"}),
         "delay": replies.render(ReplyKind.DELAY, {"greeting": "Hallo,", "subject": "x"}),
-        "resolution": replies.default_customer_text(incident),
+        "resolution": replies.default_customer_text(incident, settings.CUSTOMER_VOICE),
         "single": customer_hints_reply(single),
     }
     for name, text in du.items():

@@ -314,5 +314,5 @@ def test_the_demo_loads_twice_without_duplicating_anything(agent: Any, settings:
     case_flows.change_status(case, Status.OPEN_QUESTION, actor=agent)
     demo.load(StringIO())
     demo.load(StringIO())
-    assert ReplyTemplate.objects.count() == len(ReplyKind.values)
+    assert ReplyTemplate.objects.count() == len(replies.DEFAULTS)
     assert OutboxMessage.objects.filter(channel=OutboxMessage.Channel.HELPDESK).count() == 1

@@ -197,3 +197,20 @@ def test_the_intake_steers_grouping_by_the_suggestions_it_just_stored(starter_kb
     matched = services.match(case)  # recomputed: the agent's confirmation is kept and steers
     assert matched.confident_key == services.confident_known_problem(case) == str(suggestion.known_problem_id)
     assert CaseMatch.objects.filter(case=case).count() == 1  # upserted, not added
+
+
+def test_an_unrelated_knowledge_edit_does_not_mark_every_case_changed(starter_kb: Any, agent: Any) -> None:
+    """The walkthrough saw "Die Wissensdatenbank hat sich … geändert" on every case after any KB edit."""
+    case = report("1", "Login", "Ich kann mich nicht einloggen, es heißt immer Passwort falsch.")
+    before = list(Suggestion.objects.filter(case=case).order_by("rank").values_list("known_problem_id", flat=True))
+    services.create_known_problem(
+        services.ProblemData(
+            title="Gutschein-PDF ist leer",
+            category="checkout",
+            phrasings=["Der Gutschein als PDF ist leer", "Gift voucher PDF is blank", "Gutschein-PDF ohne Inhalt"],
+        )
+    )
+    assert services.match_reason(case)["stale"] is False
+    assert list(
+        Suggestion.objects.filter(case=case).order_by("rank").values_list("known_problem_id", flat=True)
+    ) == before

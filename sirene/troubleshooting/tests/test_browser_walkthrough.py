@@ -41,6 +41,14 @@ def test_an_agent_walks_a_case_through_every_stage(browser_page: Any, agent: Any
     case = make_case("B-1", name="Maria Müller")
     login(page, "anna", "agent-pass-123")
     page.goto(f"/cases/{case.pk}/")
+    # Only the current stage opens by itself; this agent works through all of them out of order, so
+    # every page load unfolds them (as clicking each stage's title would).
+    assert page.locator(".stage > details[open]").count() == 1
+    page.add_init_script(
+        "document.addEventListener('DOMContentLoaded', () => "
+        "document.querySelectorAll('.stage > details').forEach(d => { d.open = true; }))"
+    )
+    page.reload()
     page.click("#take-ownership")
     assert "Anna" in page.inner_text("#case-owner")
 

@@ -142,6 +142,7 @@ def test_documentation_is_generated_from_the_stages_and_editable(api: Any, case:
     )
     doc = api.post(f"/api/v1/workspace/{case.pk}/documentation/generate").json()
     assert "Seit Montag" in doc["symptoms"] and "Pixel 8" in doc["symptoms"]
+    assert "device: " not in doc["symptoms"]  # the attribute's label, not its key
     assert "Projekt neu konvertiert" in doc["solution_steps"]
     assert "App öffnen, Lektion 4 starten" in doc["text"]
     edited = api.post(

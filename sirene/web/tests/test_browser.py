@@ -33,7 +33,7 @@ def test_an_agent_logs_in_opens_a_case_and_takes_ownership(browser_page: Any, ag
     page.click("text=Video in Lektion 3 lädt nicht")
     page.wait_for_url(f"**/cases/{result.case.pk}/")
     page.click("#take-ownership")
-    page.wait_for_selector("text=Sie sind jetzt für diesen Fall verantwortlich.")
+    page.wait_for_selector("text=Du bist jetzt für diesen Fall verantwortlich.")
     assert page.locator("#case-owner").inner_text() == "Anna"
     assert page.locator("#case-status").inner_text() == "In Bearbeitung"
     case = Case.objects.get(pk=result.case.pk)

@@ -86,13 +86,39 @@ def test_the_page_shows_charts_with_every_category_and_the_table(client: Any, ag
     assert "2,0 h" in table and "10 min" in table
 
 
-def test_csv_export(client: Any, agent: Any, data: Any) -> None:
+def test_csv_export_is_german_excel(client: Any, agent: Any, data: Any) -> None:
     client.force_login(agent)
     response = client.get("/metrics.csv")
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [(r["month"], r["category"], r["incidents"]) for r in rows] == [
-        ("2026-11", "login", "2"), ("2026-11", "checkout", "1"), ("2026-12", "login", "1"),
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert [(r["Monat"], r["Kategorie"], r["Störungen"]) for r in rows] == [
+        ("2026-11", "Login", "2"), ("2026-11", "Checkout", "1"), ("2026-12", "Login", "1"),
     ]
-    assert rows[0]["replies_sent"] == "3" and rows[0]["resolution_mean_min"] == "120.0"
+    assert rows[0]["An Groove gesendete Antworten"] == "3" and rows[0]["Zeit bis Lösung Mittelwert (min)"] == "120,0"
+    assert "detection_median_min" not in text and "app_error" not in text
     assert client.get("/metrics.csv", {"months": "1"}).content.decode().count("\n") == 2  # header + December
+
+
+def test_replies_that_only_reached_the_outbox_are_not_counted_as_sent(data: Any) -> None:
+    CustomerReply.objects.filter(incident=data["a"], status=ReplyStatus.SENT).update(provider_message_id="outbox:1")
+    cells = metrics.compute(since=t(1, 0))
+    login_november = next(c for c in cells if c.category == "login" and c.month.month == 11)
+    assert login_november.replies_sent == 1  # only b's reply reached Groove
+
+
+def test_the_period_select_has_no_inline_handler(client: Any, agent: Any, data: Any) -> None:
+    client.force_login(agent)
+    html = client.get("/metrics/").content.decode()
+    assert "onchange" not in html and "data-autosubmit" in html and 'id="months-show"' in html
+
+
+def test_no_template_has_an_inline_event_handler() -> None:
+    """sirene's CSP (script-src 'self') blocks inline handlers: none may exist (the dead period select)."""
+    import re
+    from pathlib import Path
+
+    root = Path(metrics.__file__).resolve().parent.parent
+    handler = re.compile(r"<[^>]*\son[a-z]+\s*=", re.I)
+    found = [str(p.relative_to(root)) for p in root.glob("**/templates/**/*.html") if handler.search(p.read_text())]
+    assert found == []
