@@ -314,8 +314,10 @@ _FORM_MESSAGE_LABEL_RE = re.compile(
 _FORM_FOOTER_RE = re.compile(
     r"^\W*(diese|this)\b.{0,80}\b(formular|form)\b.{0,80}\b(gesendet|versendet|übermittelt|submitted|sent)\b", re.I
 )
+_FORM_SUBJECT_LABEL_RE = re.compile(r"^(betreff|thema|subject|topic)$", re.I)
 _FORM_END_LABELS = frozenset({"gesendet", "sent", "datum", "date", "ip", "ip-adresse", "zeitpunkt"})
 _FORM_MIN_FIELDS = 2  # a message field plus at least one other field (name, e-mail …) makes a form
+_FORM_MAX_PREAMBLE = 1  # above the first field a title at most ("Kontaktformular"), not a sentence
 
 
 def _form_message(lines: list[str]) -> list[str] | None:
@@ -323,11 +325,27 @@ def _form_message(lines: list[str]) -> list[str] | None:
     or the form's footer), or None when the text is not a form."""
     fields = [(i, m) for i, ln in enumerate(lines) if (m := _FORM_FIELD_RE.match(ln))]
     msg = next((k for k, (_, m) in enumerate(fields) if _FORM_MESSAGE_LABEL_RE.match(m.group(1).strip())), None)
-    if msg is None or len(fields) < _FORM_MIN_FIELDS or msg > 0 and fields[msg - 1][0] < fields[msg][0] - 12:
+    if msg is None or len(fields) < _FORM_MIN_FIELDS:
+        return None
+    # A form starts with its fields (at most a title line or two above them); a mail whose text runs
+    # first and ends with "Frage: …" or "Kundennummer: …" is a mail.
+    preamble = [ln for ln in lines[: fields[0][0]] if ln.strip()]
+    if len(preamble) > _FORM_MAX_PREAMBLE or any(re.search(r"[.?!]\s*$", ln) for ln in preamble):
         return None
     start, m = fields[msg]
     labels = {f.group(1).strip().casefold() for k, (_, f) in enumerate(fields) if k != msg}
+    # the form's own subject field leads the message, as a mail's subject leads its body
+    topic = next(
+        (
+            f.group(2).strip()
+            for k, (_, f) in enumerate(fields)
+            if k != msg and _FORM_SUBJECT_LABEL_RE.match(f.group(1).strip()) and f.group(2).strip()
+        ),
+        "",
+    )
     out = [m.group(2)]
+    if topic and not _GENERIC_SUBJECT_RE.match(topic):
+        out.insert(0, topic if re.search(r"[.?!]$", topic) else f"{topic}.")
     for line in lines[start + 1 :]:
         f = _FORM_FIELD_RE.match(line)
         if f and f.group(1).strip().casefold() in labels | _FORM_END_LABELS:
@@ -384,6 +402,10 @@ def _chat_customer_lines(lines: list[str]) -> list[str] | None:
     header = any(_CHAT_HEADER_RE.search(ln) for ln in lines[:8])
     speakers = list(dict.fromkeys(who for _, who in turns))
     if len(speakers) < 2 or len(turns) < (_CHAT_MIN_TURNS - 1 if header else _CHAT_MIN_TURNS):
+        return None
+    # a conversation goes back and forth; a list of "Browser: …" and "Gerät: …" lines does not
+    changes = sum(1 for a, b in zip(turns, turns[1:], strict=False) if a[1] != b[1])
+    if changes < (_CHAT_MIN_TURNS - 2 if header else _CHAT_MIN_TURNS - 1):
         return None
     joined = {m.group("who").strip(" *").casefold() for ln in lines if (m := _JOINED_RE.match(ln))}
     staff = {k for k in speakers if _STAFF_RE.search(k) or k in joined}
@@ -609,7 +631,7 @@ def _subject(subject: str | None, common: Collection[str]) -> tuple[str, bool]:
         or _CHANNEL_SUBJECT_RE.search(subj)
         # a reply to a mail that several customers answered is a reply to the company's own mail; a
         # fresh subject shared by several customers is their problem's name ("Passwort vergessen")
-        or (reply and (_COMPANY_MAIL_SUBJECT_RE.search(subj) or line_key(subj) in common))
+        or ((reply or forwarded) and (_COMPANY_MAIL_SUBJECT_RE.search(subj) or line_key(subj) in common))
     ):
         subj = ""
     return (_mask(subj).strip() if subj else ""), forwarded
