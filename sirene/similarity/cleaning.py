@@ -581,8 +581,8 @@ def _report_lines(lines: list[str], common: Collection[str], forwarded: bool) ->
         lines = note
     lines = _cut_quotes(lines)
     lines = _cut_signature(lines)
-    lines = _drop_greeting(lines)
-    return _drop_common(lines, common)
+    lines = _drop_common(lines, common)  # before the greeting is cut out of its line: keys are as sent
+    return _drop_greeting(lines)
 
 
 def _has_words(lines: list[str]) -> bool:

@@ -28,6 +28,9 @@ BOILERPLATE_MIN_CUSTOMERS = 3
 # Which reports count as "recent" for that: a week covers every weekday's templates (a weekly
 # newsletter, a Monday auto-reply) while a problem's burst, which lives hours, is never its bulk.
 BOILERPLATE_DAYS = 7
+# At most this many of those reports are read (the latest): a week of a busy helpdesk; boilerplate is
+# by definition frequent, so the latest thousand hold it, and intake reads no unbounded history.
+BOILERPLATE_MAX_REPORTS = 1000
 
 
 @dataclass(frozen=True)
