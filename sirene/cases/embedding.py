@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -30,7 +30,7 @@ def embed(subject: str, body: str, *, common: Collection[str] = frozenset()) -> 
 # The line keys of a case never change (subject and body are stored once), so each process computes
 # them once per case: (id, created_at) -> keys. created_at makes a reused id (a test database reset)
 # a different entry. Bounded: the oldest half goes when it is full.
-_KEYS: dict[tuple[int, object], frozenset[str]] = {}
+_KEYS: dict[tuple[int, datetime], frozenset[str]] = {}
 _KEYS_MAX = 4 * BOILERPLATE_MAX_REPORTS
 _KEYS_LOCK = threading.Lock()
 _FETCH_CHUNK = 500  # ids per `IN (...)` query (SQLite's variable limit is 999 on old builds)
