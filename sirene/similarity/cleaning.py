@@ -543,8 +543,7 @@ def clean_text(
             raw = html.unescape(raw)
         raw = raw.replace("\r\n", "\n").replace("\r", "\n")
         raw = _CONTROL_RE.sub(" ", raw)
-        raw = _INLINE_FIELD_RE.sub("\n", raw)
-        raw = _TRANSCRIPT_LINE_SPLIT_RE.sub("\n", raw)
+        raw = "\n".join(_split_inline(line) for line in raw.split("\n"))
         lines = raw.split("\n")
         body = " ".join(ln.strip() for ln in _report_lines(lines, common, forwarded) if ln.strip())
         body = _TRAILING_CLOSING_RE.sub("", body)
@@ -616,7 +615,18 @@ _INLINE_FIELD_RE = re.compile(
     r"|nachricht|ihre\s+nachricht|mitteilung|anliegen|message)\s*:\s)",
     re.I,
 )
+_INLINE_MESSAGE_RE = re.compile(r"\b(nachricht|mitteilung|anliegen|message)\s*:\s", re.I)
 _TRANSCRIPT_LINE_SPLIT_RE = re.compile(r"(?<=\S)\s+(?=\[\d{1,2}:\d{2}(:\d{2})?\]\s)")
+
+
+def _split_inline(line: str) -> str:
+    """A form or a chat squeezed onto one line ("Name: … E-Mail: … Nachricht: …", "[14:02] Bot: … [14:03]
+    Besucher: …") gets its lines back; any other line stays as it is ("Telefon: 0171 …, das Video geht nicht")."""
+    if _INLINE_MESSAGE_RE.search(line) and len(_INLINE_FIELD_RE.findall(line)) >= _FORM_MIN_FIELDS:
+        return _INLINE_FIELD_RE.sub("\n", line)
+    if len(_TRANSCRIPT_LINE_SPLIT_RE.findall(line)) >= _CHAT_MIN_TURNS - 1:
+        return _TRANSCRIPT_LINE_SPLIT_RE.sub("\n", line)
+    return line
 
 
 def _subject(subject: str | None, common: Collection[str]) -> tuple[str, bool]:

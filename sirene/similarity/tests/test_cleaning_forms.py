@@ -103,6 +103,10 @@ class TestChatTranscript:
         for gone in ("Wobei können wir", "gleich meldet sich", "wann hast du bezahlt", "beigetreten", "Chat"):
             assert gone not in out, gone
 
+    def test_a_transcript_on_one_line(self) -> None:
+        line = "[10:01] Bot: Hallo! Wie können wir helfen? [10:01] Besucher: Der Kalender lädt nicht [10:02] Bot: Danke!"
+        assert clean_text(line) == "Der Kalender lädt nicht"
+
     def test_a_mail_with_label_lines_is_no_transcript(self) -> None:
         # Repeated "Label: value" lines without a conversation (no alternating speakers) stay as they are.
         mail = "Das Video bleibt schwarz.\nBrowser: Chrome\nBrowser: Edge\nGerät: Laptop\nGerät: Tablet"
@@ -170,6 +174,11 @@ class TestFormMail:
     def test_a_mail_with_a_question_field_below_its_text_is_no_form(self) -> None:
         mail = "Ich habe den Tango-Kurs gekauft.\nDie Videos laden aber nicht.\nFrage: Liegt das an mir?\nKundennummer: 4711"
         assert clean_text(mail).startswith("Ich habe den Tango-Kurs gekauft. Die Videos laden aber nicht.")
+
+
+    def test_a_phone_number_inside_a_sentence_is_no_form(self) -> None:
+        out = clean_text("Bitte rufen Sie mich an, Telefon: 0171 2345678, der Kalender lädt nicht.")
+        assert out == "Bitte rufen Sie mich an, Telefon: [NUM], der Kalender lädt nicht."
 
 
 class TestFootersAndSignOffs:
