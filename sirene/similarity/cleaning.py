@@ -296,7 +296,11 @@ def _split_forward(lines: list[str], forwarded: bool) -> tuple[list[str], list[s
             ):
                 j += 1
             subject = next((m.group(1) for ln in lines[i:j] if (m := _FWD_SUBJECT_RE.match(ln))), "")
-            return lines[:i], lines[j:], subject
+            fwd = lines[j:]
+            if all(ln.lstrip().startswith(">") for ln in fwd if ln.strip()):
+                # forwarded "inline" below "Am … schrieb …:": one level of quote marks off
+                fwd = [re.sub(r"^\s*> ?", "", ln) for ln in fwd]
+            return lines[:i], fwd, subject
     return lines, None, ""
 
 

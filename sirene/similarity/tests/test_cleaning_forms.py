@@ -124,6 +124,13 @@ class TestForward:
         # the same block in a reply is quoted history: the new text above it is the report
         assert clean_report("AW: Kalender-Export", OUTLOOK_FORWARD) == "Kalender-Export. Bitte übernehmen, danke."
 
+    def test_a_forward_quoted_with_marks_below_a_reply_header(self) -> None:
+        mail = (
+            "Zur Info, siehe unten.\n\nAm 12.02.2025 um 07:40 schrieb Renate Vogt <renate.vogt@posteo.de>:\n"
+            "> Hallo,\n> die Kursvideos bleiben seit heute schwarz.\n> Gruß Renate"
+        )
+        assert clean_report("Fwd: Videos", mail) == "Videos. die Kursvideos bleiben seit heute schwarz."
+
     def test_a_forward_of_the_companys_own_mail_keeps_the_note(self) -> None:
         mail = (
             "Laut dieser Mail ist das Paket zugestellt, bei mir ist aber nichts angekommen.\n\n"
