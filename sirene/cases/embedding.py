@@ -11,6 +11,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 import numpy as np
+from django.db.models.functions import Length
 
 from sirene.cases.models import Case
 from sirene.similarity import clean_report, default_encoder
@@ -28,42 +29,46 @@ def embed(subject: str, body: str, *, common: Collection[str] = frozenset()) -> 
 
 
 # The line keys of a case never change (subject and body are stored once), so each process computes
-# them once per case: (id, created_at) -> keys. created_at makes a reused id (a test database reset)
-# a different entry. Bounded: the oldest half goes when it is full.
-_KEYS: dict[tuple[int, datetime], frozenset[str]] = {}
+# them once per case. The cache key is the id with what tells a reused id apart (SQLite hands a
+# rolled-back id out again; a test database starts over): received time, subject, body length.
+# Bounded: the oldest half goes when it is full.
+_CacheKey = tuple[int, datetime, str, int]
+_KEYS: dict[_CacheKey, frozenset[str]] = {}
 _KEYS_MAX = 4 * BOILERPLATE_MAX_REPORTS
 _KEYS_LOCK = threading.Lock()
 _FETCH_CHUNK = 500  # ids per `IN (...)` query (SQLite's variable limit is 999 on old builds)
 
 
 def recent_boilerplate(case: Case) -> frozenset[str]:
-    """The boilerplate lines (:func:`sirene.similarity.cleaning.common_lines`) of the reports received
-    in the BOILERPLATE_DAYS before `case` (at most the BOILERPLATE_MAX_REPORTS latest): what several
+    """The boilerplate lines (:func:`sirene.similarity.cleaning.common_lines`) of `case` among the reports
+    received in the BOILERPLATE_DAYS before it (at most the BOILERPLATE_MAX_REPORTS latest): what several
     different customers sent verbatim — a company's signature, a disclaimer, a chat bot's lines."""
+    own = report_keys(case.subject, case.body)
     since = case.received_at - timedelta(days=BOILERPLATE_DAYS)
-    rows = list(
-        Case.objects.filter(received_at__gte=since, received_at__lte=case.received_at)
+    rows = [
+        ((pk, received, subject, int(length or 0)), customer)
+        for pk, received, subject, length, customer in Case.objects.filter(
+            received_at__gte=since, received_at__lte=case.received_at
+        )
         .exclude(pk=case.pk)
         .order_by("-received_at", "-id")
-        .values_list("id", "created_at", "customer_id")[:BOILERPLATE_MAX_REPORTS]
-    )
+        .values_list("id", "received_at", "subject", Length("body"), "customer_id")[:BOILERPLATE_MAX_REPORTS]
+    ]
     with _KEYS_LOCK:
-        missing = [pk for pk, created, _ in rows if (pk, created) not in _KEYS]
+        missing = [key for key, _ in rows if key not in _KEYS]
     for start in range(0, len(missing), _FETCH_CHUNK):
-        chunk = missing[start : start + _FETCH_CHUNK]
+        chunk = {key[0]: key for key in missing[start : start + _FETCH_CHUNK]}
         fetched = {
-            (pk, created): report_keys(subject, body)
-            for pk, created, subject, body in Case.objects.filter(pk__in=chunk).values_list(
-                "id", "created_at", "subject", "body"
-            )
+            chunk[pk]: report_keys(subject, body)
+            for pk, subject, body in Case.objects.filter(pk__in=list(chunk)).values_list("id", "subject", "body")
         }
         with _KEYS_LOCK:
             _KEYS.update(fetched)
             if len(_KEYS) > _KEYS_MAX:
-                for key in list(_KEYS)[: len(_KEYS) // 2]:
-                    del _KEYS[key]
+                for old in list(_KEYS)[: len(_KEYS) // 2]:
+                    del _KEYS[old]
     with _KEYS_LOCK:
-        recent = [(str(customer), _KEYS[(pk, created)]) for pk, created, customer in rows if (pk, created) in _KEYS]
+        recent = [(str(customer), _KEYS[key] & own) for key, customer in rows if key in _KEYS]
     return common_lines(recent)
 
 
