@@ -4,6 +4,12 @@ What is removed and why: quoted replies, signatures, greetings, closings and leg
 shared by *unrelated* e-mails (every mail from one company ends with the same disclaimer, every
 reply quotes the previous message), so left in they make different problems look alike.
 
+What a helpdesk delivers around the customer's words is unwrapped first: a web form gives its message
+field, a chat-widget transcript its customer's turns (not the bot's, the agents' or the header), a
+forward the forwarded mail (the note above it is context), a reply its new text. Boilerplate that is
+not on any list — a line several different customers sent verbatim in recent days — is passed in by
+the caller as ``common`` (:func:`common_lines`, a pure function over the recent reports' line keys).
+
 What is masked: e-mail addresses, URLs and long numbers (>= 6 digits: order/customer numbers,
 IBANs, phone numbers) become placeholder tokens ``[EMAIL]``, ``[URL]``, ``[NUM]``. They identify a
 customer or an order, not a problem, and would otherwise make two reports about the same problem
