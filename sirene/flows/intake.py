@@ -20,7 +20,7 @@ from django.db.models import ForeignObject
 from sirene.accounts.models import User
 from sirene.cases import analysis, importer
 from sirene.cases import services as cases
-from sirene.cases.embedding import embed
+from sirene.cases.embedding import embed, recent_boilerplate
 from sirene.cases.models import Case
 from sirene.core import clock, jobs
 from sirene.escalation import services as escalation
@@ -61,7 +61,7 @@ def analyse(case: Case, *, job: tuple[int, str] | None = None) -> bool:
             )
             if locked.analysed_at is not None:
                 return True
-            cleaned, vector = embed(locked.subject, locked.body)
+            cleaned, vector = embed(locked.subject, locked.body, common=recent_boilerplate(locked))
             locked.clean_text = cleaned
             locked.embedding = vector.tobytes()
             # One write for the whole analysis: it is one transaction, so the case is marked analysed

@@ -19,6 +19,19 @@ MAX_CLEAN_CHARS = 4000
 # pathological 1 MB body costs milliseconds, not seconds.
 MAX_RAW_CHARS = 200_000
 
+# Boilerplate (cleaning.common_lines): a line that this many *different* customers sent verbatim
+# within BOILERPLATE_DAYS is dropped from a report (unless it is the whole report). Two customers can
+# share a line by chance or by copying one another (colleagues, a couple); a third independent sender
+# of the same wording means a machine wrote it: a company signature, a disclaimer, a chat bot, an app
+# footer, the subject of the shop's own mail.
+BOILERPLATE_MIN_CUSTOMERS = 3
+# Which reports count as "recent" for that: a week covers every weekday's templates (a weekly
+# newsletter, a Monday auto-reply) while a problem's burst, which lives hours, is never its bulk.
+BOILERPLATE_DAYS = 7
+# At most this many of those reports are read (the latest): a week of a busy helpdesk; boilerplate is
+# by definition frequent, so the latest thousand hold it, and intake reads no unbounded history.
+BOILERPLATE_MAX_REPORTS = 1000
+
 
 @dataclass(frozen=True)
 class GroupingParams:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from sirene.bench import detect, escalation, grouping, kb, tracking_list, window
+from sirene.bench import detect, escalation, grouping, kb, mail_forms, tracking_list, window
 
 BENCHES: dict[str, Callable[[list[str]], int | None]] = {
     "grouping": grouping.run,
@@ -17,6 +17,7 @@ BENCHES: dict[str, Callable[[list[str]], int | None]] = {
     "escalation": escalation.run,
     "list": tracking_list.run,
     "window": window.run,
+    "forms": mail_forms.run,
 }
 
 
