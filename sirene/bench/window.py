@@ -39,17 +39,28 @@ def _reports(stream: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from sirene.cases.attributes import extract_error_codes
     from sirene.cases.services import normalise_tag
     from sirene.similarity import clean_report, default_encoder
+    from sirene.similarity.cleaning import common_lines, report_keys
+    from sirene.similarity.params import BOILERPLATE_DAYS, BOILERPLATE_MAX_REPORTS
     from sirene.similarity.window import report_terms
 
     tech = settings.TECH_TAG.strip().lstrip("#").lower()
     excluded = {normalise_tag(t) for t in settings.EXCLUDE_TAGS}
     out: list[dict[str, Any]] = []
+    # Every mail the helpdesk stored before this one (as intake's `recent_boilerplate` reads them):
+    # (received, customer, line keys), for the boilerplate rule.
+    seen: list[tuple[float, str, frozenset[str]]] = []
     for m in stream:
+        subject, body = m.get("subject") or "", m.get("body") or ""
+        at = _at(m["at"]).timestamp()
+        email = str((m.get("customer") or {}).get("email") or "").lower()
+        recent = [(who, keys) for t, who, keys in seen if t >= at - BOILERPLATE_DAYS * DAY][
+            -BOILERPLATE_MAX_REPORTS:
+        ]
+        seen.append((at, email, report_keys(subject, body)))
         tags = [normalise_tag(t) for t in m.get("tags") or []]
         if excluded & set(tags) or (tags and tech not in tags):
             continue
-        subject, body = m.get("subject") or "", m.get("body") or ""
-        clean = clean_report(subject, body)
+        clean = clean_report(subject, body, common=common_lines(recent))
         out.append(
             {
                 "m": m,
