@@ -3,12 +3,16 @@
 - No network: any outbound connection to a non-loopback address fails loudly (fake servers run on 127.0.0.1).
 - The one clock is unfrozen after every test; the detector's in-memory window is emptied.
 - Personas: an agent, a lead and an admin, plus an API token.
+- A fresh clone: the bench data sets (../shared/data, $SIRENE_BENCH_DATA) are hidden from every test;
+  a test ships the small data it needs.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,6 +45,9 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
         raise RuntimeError(f"tests must not reach the network (tried to connect to {address!r})")
     return _real_connect_ex(self, address)
 
+
+# A clone has nothing beside it: no test may read the bench data sets (a folder that never exists).
+os.environ["SIRENE_BENCH_DATA"] = os.path.join(tempfile.gettempdir(), "sirene-tests-have-no-bench-data")
 
 setattr(socket.socket, "connect", _guarded_connect)  # noqa: B010 (mypy refuses a plain assignment)
 setattr(socket.socket, "connect_ex", _guarded_connect_ex)  # noqa: B010

@@ -40,7 +40,13 @@ class Command(BaseCommand):
     def _run(self, name: str, rest: list[str]) -> None:
         import django
 
+        from sirene.bench._data import BenchDataMissing
+
         django.setup()
-        code = int(BENCHES[name](rest) or 0)
+        try:
+            code = int(BENCHES[name](rest) or 0)
+        except BenchDataMissing as exc:
+            self.stderr.write(str(exc))
+            sys.exit(2)
         if code:
             sys.exit(code)
