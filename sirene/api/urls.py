@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from sirene.api.auth import api_auth
-from sirene.api.parser import JsonParser, MalformedJson
+from sirene.api.parser import JsonParser, MalformedJson, NotAnObject
 from sirene.core.errors import FieldError
 
 api = NinjaAPI(
@@ -70,6 +70,16 @@ def on_malformed_json(request: HttpRequest, exc: MalformedJson) -> HttpResponse:
     return api.create_response(request, {"error": f"malformed JSON: {exc}", "field": ""}, status=400)
 
 
+@api.exception_handler(NotAnObject)
+def on_not_an_object(request: HttpRequest, exc: NotAnObject) -> HttpResponse:
+    message = str(exc)
+    return api.create_response(
+        request,
+        {"error": message, "field": "body", "errors": [{"field": "body", "message": message[len("body: ") :]}]},
+        status=422,
+    )
+
+
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
@@ -100,6 +110,8 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, MalformedJson):
         return on_malformed_json(request, exc.__cause__)
+    if isinstance(exc.__cause__, NotAnObject):
+        return on_not_an_object(request, exc.__cause__)
     message = str(exc)
     # Endpoints raise HttpError(422, "field: message"); the prefix names the field.
     match = _FIELD_PREFIX.match(message) if exc.status_code == 422 else None
