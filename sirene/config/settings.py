@@ -186,7 +186,11 @@ WORKER_POLL_SECONDS = env_float("SIRENE_WORKER_POLL_SECONDS", 0.5)
 WORKER_LEASE_SECONDS = env_float("SIRENE_WORKER_LEASE_SECONDS", 30.0)
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SIRENE_SECURE_COOKIES", False)
+# Behind a TLS-terminating proxy (issue 23): waitress trusts X-Forwarded-Proto/-For from SIRENE_TRUSTED_PROXY
+# only (sirene serve), Django reads the scheme from it, cookies default to Secure.
+BEHIND_HTTPS_PROXY = env_bool("SIRENE_BEHIND_HTTPS_PROXY", False)
+TRUSTED_PROXY = env_str("SIRENE_TRUSTED_PROXY", "127.0.0.1")
+SESSION_COOKIE_SECURE = env_bool("SIRENE_SECURE_COOKIES", BEHIND_HTTPS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # HTTPS: HSTS (sent by Django only on HTTPS responses), redirect to HTTPS, and trusting a proxy's
@@ -195,7 +199,7 @@ SECURE_HSTS_SECONDS = env_int("SIRENE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SIRENE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SIRENE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SIRENE_SSL_REDIRECT", False)
-if env_bool("SIRENE_BEHIND_HTTPS_PROXY", False):
+if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy (core.middleware); "off" disables it. Every page's assets are same-origin.
