@@ -211,10 +211,21 @@ CSP = env_str(
 )
 CSP_REPORT_ONLY = env_bool("SIRENE_CSP_REPORT_ONLY", False)
 
-# Login throttling (accounts.throttle): this many failed logins per user name (or per client address,
-# times four) within the window lock further attempts until the window has passed.
+# Login throttling (accounts.throttle, django-axes on the database): this many failed logins of one user
+# name from one client address refuse that pair until the window has passed since its last failure.
 LOGIN_FAILURE_LIMIT = env_int("SIRENE_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("SIRENE_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = "sirene.accounts.throttle.cool_off"
+AXES_USERNAME_CALLABLE = "sirene.accounts.throttle.username_of"
+AXES_LOCKOUT_CALLABLE = "sirene.accounts.throttle.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login (only failures are needed)
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

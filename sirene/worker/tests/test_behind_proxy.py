@@ -59,9 +59,10 @@ def proxied(settings: Any) -> Iterator[tuple[int, int]]:
     settings.SECURE_HSTS_SECONDS = 31536000
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
     settings.CSRF_TRUSTED_ORIGINS = []
-    from sirene.config.wsgi import application
+    from django.core.wsgi import get_wsgi_application
 
-    server = create_server(application, **waitress_options("127.0.0.1", 0, 4))
+    # A fresh handler (what sirene.config.wsgi builds at start-up): middleware reads these settings once.
+    server = create_server(get_wsgi_application(), **waitress_options("127.0.0.1", 0, 4))
     app_port = server.effective_port
     app_thread = threading.Thread(target=server.run, daemon=True)
     app_thread.start()
