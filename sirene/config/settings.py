@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "sirene.core.middleware.ContentSecurityPolicyMiddleware",
     "sirene.core.middleware.RequestSizeLimitMiddleware",
+    "sirene.core.middleware.InputTextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
