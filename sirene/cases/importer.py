@@ -222,6 +222,8 @@ def _lookup(value: str, table: list[tuple[Any, tuple[str, ...]]], what: str) -> 
 def iter_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
     """(line, cells), or (line, message) for a record the csv module cannot read; the rest still comes."""
     sample = text[:4096]
+    if "\n" in sample:  # whole lines only: a cut line (a big cell) miscounts the delimiters
+        sample = sample[: sample.rindex("\n")]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
