@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -13,6 +15,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from sirene.api.auth import api_auth
 from sirene.api.parser import JsonParser, MalformedJson, NotAnObject
 from sirene.core.errors import FieldError
+
+log = logging.getLogger("django.request")
+RETRY_AFTER_SECONDS = 5
 
 api = NinjaAPI(
     title="sirene API",
@@ -78,6 +83,18 @@ def on_not_an_object(request: HttpRequest, exc: NotAnObject) -> HttpResponse:
         {"error": message, "field": "body", "errors": [{"field": "body", "message": message[len("body: ") :]}]},
         status=422,
     )
+
+
+@api.exception_handler(DatabaseError)
+def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """The database refused or went away (it is down, read-only, failing over): nothing was stored by this
+    request (each write is one transaction), so the client retries: 503 with Retry-After, not a 500."""
+    log.error("database error on %s: %s", request.path, exc, exc_info=exc)
+    response = api.create_response(
+        request, {"error": "the database is not available, please retry", "field": ""}, status=503
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

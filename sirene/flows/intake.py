@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import ForeignObject
 
 from sirene.accounts.models import User
@@ -40,7 +40,12 @@ def report_case(
     analyse it when it is new."""
     result = cases.intake(data, actor=actor, actor_label=actor_label)
     if result.created and result.case is not None:
-        analyse(result.case)
+        try:
+            analyse(result.case)
+        except DatabaseError:
+            # Stored is stored: the sender gets its 201, and the worker's `analyse_pending` finds the
+            # unanalysed case when the database answers again (never "500 but stored").
+            log.exception("case %s stored, its analysis could not be recorded; the worker retries", result.case.pk)
     return result
 
 
