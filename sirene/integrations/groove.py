@@ -17,7 +17,6 @@ A POST is retried inline only when it certainly did not arrive (connection refus
 from __future__ import annotations
 
 import html
-
 import logging
 import time
 from collections.abc import Callable
