@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "sirene.core.middleware.ContentSecurityPolicyMiddleware",
     "sirene.core.middleware.RequestSizeLimitMiddleware",
     "sirene.core.middleware.InputTextMiddleware",
+    "sirene.core.middleware.IntakeAdmissionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -227,6 +228,13 @@ AXES_LOCKOUT_CALLABLE = "sirene.accounts.throttle.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # no row per successful login (only failures are needed)
 AXES_VERBOSE = False
+
+# Intake backpressure (core.middleware.IntakeAdmission): per web process, this many reports are analysed
+# at once, this many more wait at most this long; the rest get 503 with Retry-After at once.
+INTAKE_CONCURRENCY = env_int("SIRENE_INTAKE_CONCURRENCY", 2)
+INTAKE_QUEUE = env_int("SIRENE_INTAKE_QUEUE", 4)
+INTAKE_WAIT_SECONDS = env_float("SIRENE_INTAKE_WAIT_SECONDS", 0.5)
+INTAKE_RETRY_AFTER_SECONDS = env_int("SIRENE_INTAKE_RETRY_AFTER_SECONDS", 2)
 
 LOGGING = {
     "version": 1,

@@ -150,3 +150,68 @@ class ContentSecurityPolicyMiddleware:
                 response[header] = policy
         return response
 
+
+
+class IntakeAdmission:
+    """A bounded queue in front of the report intake (POST /api/v1/cases analyses inline, CPU-bound): at
+    most `concurrency` intakes run at once per web process, at most `queue` more wait, each for at most
+    `wait_seconds`; any other is refused at once with 503 and Retry-After. Under overload a sender learns
+    in milliseconds to come back (intake is idempotent on source + external id) instead of waiting minutes
+    in the server's socket queue."""
+
+    def __init__(self, concurrency: int, queue: int, wait_seconds: float) -> None:
+        import threading
+
+        self.slots = threading.BoundedSemaphore(max(1, concurrency))
+        self.queue = max(0, queue)
+        self.wait_seconds = wait_seconds
+        self._lock = threading.Lock()
+        self.waiting = 0
+
+    def acquire(self) -> bool:
+        if self.slots.acquire(blocking=False):
+            return True
+        with self._lock:
+            if self.waiting >= self.queue:
+                return False
+            self.waiting += 1
+        try:
+            return self.slots.acquire(timeout=self.wait_seconds)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+
+    def release(self) -> None:
+        self.slots.release()
+
+
+_admission: IntakeAdmission | None = None
+
+
+def intake_admission() -> IntakeAdmission:
+    global _admission
+    if _admission is None:
+        _admission = IntakeAdmission(
+            settings.INTAKE_CONCURRENCY, settings.INTAKE_QUEUE, settings.INTAKE_WAIT_SECONDS
+        )
+    return _admission
+
+
+class IntakeAdmissionMiddleware:
+    PATH = "/api/v1/cases"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or request.path != self.PATH:
+            return self.get_response(request)
+        admission = intake_admission()
+        if not admission.acquire():
+            response = JsonResponse({"error": "too many reports at once, please retry", "field": ""}, status=503)
+            response["Retry-After"] = str(settings.INTAKE_RETRY_AFTER_SECONDS)
+            return response
+        try:
+            return self.get_response(request)
+        finally:
+            admission.release()
