@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from sirene.bench import detect, escalation, grouping, kb, tracking_list, window
+from sirene.bench import detect, escalation, grouping, kb, load, tracking_list, window
 
 BENCHES: dict[str, Callable[[list[str]], int | None]] = {
     "grouping": grouping.run,
@@ -17,11 +17,12 @@ BENCHES: dict[str, Callable[[list[str]], int | None]] = {
     "escalation": escalation.run,
     "list": tracking_list.run,
     "window": window.run,
+    "load": load.run,
 }
 
 
 class Command(BaseCommand):
-    help = "Run a benchmark on real data: grouping, kb, detect, window, escalation, list (each prints one table; --json)."
+    help = "Run a benchmark on real data: grouping, kb, detect, window, escalation, list, load (each prints one table; --json)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", choices=sorted(BENCHES))
