@@ -59,13 +59,13 @@ class InputTextMiddleware:
         if "\x00" in request.path_info:
             raise Http404("not found")
         if request.GET and _needs_cleaning(request.GET):
-            request.GET = _cleaned(request.GET)
+            request.GET = _cleaned(request.GET)  # type: ignore[assignment]
         if (
             request.method == "POST"
             and request.META.get("CONTENT_TYPE", "").startswith(self.FORM_TYPES)
             and _needs_cleaning(request.POST)
         ):
-            request.POST = _cleaned(request.POST)
+            request.POST = _cleaned(request.POST)  # type: ignore[assignment]
         return self.get_response(request)
 
 

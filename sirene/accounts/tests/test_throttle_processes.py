@@ -119,7 +119,7 @@ def test_failures_are_counted_per_name_and_address_across_two_web_processes(
     assert {_login((one, two)[i % 2], f"nobody{i}", "x", office) for i in range(25)} == {200}
     assert _login(one, "tara", "lead-pass-123", office) == 302
 
-    from axes.models import AccessAttempt
+    from axes.models import AccessAttempt  # type: ignore[import-untyped]
 
     # One row for the pair, shared by both processes; the two refused tries count too (they extend its window).
     assert AccessAttempt.objects.filter(username="anna", ip_address=attacker).get().failures_since_start == 7
