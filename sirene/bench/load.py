@@ -5,7 +5,8 @@ Starts `sirene serve` and one `sirene worker` on a throw-away database (a tempor
 second for S seconds (a 503 is retried after Retry-After, at most 5 times, like a client) (bounded: R ≤ 500, S ≤ 120, 64 client connections, 30 s request timeout) and prints:
 
 - achieved rate, answers by status (201 stored, 503 refused by the intake's bounded queue);
-- API latency p50/p99 counted from when each request was due (so queueing counts);
+- API latency p50/p99 counted from when each report was due to its final answer (queueing, retries and
+  the generator's own 64-connection pool count), and each single HTTP request's p99 (201s and 503s);
 - the deciding report's incident p99: from when the report that made a planted burst open its
   incident was due to the incident's `opened_at`.
 
@@ -190,17 +191,24 @@ def run(argv: list[str] | None = None) -> int:
         wall_start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.5)
 
         refusals = [0]
+        calls: list[tuple[float, int]] = []  # (seconds one HTTP request took, its status)
+
+        def timed(report: dict[str, Any]) -> int:
+            t0 = time.monotonic()
+            status = _post(endpoint, token, report)
+            calls.append((time.monotonic() - t0, status))
+            return status
 
         def send(index: int) -> None:
             """One sender: a 503 is retried after its Retry-After (2 s), at most 5 times, as a client would."""
             due, report, _burst = plan[index]
-            status = _post(endpoint, token, report)
+            status = timed(report)
             for _ in range(5):
                 if status != 503:
                     break
                 refusals[0] += 1
                 time.sleep(2.0)
-                status = _post(endpoint, token, report)
+                status = timed(report)
             results[index] = (due, time.monotonic() - start - due, status)
 
         with ThreadPoolExecutor(max_workers=64) as pool:
@@ -237,6 +245,9 @@ def run(argv: list[str] | None = None) -> int:
             "refusals_503_retried": refusals[0],
             "api_p50_ms": round(float(np.percentile(latencies, 50)), 1),
             "api_p99_ms": round(float(np.percentile(latencies, 99)), 1),
+            "request_p99_ms": round(float(np.percentile([c[0] for c in calls], 99)) * 1000, 1),
+            "request_201_p99_ms": round(float(np.percentile([c[0] for c in calls if c[1] == 201] or [0.0], 99)) * 1000, 1),
+            "request_503_p99_ms": round(float(np.percentile([c[0] for c in calls if c[1] == 503] or [0.0], 99)) * 1000, 1),
             "bursts_planted": planted,
             "burst_incidents": len(decided),
             "deciding_incident_p99_ms": round(float(np.percentile(np.array(decided) * 1000, 99)), 1) if decided else None,
