@@ -63,7 +63,7 @@ def _reset_clock() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
-    """The cache holds login-throttle counts (accounts.throttle): no test inherits another's failures."""
+    """No test inherits another's cached values (login failures live in the database now: django-axes)."""
     from django.core.cache import cache
 
     cache.clear()
