@@ -3,12 +3,16 @@
 - No network: any outbound connection to a non-loopback address fails loudly (fake servers run on 127.0.0.1).
 - The one clock is unfrozen after every test; the detector's in-memory window is emptied.
 - Personas: an agent, a lead and an admin, plus an API token.
+- A fresh clone: the bench data sets (../shared/data, $SIRENE_BENCH_DATA) are hidden from every test;
+  a test ships the small data it needs.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -42,6 +46,9 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
     return _real_connect_ex(self, address)
 
 
+# A clone has nothing beside it: no test may read the bench data sets (a folder that never exists).
+os.environ["SIRENE_BENCH_DATA"] = os.path.join(tempfile.gettempdir(), "sirene-tests-have-no-bench-data")
+
 setattr(socket.socket, "connect", _guarded_connect)  # noqa: B010 (mypy refuses a plain assignment)
 setattr(socket.socket, "connect_ex", _guarded_connect_ex)  # noqa: B010
 
@@ -56,7 +63,7 @@ def _reset_clock() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
-    """The cache holds login-throttle counts (accounts.throttle): no test inherits another's failures."""
+    """No test inherits another's cached values (login failures live in the database now: django-axes)."""
     from django.core.cache import cache
 
     cache.clear()

@@ -1,79 +1,54 @@
-"""Login throttling: after SIRENE_LOGIN_FAILURE_LIMIT failed logins for one user name (or four times as
-many from one client address) within SIRENE_LOGIN_FAILURE_WINDOW_SECONDS, further attempts are refused
-(429, German message) until the window has passed. A successful login clears the user name's count.
+"""Login throttling with django-axes: failures are counted per (user name, client address) pair in the
+database, so every web process sees the same count and one process's race cannot let extra guesses through.
 
-Counts live in Django's cache (per process with the default local-memory cache; configure a shared cache
-when several web processes serve one site). The client address is REMOTE_ADDR: behind a proxy every
-client shares the proxy's address, so the per-address limit then acts as a global brake.
+After SIRENE_LOGIN_FAILURE_LIMIT failed logins of one user name from one client address, that pair is
+refused (429, German message, Retry-After) for SIRENE_LOGIN_FAILURE_WINDOW_SECONDS after its last failure;
+a successful login clears the pair. Nothing is counted per user name alone or per address alone: an
+attacker elsewhere cannot lock the real user out (the v0.2 lockout-DoS, review finding 5), and failures
+with made-up names from an office NAT lock nobody else out. The attacker is slowed to that many guesses
+per window for each pair. Behind a TLS proxy the client address is the one the proxy forwards
+(X-Forwarded-For, trusted only from SIRENE_TRUSTED_PROXY: see `sirene serve`).
 """
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import math
-import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-PER_ADDRESS_FACTOR = 4
+
+def username_of(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The name the count is kept under: trimmed and case-folded, so "Anna " and "anna" are one pair."""
+    raw = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(raw).strip().lower()[:150]
 
 
-def _keys(request: HttpRequest, username: str) -> list[tuple[str, int]]:
-    limit = settings.LOGIN_FAILURE_LIMIT
-    name = hashlib.sha256(username.strip().lower().encode("utf-8")).hexdigest()[:32]
-    address = str(request.META.get("REMOTE_ADDR", "") or "unknown")
-    return [(f"sirene:login-fail:user:{name}", limit), (f"sirene:login-fail:addr:{address}", limit * PER_ADDRESS_FACTOR)]
+def cool_off(request: HttpRequest | None = None) -> dt.timedelta:
+    return dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
 
 
-def seconds_blocked(request: HttpRequest, username: str) -> float:
-    """0 when a login may be tried now, else how long until the oldest counted failure expires."""
-    now = time.time()
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    wait = 0.0
-    for key, limit in _keys(request, username):
-        count, first = cache.get(key, (0, now))
-        if count >= limit:
-            wait = max(wait, first + window - now)
-    return max(wait, 0.0)
-
-
-def record_failure(request: HttpRequest, username: str) -> None:
-    now = time.time()
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    for key, _limit in _keys(request, username):
-        count, first = cache.get(key, (0, now))
-        if first + window <= now:
-            count, first = 0, now
-        cache.set(key, (count + 1, first), timeout=max(1, math.ceil(first + window - now)))
-
-
-def record_success(request: HttpRequest, username: str) -> None:
-    cache.delete(_keys(request, username)[0][0])
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The login page again, status 429, with the German (or English) message and Retry-After."""
+    wait = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    message = _("Too many failed logins. Please try again in %(minutes)d minutes.") % {
+        "minutes": max(1, math.ceil(wait / 60))
+    }
+    context = {"form": AuthenticationForm(request), "throttled": message, "next": request.POST.get("next", "")}
+    response = render(request, "accounts/login.html", context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 class ThrottledLoginView(auth_views.LoginView):
-    template_name = "accounts/login.html"
+    """Django's login view; django-axes (its backend and middleware) refuses a pair over the limit."""
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = str(request.POST.get("username", ""))[:150]
-        wait = seconds_blocked(request, username)
-        if wait > 0:
-            minutes = max(1, math.ceil(wait / 60))
-            message = _("Too many failed logins. Please try again in %(minutes)d minutes.") % {
-                "minutes": minutes
-            }
-            context = self.get_context_data(form=self.get_form(), throttled=message)
-            response = self.render_to_response(context, status=429)
-            response["Retry-After"] = str(math.ceil(wait))
-            return response
-        response = super().post(request, *args, **kwargs)
-        if isinstance(response, HttpResponseRedirect):
-            record_success(request, username)
-        else:
-            record_failure(request, username)
-        return response
+    template_name = "accounts/login.html"

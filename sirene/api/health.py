@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja import Status as HttpStatus
 
 from sirene.flows import health
 
@@ -39,9 +40,9 @@ class HealthOut(Schema):
     lanes: list[LaneHealthOut]
 
 
-@router.get("", response=HealthOut, auth=None)
-def get_health(request: HttpRequest) -> HealthOut:
+@router.get("", response={200: HealthOut, 503: HealthOut}, auth=None)
+def get_health(request: HttpRequest) -> HttpStatus[HealthOut]:
+    """200 when every lane is fine, 503 (same body, `ok: false`) when one lags: a status-code monitor sees it."""
     lanes = [LaneHealthOut(**lane.as_dict()) for lane in health.lanes()]
-    return HealthOut(
-        ok=not any(lane.lagging for lane in lanes), lag_warning_s=health.LAG_WARNING_SECONDS, lanes=lanes
-    )
+    ok = not any(lane.lagging for lane in lanes)
+    return HttpStatus(200 if ok else 503, HealthOut(ok=ok, lag_warning_s=health.LAG_WARNING_SECONDS, lanes=lanes))

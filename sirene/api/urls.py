@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from sirene.api.auth import api_auth
-from sirene.api.parser import JsonParser, MalformedJson
+from sirene.api.parser import JsonParser, MalformedJson, NotAnObject
 from sirene.core.errors import FieldError
+
+log = logging.getLogger("django.request")
+RETRY_AFTER_SECONDS = 5
 
 api = NinjaAPI(
     title="sirene API",
@@ -70,6 +75,28 @@ def on_malformed_json(request: HttpRequest, exc: MalformedJson) -> HttpResponse:
     return api.create_response(request, {"error": f"malformed JSON: {exc}", "field": ""}, status=400)
 
 
+@api.exception_handler(NotAnObject)
+def on_not_an_object(request: HttpRequest, exc: NotAnObject) -> HttpResponse:
+    message = str(exc)
+    return api.create_response(
+        request,
+        {"error": message, "field": "body", "errors": [{"field": "body", "message": message[len("body: ") :]}]},
+        status=422,
+    )
+
+
+@api.exception_handler(DatabaseError)
+def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """The database refused or went away (it is down, read-only, failing over): nothing was stored by this
+    request (each write is one transaction), so the client retries: 503 with Retry-After, not a 500."""
+    log.error("database error on %s: %s", request.path, exc, exc_info=exc)
+    response = api.create_response(
+        request, {"error": "the database is not available, please retry", "field": ""}, status=503
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
@@ -100,6 +127,8 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, MalformedJson):
         return on_malformed_json(request, exc.__cause__)
+    if isinstance(exc.__cause__, NotAnObject):
+        return on_not_an_object(request, exc.__cause__)
     message = str(exc)
     # Endpoints raise HttpError(422, "field: message"); the prefix names the field.
     match = _FIELD_PREFIX.match(message) if exc.status_code == 422 else None

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "BenchDataMissing",
     "Dataset",
     "bcubed",
     "data_dir",
@@ -31,8 +32,16 @@ class Dataset:
     labels: list[str]
 
 
+class BenchDataMissing(FileNotFoundError):
+    """A bench data file is not there: the message names the file and how to point the bench at it."""
+
+
 def data_dir() -> Path:
-    """``$SIRENE_BENCH_DATA`` or ``../shared/data`` next to the repository root."""
+    """``$SIRENE_BENCH_DATA`` or ``../shared/data`` next to the repository root.
+
+    The data sets are not part of the repository (a clone has no ``../shared``): a bench that needs one
+    says which file is missing (`need`); the tests ship their own small data and never read this folder.
+    """
     env = os.environ.get("SIRENE_BENCH_DATA")
     if env:
         return Path(env)
@@ -40,9 +49,20 @@ def data_dir() -> Path:
     return repo_root.parent / "shared" / "data"
 
 
+def need(path: Path) -> Path:
+    """``path`` if it exists, else `BenchDataMissing` naming it and the two ways to provide it."""
+    if not path.exists():
+        raise BenchDataMissing(
+            f"bench data missing: {path} does not exist. Put the data sets in a folder and set "
+            f"SIRENE_BENCH_DATA=<folder> (it holds {path.parent.name}/{path.name}), or pass your own CSV "
+            "(`--data` for grouping, `--train`/`--test` for kb, `--corpus` for detect/window)."
+        )
+    return path
+
+
 def load_csv(path: str | Path, text_col: str | None = None, label_col: str | None = None) -> Dataset:
     """A CSV with a text column and a label column (``category``/``label``/``intent`` accepted)."""
-    path = Path(path)
+    path = need(Path(path))
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         fields = reader.fieldnames or []
@@ -59,7 +79,7 @@ def load_csv(path: str | Path, text_col: str | None = None, label_col: str | Non
 
 def load_xsid(split: str, langs: Sequence[str] = ("de", "de-st", "de-ba", "de-muc", "gsw")) -> Dataset:
     """German (+ dialect) rows of xSID for one split, in file order (language blocks)."""
-    path = data_dir() / "xsid_de" / "xsid_de_variants.csv"
+    path = need(data_dir() / "xsid_de" / "xsid_de_variants.csv")
     texts, labels = [], []
     with path.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -79,7 +99,7 @@ def load_dataset(name: str, split: str) -> Dataset:
 
 
 def load_sts_pairs() -> tuple[list[str], list[str], np.ndarray]:
-    path = data_dir() / "german_nlu_similarity" / "NLU-Data-Home-Domain-similarity-de.csv"
+    path = need(data_dir() / "german_nlu_similarity" / "NLU-Data-Home-Domain-similarity-de.csv")
     a, b, y = [], [], []
     with path.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):

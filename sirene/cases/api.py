@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DatabaseError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja import Status as HttpStatus
+from pydantic import ValidationError as PydanticValidationError
 
 from sirene.accounts.models import User
 from sirene.accounts.permissions import Action, api_permission
 from sirene.cases import services
 from sirene.cases.models import Case, Category, Customer, Status
-from sirene.cases.schemas import CasePageOut, NotTrackedOut
+from sirene.cases.schemas import CaseOut, CasePageOut, NotTrackedOut
 from sirene.cases.search import fold
 from sirene.core.errors import FieldError
 from sirene.core.schemas import responses
@@ -83,10 +85,35 @@ def create_case(request: HttpRequest, payload: CaseIn) -> HttpStatus[Case | dict
     if not result.tracked:
         return HttpStatus(200, {"tracked": False, "reason": result.reason})
     assert result.case is not None
-    case = Case.objects.select_related("customer", "owner").get(pk=result.case.pk)
-    case.tracked = True  # type: ignore[attr-defined]
-    case.created = result.created  # type: ignore[attr-defined]
-    return HttpStatus(201 if result.created else 200, case)
+    status = 201 if result.created else 200
+    try:
+        case = Case.objects.select_related("customer", "owner").get(pk=result.case.pk)
+        case.tracked = True  # type: ignore[attr-defined]
+        case.created = result.created  # type: ignore[attr-defined]
+        # Every read of the answer now, inside this try, while the database may still go away.
+        answer = CaseIntakeOut.from_orm(case).model_dump(mode="json")
+        return JsonResponse(answer, status=status)  # type: ignore[return-value]
+    except (DatabaseError, PydanticValidationError):
+        # Stored already, and the database went away: answer with what was stored (the parts that need
+        # more reads are empty; GET /cases/{id} shows them) rather than a 500 for a stored case.
+        return JsonResponse(_stored_only(result.case, created=result.created), status=status)  # type: ignore[return-value]
+
+
+def _stored_only(case: Case, *, created: bool) -> dict[str, Any]:
+    plain = CaseOut.from_orm(case).model_dump(mode="json")  # no read: an intake case has its customer and no owner
+    return {
+        **plain,
+        "body": case.body,
+        "reproduced_note": case.reproduced_note,
+        "solution": case.solution,
+        "solved_at": case.solved_at.isoformat() if case.solved_at else None,
+        "suggestions": [],
+        "similar_cases": [],
+        "incident": None,
+        "history": [],
+        "tracked": True,
+        "created": created,
+    }
 
 
 def _raw_json(request: HttpRequest) -> dict[str, Any]:

@@ -145,14 +145,41 @@ def map_headers(headers: list[str]) -> dict[str, int]:
     return mapping
 
 
+# A cell longer than this is refused with a row error (a case body is at most 200 000 characters anyway);
+# the csv module's own limit would abort the whole file with a traceback instead.
+MAX_CELL_CHARS = 131_072
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
 def _read_text(path: Path) -> str:
+    """The file's text: a BOM decides (UTF-8, UTF-16, UTF-32: what Excel's "Unicode text" writes), else
+    UTF-16 without BOM when every other byte is NUL, else UTF-8, else Windows-1252. NULs are dropped,
+    line ends become LF."""
     raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
+    encodings = [enc for bom, enc in _BOMS if raw.startswith(bom)][:1]
+    if not encodings and len(raw) >= 4:
+        sample = raw[:4096]
+        if sample[1::2].count(0) > len(sample) // 4:
+            encodings.append("utf-16-le")
+        elif sample[0::2].count(0) > len(sample) // 4:
+            encodings.append("utf-16-be")
+    text = None
+    for encoding in [*encodings, "utf-8-sig", "cp1252"]:
         try:
-            return raw.decode(encoding)
+            text = raw.decode(encoding)
+            break
         except UnicodeDecodeError:
             continue
-    return raw.decode("utf-8", errors="replace")
+    if text is None:
+        text = raw.decode("utf-8", errors="replace")
+    # Old Mac exports end lines with CR alone; the sniffer and the reader want LF.
+    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_datetime(value: str) -> dt.datetime:
@@ -192,15 +219,33 @@ def _lookup(value: str, table: list[tuple[Any, tuple[str, ...]]], what: str) -> 
     raise ValueError(f"{value!r} is not a known {what}")
 
 
-def iter_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+def iter_rows(text: str) -> Iterator[tuple[int, list[str] | str]]:
+    """(line, cells), or (line, message) for a record the csv module cannot read; the rest still comes."""
     sample = text[:4096]
+    if "\n" in sample:  # whole lines only: a cut line (a big cell) miscounts the delimiters
+        sample = sample[: sample.rindex("\n")]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    for row in reader:
-        yield reader.line_num, row
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(max(old_limit, 64 * MAX_CELL_CHARS))  # big cells become row errors below
+    try:
+        while True:
+            before = reader.line_num
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield reader.line_num, f"the line cannot be read as CSV: {exc}"
+                if reader.line_num == before:
+                    return  # no progress: the rest is unreadable
+                continue
+            yield reader.line_num, row
+    finally:
+        csv.field_size_limit(old_limit)
 
 
 class ReportFn(Protocol):
@@ -229,10 +274,14 @@ def import_csv(
     rows = iter_rows(text)
     report = ImportReport()
     try:
-        _line, headers = next(rows)
+        _line, first = next(rows)
     except StopIteration:
         report.errors.append(RowError(1, "", "the file is empty"))
         return report
+    if isinstance(first, str):
+        report.errors.append(RowError(1, "", first))
+        return report
+    headers = first
     mapping = map_headers(headers)
     if "email" not in mapping and "customer_id" not in mapping:
         report.errors.append(RowError(1, "email", f"no customer e-mail column among headers {headers!r}"))
@@ -244,8 +293,18 @@ def import_csv(
         return report
     users = {u.username.lower(): u for u in User.objects.all()}
     users.update({u.first_name.lower(): u for u in User.objects.exclude(first_name="")})
+    names = {index: canonical for canonical, index in mapping.items()}
     for line, row in rows:
+        if isinstance(row, str):
+            report.errors.append(RowError(line, "", row))
+            continue
         if not any(cell.strip() for cell in row):
+            continue
+        big = next((i for i, cell in enumerate(row) if len(cell) > MAX_CELL_CHARS), None)
+        if big is not None:
+            column = names.get(big) or (headers[big] if big < len(headers) else f"column {big + 1}")
+            message = f"a cell of {len(row[big])} characters is larger than the limit of {MAX_CELL_CHARS}"
+            report.errors.append(RowError(line, column, message))
             continue
         try:
             outcome = _import_row(line, row, mapping, users, actor, report_case, change_status)

@@ -28,7 +28,6 @@ from sirene.cases.models import (
 )
 from sirene.core import clock, validation
 from sirene.core.errors import FieldError
-from sirene.core.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -259,16 +258,6 @@ def record(
     )
 
 
-# Every report asks whether it arrived before (most did not): the read is prepared once.
-_CASE_ID = Prepared(
-    lambda source, external_id: Case.objects.filter(source=source, external_id=external_id).values_list(
-        "pk", flat=True
-    )[:1],
-    str,
-    str,
-)
-
-
 def intake(data: IntakeData, *, actor: User | None = None, actor_label: str = "api") -> IntakeResult:
     """Turn one report into a tracked case (stored only: `flows.intake.report_case` also analyses it).
 
@@ -278,8 +267,7 @@ def intake(data: IntakeData, *, actor: User | None = None, actor_label: str = "a
     """
     sanitise(data)
     email, external, tags, category = _validate(data)
-    known = _CASE_ID.rows(data.source.strip(), data.external_id.strip())
-    existing = Case.objects.filter(pk=known[0]).first() if known else None
+    existing = Case.objects.filter(source=data.source.strip(), external_id=data.external_id.strip()).first()
     if existing is not None:
         return IntakeResult(case=existing, created=False, tracked=True)
     reason = untracked_reason(tags, require_tech_tag=data.require_tech_tag)

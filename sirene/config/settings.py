@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "sirene.core.middleware.ContentSecurityPolicyMiddleware",
     "sirene.core.middleware.RequestSizeLimitMiddleware",
+    "sirene.core.middleware.InputTextMiddleware",
+    "sirene.core.middleware.IntakeAdmissionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -204,7 +206,11 @@ ESCALATION_LEASE_SECONDS = env_float("SIRENE_ESCALATION_LEASE_SECONDS", 12.0)
 ACK_REACTIONS = env_list("SIRENE_ACK_REACTIONS", ["eyes", "white_check_mark", "raising_hand"])
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SIRENE_SECURE_COOKIES", False)
+# Behind a TLS-terminating proxy (issue 23): waitress trusts X-Forwarded-Proto/-For from SIRENE_TRUSTED_PROXY
+# only (sirene serve), Django reads the scheme from it, cookies default to Secure.
+BEHIND_HTTPS_PROXY = env_bool("SIRENE_BEHIND_HTTPS_PROXY", False)
+TRUSTED_PROXY = env_str("SIRENE_TRUSTED_PROXY", "127.0.0.1")
+SESSION_COOKIE_SECURE = env_bool("SIRENE_SECURE_COOKIES", BEHIND_HTTPS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # HTTPS: HSTS (sent by Django only on HTTPS responses), redirect to HTTPS, and trusting a proxy's
@@ -213,7 +219,7 @@ SECURE_HSTS_SECONDS = env_int("SIRENE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SIRENE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SIRENE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SIRENE_SSL_REDIRECT", False)
-if env_bool("SIRENE_BEHIND_HTTPS_PROXY", False):
+if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy (core.middleware); "off" disables it. Every page's assets are same-origin.
@@ -225,10 +231,28 @@ CSP = env_str(
 )
 CSP_REPORT_ONLY = env_bool("SIRENE_CSP_REPORT_ONLY", False)
 
-# Login throttling (accounts.throttle): this many failed logins per user name (or per client address,
-# times four) within the window lock further attempts until the window has passed.
+# Login throttling (accounts.throttle, django-axes on the database): this many failed logins of one user
+# name from one client address refuse that pair until the window has passed since its last failure.
 LOGIN_FAILURE_LIMIT = env_int("SIRENE_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("SIRENE_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = "sirene.accounts.throttle.cool_off"
+AXES_USERNAME_CALLABLE = "sirene.accounts.throttle.username_of"
+AXES_LOCKOUT_CALLABLE = "sirene.accounts.throttle.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login (only failures are needed)
+AXES_VERBOSE = False
+
+# Intake backpressure (core.middleware.IntakeAdmission): per web process, this many reports are analysed
+# at once, this many more wait at most this long; the rest get 503 with Retry-After at once.
+INTAKE_CONCURRENCY = env_int("SIRENE_INTAKE_CONCURRENCY", 2)
+INTAKE_QUEUE = env_int("SIRENE_INTAKE_QUEUE", 4)
+INTAKE_WAIT_SECONDS = env_float("SIRENE_INTAKE_WAIT_SECONDS", 0.5)
+INTAKE_RETRY_AFTER_SECONDS = env_int("SIRENE_INTAKE_RETRY_AFTER_SECONDS", 2)
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,8 @@ from django.urls import include, path
 
 from sirene.api.urls import api
 
+handler404 = "sirene.core.middleware.not_found"  # JSON under /api/ (issue 23)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

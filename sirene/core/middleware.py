@@ -3,11 +3,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 
-from sirene.core.validation import MAX_ID
+from sirene.core.validation import MAX_ID, clean_text
 
 log = logging.getLogger("django.request")
 API_PREFIX = "/api/"
@@ -40,6 +41,41 @@ def _large_upload_allowed(request: HttpRequest) -> bool:
     prefixes = tuple(settings.LARGE_UPLOAD_PATHS)
     content_type = request.META.get("CONTENT_TYPE", "")
     return bool(prefixes) and content_type.startswith("multipart/form-data") and request.path.startswith(prefixes)
+
+
+class InputTextMiddleware:
+    """Query parameters and form fields get the text rule of JSON bodies (core.validation.clean_text: no
+    NUL, no lone surrogate, NFC) before any view sees them, so a NUL in `?owner=` or a form field can no
+    longer reach PostgreSQL (which refuses NUL in a string: a 500) and both stores get the same text.
+    A NUL in the path is a 404 (no id or slug of ours contains one).
+    """
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info:
+            raise Http404("not found")
+        if request.GET and _needs_cleaning(request.GET):
+            request.GET = _cleaned(request.GET)  # type: ignore[assignment]
+        if (
+            request.method == "POST"
+            and request.META.get("CONTENT_TYPE", "").startswith(self.FORM_TYPES)
+            and _needs_cleaning(request.POST)
+        ):
+            request.POST = _cleaned(request.POST)  # type: ignore[assignment]
+        return self.get_response(request)
+
+
+def _needs_cleaning(query: QueryDict) -> bool:
+    return any(clean_text(k) != k or any(clean_text(v) != v for v in values) for k, values in query.lists())
+
+
+def _cleaned(query: QueryDict) -> QueryDict:
+    pairs = [(clean_text(k), clean_text(v)) for k, values in query.lists() for v in values]
+    return QueryDict(urlencode(pairs))
 
 
 class ApiEdgeMiddleware:
@@ -81,6 +117,16 @@ class ApiEdgeMiddleware:
         return JsonResponse({"error": "internal server error", "field": ""}, status=500)
 
 
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: JSON under /api/ (every API error is JSON, also for a path no router knows), else the
+    site's HTML page."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"error": "not found", "field": ""}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception or Http404())
+
+
 class ContentSecurityPolicyMiddleware:
     """Send SIRENE_CSP as Content-Security-Policy (or …-Report-Only); 'off' sends nothing.
 
@@ -104,3 +150,68 @@ class ContentSecurityPolicyMiddleware:
                 response[header] = policy
         return response
 
+
+
+class IntakeAdmission:
+    """A bounded queue in front of the report intake (POST /api/v1/cases analyses inline, CPU-bound): at
+    most `concurrency` intakes run at once per web process, at most `queue` more wait, each for at most
+    `wait_seconds`; any other is refused at once with 503 and Retry-After. Under overload a sender learns
+    in milliseconds to come back (intake is idempotent on source + external id) instead of waiting minutes
+    in the server's socket queue."""
+
+    def __init__(self, concurrency: int, queue: int, wait_seconds: float) -> None:
+        import threading
+
+        self.slots = threading.BoundedSemaphore(max(1, concurrency))
+        self.queue = max(0, queue)
+        self.wait_seconds = wait_seconds
+        self._lock = threading.Lock()
+        self.waiting = 0
+
+    def acquire(self) -> bool:
+        if self.slots.acquire(blocking=False):
+            return True
+        with self._lock:
+            if self.waiting >= self.queue:
+                return False
+            self.waiting += 1
+        try:
+            return self.slots.acquire(timeout=self.wait_seconds)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+
+    def release(self) -> None:
+        self.slots.release()
+
+
+_admission: IntakeAdmission | None = None
+
+
+def intake_admission() -> IntakeAdmission:
+    global _admission
+    if _admission is None:
+        _admission = IntakeAdmission(
+            settings.INTAKE_CONCURRENCY, settings.INTAKE_QUEUE, settings.INTAKE_WAIT_SECONDS
+        )
+    return _admission
+
+
+class IntakeAdmissionMiddleware:
+    PATH = "/api/v1/cases"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or request.path != self.PATH:
+            return self.get_response(request)
+        admission = intake_admission()
+        if not admission.acquire():
+            response = JsonResponse({"error": "too many reports at once, please retry", "field": ""}, status=503)
+            response["Retry-After"] = str(settings.INTAKE_RETRY_AFTER_SECONDS)
+            return response
+        try:
+            return self.get_response(request)
+        finally:
+            admission.release()

@@ -2,7 +2,8 @@
 
 Read by `sirene status`, GET /api/v1/health and the overview page (a warning when a lane lags). A lane
 lags when its oldest due item has waited longer than LAG_WARNING_SECONDS, or when no loop of it has
-finished for that long while work is due (no worker runs it, or it hangs).
+left a heartbeat for that long, due work or not (no worker runs it, or it hangs: a monitor must learn
+that before the next incident, not during it). A worker beats every few seconds (core.jobs.Heartbeat).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def lanes(now: dt.datetime | None = None) -> list[LaneHealth]:
         workers = LaneBeat.objects.filter(
             lane=lane, last_loop_at__gte=now - dt.timedelta(seconds=LAG_WARNING_SECONDS)
         ).count()
-        stalled = due > 0 and (age is None or age > LAG_WARNING_SECONDS)
+        stalled = age is None or age > LAG_WARNING_SECONDS
         report.append(
             LaneHealth(
                 lane=lane,

@@ -14,8 +14,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from django.db import transaction
-from django.db.models import ForeignObject
+from django.db import DatabaseError, transaction
 
 from sirene.accounts.models import User
 from sirene.cases import analysis, importer
@@ -40,7 +39,12 @@ def report_case(
     analyse it when it is new."""
     result = cases.intake(data, actor=actor, actor_label=actor_label)
     if result.created and result.case is not None:
-        analyse(result.case)
+        try:
+            analyse(result.case)
+        except DatabaseError:
+            # Stored is stored: the sender gets its 201, and the worker's `analyse_pending` finds the
+            # unanalysed case when the database answers again (never "500 but stored").
+            log.exception("case %s stored, its analysis could not be recorded; the worker retries", result.case.pk)
     return result
 
 
@@ -76,21 +80,8 @@ def analyse(case: Case, *, job: tuple[int, str] | None = None) -> bool:
         return False
     if job is not None:
         analysis.succeeded(case)
-    _adopt(case, locked)
+    case.refresh_from_db()  # the caller's object shows what the analysis stored
     return True
-
-
-def _adopt(case: Case, locked: Case) -> None:
-    """`case.refresh_from_db()` without the read: the locked row the analysis wrote is what the
-    database holds (nothing else writes a case while its row is locked)."""
-    for f in Case._meta.concrete_fields:
-        setattr(case, f.attname, getattr(locked, f.attname))
-        if isinstance(f, ForeignObject) and f.is_cached(case):
-            f.delete_cached_value(case)
-    for rel in Case._meta.related_objects:
-        if rel.is_cached(case):
-            rel.delete_cached_value(case)
-    case._state.db = locked._state.db
 
 
 def group_and_escalate(case: Case, *, known_problem: str = "") -> incidents.Evaluation:

@@ -41,7 +41,6 @@ from django.db.models import Q
 from sirene.cases.attributes import extract_error_codes
 from sirene.cases.models import Case
 from sirene.core import clock
-from sirene.core.prepared import Prepared
 from sirene.incidents import events, grouping, rules, services
 from sirene.incidents.models import EarlyWarning, GroupMembership, Incident, IncidentStatus, ProblemGroup
 from sirene.integrations import posts
@@ -133,10 +132,6 @@ def _report_rows(qs: Any) -> Any:
     )
 
 
-# Read for every new report (what arrived since the last one): prepared once.
-_NEW_REPORTS = Prepared(lambda last_id: _report_rows(Case.objects.filter(pk__gt=last_id)), int)
-
-
 def _sync(now: Any) -> _State:
     """The window of this process, brought up to date with the database."""
     global _state
@@ -146,7 +141,7 @@ def _sync(now: Any) -> _State:
         _state = _State(db=db, window=Window(DEFAULT_WINDOW, horizon=rules.max_window_hours() * 3600.0))
         rows = list(_report_rows(Case.objects.filter(received_at__gte=since)))
     else:
-        rows = _NEW_REPORTS.rows(_state.last_id)
+        rows = list(_report_rows(Case.objects.filter(pk__gt=_state.last_id)))
     state = _state
     tech = settings.TECH_TAG.strip().lstrip("#").lower()
     for pk, received, emb, clean, subject, body, tags, category, email, ext, how, gid, known in rows:

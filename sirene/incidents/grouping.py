@@ -23,7 +23,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,6 @@ from sirene.cases.attributes import extract_error_codes
 from sirene.cases.embedding import case_vector
 from sirene.cases.models import Case, Category
 from sirene.core import clock
-from sirene.core.prepared import Prepared
 from sirene.incidents.models import GroupMembership, ProblemGroup
 from sirene.similarity import (
     DEFAULT_GROUPING,
@@ -146,21 +145,15 @@ def _db() -> str:
     return f"{connection.alias}:{connection.settings_dict.get('NAME')}"
 
 
-_LIVE_GROUPS = Prepared(
-    lambda since: (
-        ProblemGroup.objects.filter(merged_into__isnull=True, last_seen_at__gte=since)
-        .order_by("-last_seen_at")
-        .values_list("id", "version")[:MAX_CANDIDATES]
-    ),
-    datetime,
-)
-
-
 def _candidates(since: Any) -> tuple[list[tuple[Any, ...]], dict[int, int]]:
     """The live groups as (id, centroid bytes, count, category, codes), most recently seen first,
     and their versions."""
     db = _db()
-    rows: list[tuple[int, int]] = _LIVE_GROUPS.rows(since)
+    rows: list[tuple[int, int]] = list(
+        ProblemGroup.objects.filter(merged_into__isnull=True, last_seen_at__gte=since)
+        .order_by("-last_seen_at")
+        .values_list("id", "version")[:MAX_CANDIDATES]
+    )
     stale = [gid for gid, version in rows if _GROUPS.get((db, gid), (None,))[0] != version]
     if stale:
         for gid, version, blob, count, category, codes in ProblemGroup.objects.filter(

@@ -16,6 +16,7 @@ A POST is retried inline only when it certainly did not arrive (connection refus
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections.abc import Callable
@@ -268,6 +269,9 @@ class GrooveHelpdesk:
         return found[:limit]
 
     def _post_message(self, number: int, body: str, *, note: bool, marker: str) -> str:
+        # Groove reads a message body as HTML; ours is plain text with customer values (name, subject) in
+        # it: escaped here, once for every reply and note, so no value can become markup (review F13).
+        body = html.escape(body, quote=False)
         if marker:
             body = f"{body}\n\n{MARKER.format(marker=marker)}"
         data = self._request(

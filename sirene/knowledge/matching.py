@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from sirene.core.prepared import Prepared
 from sirene.knowledge.models import KnowledgeState, KnownProblem, MatchOutcome, Phrasing
 
 # --- Thresholds of the knowledge base (the similarity engine's own live in sirene/similarity/params.py).
@@ -117,12 +116,9 @@ def _one_thread() -> Any:
     return threadpool_limits(1)
 
 
-_TOKEN = Prepared(lambda: KnowledgeState.objects.filter(pk=1).values_list("token", flat=True)[:1])
-
-
 def current_token() -> str:
-    tokens = _TOKEN.rows()
-    return (tokens[0] if tokens else "") or "empty"
+    token = KnowledgeState.objects.filter(pk=1).values_list("token", flat=True).first()
+    return token or "empty"
 
 
 def _encoder() -> _CachingEncoder:

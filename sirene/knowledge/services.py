@@ -27,7 +27,6 @@ from sirene.cases.models import Case, CaseEvent, Category, Customer
 from sirene.core import clock, validation
 from sirene.core.errors import FieldError
 from sirene.core.memo import per_page
-from sirene.core.prepared import Prepared
 from sirene.knowledge import matching, neighbours
 from sirene.knowledge.models import (
     ArticleView,
@@ -366,10 +365,6 @@ def compute_suggestions(case: Case) -> CaseMatch:
 
 
 # Inside the intake transaction no savepoint of its own: a failure rolls the whole analysis back.
-# A new case has none: one prepared read says so.
-_HAS_SUGGESTIONS = Prepared(
-    lambda case_id: Suggestion.objects.filter(case_id=case_id).values_list("pk", flat=True)[:1], int
-)
 
 
 @transaction.atomic(savepoint=False)
@@ -381,7 +376,7 @@ def _compute_suggestions(case: Case) -> tuple[CaseMatch, list[_SuggestionRow]]:
     # the plain suggestions are replaced.
     decided: dict[int, Suggestion] = {}
     stale = False
-    for s in Suggestion.objects.filter(case=case) if _HAS_SUGGESTIONS.rows(case.pk) else []:
+    for s in Suggestion.objects.filter(case=case):
         if s.state == SuggestionState.SUGGESTED:
             stale = True
         else:

@@ -84,3 +84,42 @@ def test_the_command_prints_a_summary(tmp_path: Path, agent: Any, capsys: Any) -
     call_command("import_cases", str(write(tmp_path, SHEET_DE)))
     out = capsys.readouterr().out
     assert "created" in out and "line 5 (category)" in out
+
+
+# --- faults (security review F7): encodings and big cells are per-row problems, never a traceback ----------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-8-sig", "utf-32"])
+def test_utf16_and_bom_files_are_detected(tmp_path: Path, agent: Any, encoding: str) -> None:
+    """Excel's "Unicode text" is UTF-16 with a BOM (also without one, little-endian); UTF-8 with a BOM."""
+    report = import_csv(write(tmp_path, SHEET_DE, encoding=encoding))
+    assert report.created == 2 and len(report.errors) == 3
+    assert Case.objects.get(external_id="1002").subject == "Video lädt nicht"
+
+
+def test_a_big_cell_is_refused_with_a_row_error_and_the_other_rows_are_imported(tmp_path: Path, agent: Any) -> None:
+    big = "x" * 200_000
+    sheet = (
+        "Datum;Kunde;Betreff;Beschreibung;Ticket\n"
+        "21.11.2026 09:12;maria@gmx.de;Login geht nicht;Passwort falsch;2001\n"
+        f"21.11.2026 09:13;peter@web.de;Video;{big};2002\n"
+        "21.11.2026 09:14;olga@gmail.com;App;stürzt ab;2003\n"
+    )
+    report = import_csv(write(tmp_path, sheet))
+    assert report.created == 2
+    assert [(e.line, e.field) for e in report.errors] == [(3, "body")]
+    assert "200000 characters" in report.errors[0].message
+    assert set(Case.objects.values_list("external_id", flat=True)) == {"2001", "2003"}
+
+
+def test_nul_bytes_and_cr_only_lines_do_not_stop_the_import(tmp_path: Path, agent: Any) -> None:
+    sheet = (
+        "Datum;Kunde;Betreff;Beschreibung;Ticket\r"
+        "21.11.2026 09:12;maria@gmx.de;Login\x00 geht nicht;Passwort falsch;3001\r"
+        "21.11.2026 09:14;olga@gmail.com;App;stürzt ab;3002\r"
+    )
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(sheet.encode("utf-8"))
+    report = import_csv(path)
+    assert report.created == 2 and report.errors == []
+    assert Case.objects.get(external_id="3001").subject == "Login geht nicht"

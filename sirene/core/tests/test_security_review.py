@@ -284,12 +284,16 @@ def test_no_open_redirect_on_reminder_dismiss_or_task_done(client: Client, agent
 
 
 def test_login_is_throttled_with_a_german_message(client: Client, agent: User) -> None:
-    for _ in range(5):
+    for _ in range(4):
         assert client.post("/login/", {"username": "anna", "password": "wrong"}).status_code == 200
+    assert client.post("/login/", {"username": "Anna ", "password": "wrong"}).status_code == 429  # the 5th
     blocked = client.post("/login/", {"username": "anna", "password": "agent-pass-123"}, HTTP_ACCEPT_LANGUAGE="de")
-    assert blocked.status_code == 429
+    assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
     assert "Zu viele fehlgeschlagene Anmeldeversuche" in blocked.content.decode()
     assert "_auth_user_id" not in client.session
+    # Only that (user name, address) pair: the same user from another address still logs in.
+    other = client.post("/login/", {"username": "anna", "password": "agent-pass-123"}, REMOTE_ADDR="198.51.100.9")
+    assert other.status_code == 302
 
 
 def test_a_successful_login_clears_the_failures(client: Client, agent: User) -> None:

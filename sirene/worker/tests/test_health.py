@@ -32,6 +32,7 @@ def test_a_reply_waiting_over_a_minute_makes_the_background_lane_lag(agent: Any,
     assert not lane("background").lagging
 
     clock.advance(seconds=90)
+    jobs.Heartbeat("escalation", "host:1:1").loop(0.01, 0)  # the escalation worker still beats
     background = lane("background")
     replies = next(q for q in background.queues if q["name"] == "customer_replies")
     assert replies["due"] == 1 and replies["oldest_due_age_s"] == 90
@@ -43,7 +44,9 @@ def test_a_reply_waiting_over_a_minute_makes_the_background_lane_lag(agent: Any,
     assert "Der Hintergrund-Worker hängt hinterher" in html
     assert "Eskalations-Worker" not in html
 
-    data = client.get("/api/v1/health").json()
+    response = client.get("/api/v1/health")
+    assert response.status_code == 503
+    data = response.json()
     by_lane = {row["lane"]: row for row in data["lanes"]}
     assert data["ok"] is False and by_lane["background"]["lagging"] is True
     assert by_lane["background"]["oldest_due_age_s"] == 90
@@ -59,4 +62,20 @@ def test_dead_items_are_counted_and_a_lane_nobody_runs_is_reported(agent: Any) -
     background = lane("background")
     assert background.dead == 1
     assert background.last_loop_at is None and background.workers == 0
-    call_command("status", "--json")  # healthy enough: nothing due waits, exit 0
+    assert background.lagging, "no heartbeat in the last minute: nobody runs the lane"
+    with pytest.raises(SystemExit) as exited:
+        call_command("status", "--json")
+    assert exited.value.code == 1
+
+
+def test_a_lane_without_a_recent_heartbeat_lags_with_nothing_due_and_health_says_503(client: Any) -> None:
+    clock.set_now(T0)
+    for name in ("escalation", "background"):
+        jobs.Heartbeat(name, f"host:1:{name}").loop(0.01, 0)
+    assert client.get("/api/v1/health").status_code == 200
+    clock.advance(seconds=health.LAG_WARNING_SECONDS + 1)
+    jobs.Heartbeat("escalation", "host:1:escalation-2").loop(0.01, 0)
+    background = lane("background")
+    assert background.due == 0 and background.lagging and not lane("escalation").lagging
+    response = client.get("/api/v1/health")
+    assert response.status_code == 503 and response.json()["ok"] is False

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from sirene.bench import detect, escalation, grouping, kb, mail_forms, tracking_list, window
+from sirene.bench import detect, escalation, grouping, kb, load, mail_forms, tracking_list, window
 
 BENCHES: dict[str, Callable[[list[str]], int | None]] = {
     "grouping": grouping.run,
@@ -18,11 +18,12 @@ BENCHES: dict[str, Callable[[list[str]], int | None]] = {
     "list": tracking_list.run,
     "window": window.run,
     "forms": mail_forms.run,
+    "load": load.run,
 }
 
 
 class Command(BaseCommand):
-    help = "Run a benchmark on real data: grouping, kb, detect, window, escalation, list (each prints one table; --json)."
+    help = "Run a benchmark on real data: grouping, kb, detect, window, escalation, list, load (each prints one table; --json)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", choices=sorted(BENCHES))
@@ -41,7 +42,13 @@ class Command(BaseCommand):
     def _run(self, name: str, rest: list[str]) -> None:
         import django
 
+        from sirene.bench._data import BenchDataMissing
+
         django.setup()
-        code = int(BENCHES[name](rest) or 0)
+        try:
+            code = int(BENCHES[name](rest) or 0)
+        except BenchDataMissing as exc:
+            self.stderr.write(str(exc))
+            sys.exit(2)
         if code:
             sys.exit(code)
