@@ -17,6 +17,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_agent_reads_the_brief_and_acknowledges_the_incident(browser_page: Any, agent: Any) -> None:
+    from sirene.escalation.models import Person
+
+    Person.objects.create(name="Anna", user=agent)  # a responder (issue 22): without a policy, everyone known is
     for i in range(6):
         with transaction.atomic():
             intake_flow.group_and_escalate(make_case(f"k{i}@gmx.de", "Login geht nicht, Fehler 502"))
