@@ -33,7 +33,6 @@ from sirene.escalation.models import (
 )
 from sirene.escalation.snapshot import PolicySnapshot, SnapshotError
 from sirene.incidents import events as incident_events
-from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident
 from sirene.preferences import services as preferences
 
@@ -428,10 +427,7 @@ def finish_run(incident: Incident, replies: dict[str, Any] | None = None) -> Non
     ).update(status=AttemptStatus.CANCELED, finished_at=now)
     closed = run.tasks.filter(done_at__isnull=True).update(done_at=now, not_needed=True)
     if closed:
-        incidents.add_event(
-            incident, "escalation", f"{closed} offene Aufgaben geschlossen (gelöst)",
-            data={"run": run.pk, "what": "tasks_closed", "n": closed},
-        )
+        incident_events.record(incident, "escalation", step="tasks_closed", what="tasks_closed", run=run.pk, n=closed)
     author = incident.resolved_by.display_name() if incident.resolved_by else "sirene"
     _queue(
         run,
@@ -708,13 +704,16 @@ def ack_reaction(name: str) -> bool:
 def record_no_takeover(run: Run, label: str, how: str, *, reaction: str = "", text: str = "", user: User | None = None) -> None:
     """A reaction, reply or click that does not stop the escalation: on the timeline, as data."""
     reason = "reaction" if how == "reaction" and not ack_reaction(reaction) else "not_responder"
-    incidents.add_event(
+    incident_events.record(
         run.incident,
         "no_takeover",
-        f"{label}: {how} {reaction or text[:80]} (no takeover: {reason})",
         actor=user,
         actor_label=label,
-        data={"who": label, "how": how, "reaction": reaction[:50], "text": validation.clean_text(text)[:200], "reason": reason},
+        who=label,
+        how=how,
+        reaction=reaction[:50],
+        text=validation.clean_text(text)[:200],
+        reason=reason,
     )
 
 
@@ -873,12 +872,7 @@ def restart_run(incident: Incident, *, policy: Policy | None = None) -> None:
         lease_owner="",
         lease_until=None,
     )
-    incidents.add_event(
-        incident,
-        "escalation",
-        f"Eskalation gestartet: {snapshot['name']}",
-        data={"policy": snapshot["name"], "restarted": True},
-    )
+    incident_events.record(incident, "escalation", step="started", policy=snapshot["name"], restarted=True)
 
 
 def rewrite_siren(incident: Incident) -> None:

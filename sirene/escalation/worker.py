@@ -37,7 +37,6 @@ from sirene.escalation.models import (
     TaskKind,
 )
 from sirene.incidents import events as incident_events
-from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident, IncidentStatus
 from sirene.integrations.base import IntegrationError, PermanentError, TransientError
 from sirene.integrations.registry import chat_transport, phone_transport
@@ -435,11 +434,8 @@ def _record_action(
         )
         instead = str((people.get(str(action.detail.get("instead_of") or ""), {}) or {}).get("name") or "")
         if on_call and instead:
-            incidents.add_event(
-                incident,
-                "escalation",
-                f"Außerhalb der Arbeitszeit: {name} (Rufbereitschaft) statt {instead}",
-                data={"run": run.pk, "what": "on_call", "who": name, "instead": instead},
+            incident_events.record(
+                incident, "escalation", step="on_call", what="on_call", run=run.pk, who=name, instead=instead
             )
         # Nobody reacted: say so in the siren's thread, so the channel sees who is woken up now.
         _chat_line(run, AttemptKind.THREAD_REPLY, run.slack_channel or _siren_channel(run), messages.calling_text(name, action.number, action.of, on_call=on_call), now, due)
@@ -464,18 +460,11 @@ def _record_action(
         )
     elif action.kind == "escalated":
         who = run.escalate_requested_by or "sirene"
-        incidents.add_event(
-            incident, "escalation", f"{who}: jetzt eskalieren", data={"run": run.pk, "what": "escalated_now", "who": who}
-        )
+        incident_events.record(incident, "escalation", step="escalated_now", what="escalated_now", run=run.pk, who=who)
         _chat_line(run, AttemptKind.THREAD_REPLY, run.slack_channel or _siren_channel(run), messages.escalated_text(who), now, due)
     elif action.kind == "repeat":
         round_no = int(action.detail.get("round") or action.cycle + 1)
-        incidents.add_event(
-            incident,
-            "escalation",
-            f"Niemand hat reagiert: Eskalation beginnt von vorn (Runde {round_no})",
-            data={"run": run.pk, "what": "repeat", "cycle": round_no},
-        )
+        incident_events.record(incident, "escalation", step="repeat", what="repeat", run=run.pk, cycle=round_no)
         _chat_line(run, AttemptKind.THREAD_REPLY, run.slack_channel or _siren_channel(run), messages.repeat_text(round_no), now, due)
     elif action.kind == "stop" and action.detail.get("reason") == "exhausted":
         incident_events.record(incident, "escalation", step="ended", run=run.pk, what="nobody_reacted")
@@ -984,11 +973,13 @@ def apply_keypress(attempt_id: int, call_sid: str, digits: str) -> Keypress:
                 Run.objects.filter(pk=attempt.run_id, status=RunStatus.ACTIVE).update(
                     escalate_requested_at=now, escalate_requested_by=attempt.person_name[:200], next_action_at=now
                 )
-                incidents.add_event(
+                incident_events.record(
                     attempt.run.incident,
                     "escalation",
-                    f"{attempt.person_name}: an die nächste Person weitergegeben",
-                    data={"run": attempt.run_id, "what": "passed_on", "who": attempt.person_name},
+                    step="passed_on",
+                    what="passed_on",
+                    run=attempt.run_id,
+                    who=attempt.person_name,
                 )
             return Keypress(answered=False, passed_on=bool(passed))
         if digits != "1":

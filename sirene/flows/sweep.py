@@ -29,6 +29,7 @@ from sirene.cases.attributes import extract_error_codes
 from sirene.cases.models import Case
 from sirene.core import clock
 from sirene.core.errors import FieldError
+from sirene.incidents import events as incident_events
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident
 from sirene.knowledge.models import Suggestion, SuggestionState
@@ -188,7 +189,5 @@ def link_also_notify(incident: Incident, cases: list[Case], *, user: User | None
     answered with the others. Returns the ids newly linked; a timeline event records them as data."""
     added = [case.pk for case in cases if incidents.attach_case(incident, case, user=user)]
     if added:
-        incidents.add_event(
-            incident, "also_notified", f"also notified: {added}", actor=user, data={"case_ids": added}
-        )
+        incident_events.record(incident, "also_notified", actor=user, case_ids=added)
     return added

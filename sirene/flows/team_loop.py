@@ -22,6 +22,7 @@ from sirene.cases.models import Case
 from sirene.escalation import services as escalation
 from sirene.flows import incidents as incident_flows
 from sirene.incidents import detection, grouping, team_loop
+from sirene.incidents import events as incident_events
 from sirene.incidents import services as incidents
 from sirene.incidents.models import (
     GroupMembership,
@@ -109,7 +110,7 @@ def answer_same_problem(
     else:
         if incident is not None and incident.cases.filter(pk=case.pk).exists():
             incident.cases.remove(case)
-            incidents.add_event(incident, "case_removed", f"#{case.pk}", data={"case_id": case.pk})
+            incident_events.record(incident, "case_removed", case_id=case.pk)
         _relink(_keep_apart(case, user))
     answer = team_loop.record(
         answer=wanted,
@@ -121,12 +122,14 @@ def answer_same_problem(
         case_ids=problem_ids,
     )
     if incident is not None:
-        incidents.add_event(
+        incident_events.record(
             incident,
             "team_answer",
-            "",
             actor=user,
-            data={"answer": answer.answer, "case_id": case.pk, "source": source, "answer_id": answer.pk},
+            answer=answer.answer,
+            case_id=case.pk,
+            source=source,
+            answer_id=answer.pk,
         )
     return answer
 
@@ -168,12 +171,8 @@ def split_near_miss(incident: Incident, *, user: User | None = None) -> ProblemG
         source=SameProblemAnswer.Source.INCIDENT,
         case_ids=list(raw[1].get("case_ids") or []) if len(raw) == 2 else [c.pk for c in smaller],
     )
-    incidents.add_event(
-        incident,
-        "team_answer",
-        "",
-        actor=user,
-        data={"answer": answer.answer, "group_id": new.pk, "cases": [c.pk for c in smaller]},
+    incident_events.record(
+        incident, "team_answer", actor=user, answer=answer.answer, group_id=new.pk, cases=[c.pk for c in smaller]
     )
     escalation.rewrite_siren(Incident.objects.get(pk=incident.pk))  # the post loses its near-miss line
     return new
@@ -197,9 +196,7 @@ def keep_near_miss(incident: Incident, *, user: User | None = None) -> SameProbl
         source=SameProblemAnswer.Source.INCIDENT,
         case_ids=list(raw[1].get("case_ids") or []),
     )
-    incidents.add_event(
-        incident, "team_answer", "", actor=user, data={"answer": answer.answer, "near_miss": True}
-    )
+    incident_events.record(incident, "team_answer", actor=user, answer=answer.answer, near_miss=True)
     escalation.rewrite_siren(incident)  # the post loses its near-miss line
     return answer
 

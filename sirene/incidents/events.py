@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 
 from sirene.accounts.models import User
 from sirene.core import clock
-from sirene.incidents.models import Incident, IncidentEvent
+from sirene.incidents.models import Incident, IncidentEvent, SameProblemAnswer
 
 VERSION = 2
 # (sentence, detail) in the active language, from the stored parameters.
@@ -112,8 +112,10 @@ def _case_joined(p: dict[str, Any]) -> tuple[str, str]:
     )
 
 
-@register("case_removed", {"case_id": 12, "group": 4})
+@register("case_removed", {"case_id": 12, "group": 4}, {"case_id": 12})
 def _case_removed(p: dict[str, Any]) -> tuple[str, str]:
+    if p.get("group") is None:  # the team said "a different problem" (flows.team_loop): out of the incident
+        return _("Case #%(id)s removed from the incident") % {"id": p.get("case_id")}, ""
     return _("Case #%(id)s moved out to problem group G-%(g)s") % {"id": p.get("case_id"), "g": p.get("group")}, ""
 
 
@@ -256,6 +258,13 @@ def _skip_reason(reason: str) -> str:
 @register(
     "escalation",
     {"step": "started", "policy": "Standard"},
+    {"step": "started", "policy": "Standard", "restarted": True},
+    {"step": "on_call", "what": "on_call", "who": "Tara", "instead": "Lea"},
+    {"step": "escalated_now", "what": "escalated_now", "who": "Lea"},
+    {"step": "repeat", "what": "repeat", "cycle": 2},
+    {"step": "passed_on", "what": "passed_on", "who": "Tara"},
+    {"step": "tasks_closed", "what": "tasks_closed", "n": 3},
+    {"step": "ended", "what": "nobody_reacted"},
     {"step": "call", "who": "Tara", "n": 1, "of": 2},
     {"step": "call_unanswered", "who": "Tara", "why": "487"},
     {"step": "task", "who": "Lea", "title": "Facebook", "note": "Lea"},
@@ -269,6 +278,21 @@ def _skip_reason(reason: str) -> str:
 )
 def _escalation(p: dict[str, Any]) -> tuple[str, str]:
     step = p.get("step")
+    who = str(p.get("who") or "")
+    # issue 22's steps (their writers also keep "what", the key the rows carried before).
+    if step == "escalated_now":
+        return _("%(who)s escalated to the next step") % {"who": who}, ""
+    if step == "passed_on":
+        return _("%(who)s passed the call on to the next person") % {"who": who}, ""
+    if step == "repeat":
+        return _("Nobody reacted: the escalation starts again (round %(n)s)") % {"n": p.get("cycle", "")}, ""
+    if step == "tasks_closed":
+        return _("%(n)s open tasks closed because the incident was resolved") % {"n": p.get("n", "")}, ""
+    if step == "on_call":
+        return _("Outside working hours: calling %(who)s (on call) instead of %(instead)s") % {
+            "who": who,
+            "instead": p.get("instead", ""),
+        }, ""
     if step == "started":
         return _("Escalation started: policy “%(p)s”") % {"p": p.get("policy")}, ""
     if step == "call":
@@ -299,3 +323,83 @@ def _escalation(p: dict[str, Any]) -> tuple[str, str]:
 def _escalation_error(p: dict[str, Any]) -> tuple[str, str]:
     # The error is the integration's own (technical) text: a detail, not our sentence.
     return _("Escalation step failed"), f"{p.get('attempt')}: {p.get('error')}"
+
+
+@register(
+    "no_takeover",
+    {"who": "Tara", "how": "reaction", "reaction": "eyes", "text": "", "reason": "reaction"},
+    {"who": "Tara", "how": "reaction", "reaction": "white_check_mark", "text": "", "reason": "not_responder"},
+    {"who": "Tara", "how": "reply", "reaction": "", "text": "ok", "reason": "not_responder"},
+    {"who": "Tara", "how": "button", "reaction": "", "text": "", "reason": "not_responder"},
+)
+def _no_takeover(p: dict[str, Any]) -> tuple[str, str]:
+    """Issue 22: a reaction, reply or click that did not stop the escalation."""
+    who = str(p.get("who") or "?")
+    if p.get("how") == "reaction":
+        text = _("%(who)s reacted with :%(reaction)s:") % {"who": who, "reaction": p.get("reaction", "")}
+    elif p.get("how") == "reply":
+        text = _("%(who)s: “%(text)s”") % {"who": who, "text": p.get("text", "")}
+    else:
+        text = _("%(who)s clicked “I'm on it”") % {"who": who}
+    if p.get("reason") == "reaction":
+        return _("%(what)s – no takeover (not one of the takeover reactions)") % {"what": text}, ""
+    return _("%(what)s – no takeover (not a responder of this incident)") % {"what": text}, ""
+
+
+# -- ★ after the siren (issue 21): sweep at resolve, reopened --------------------------------------------
+
+
+@register("also_notified", {"case_ids": [3]}, {"case_ids": [3, 4]})
+def _also_notified(p: dict[str, Any]) -> tuple[str, str]:
+    ids = list(p.get("case_ids") or [])
+    return ngettext(
+        "Also notified at resolve (looked like this problem): case %(ids)s",
+        "Also notified at resolve (looked like this problem): cases %(ids)s",
+        len(ids),
+    ) % {"ids": ", ".join(f"#{i}" for i in ids)}, ""
+
+
+@register("reopened", {"still_broken": 0}, {"still_broken": 1}, {"still_broken": 3}, {})
+def _reopened(p: dict[str, Any]) -> tuple[str, str]:
+    broken = p.get("still_broken")
+    if isinstance(broken, int) and broken:
+        return ngettext(
+            "Reopened: %(n)s customer says it is still broken",
+            "Reopened: %(n)s customers say it is still broken",
+            broken,
+        ) % {"n": broken}, ""
+    return _("Reopened: the fix did not hold"), ""
+
+
+# -- the team in the loop (issue 18): the detector's near miss and the team's answers ---------------------
+
+
+@register("possible_split", {"parts": [[1, 2], [3]], "customers": [2, 1]}, {"parts": [], "customers": []})
+def _possible_split(p: dict[str, Any]) -> tuple[str, str]:
+    counts = list(p.get("customers") or [])
+    if len(counts) == 2:
+        return _("Possibly two problems: %(a)s and %(b)s customers") % {"a": counts[0], "b": counts[1]}, ""
+    return _("possibly two problems"), ""
+
+
+@register(
+    "team_answer",
+    {"answer": "yes", "case_id": 12, "source": "case", "answer_id": 1},
+    {"answer": "no", "case_id": 12, "source": "warning", "answer_id": 2},
+    {"answer": "split", "group_id": 9, "cases": [3, 4]},
+    {"answer": "yes", "near_miss": True},
+)
+def _team_answer(p: dict[str, Any]) -> tuple[str, str]:
+    answer = p.get("answer")
+    if answer == SameProblemAnswer.Answer.SPLIT:
+        return _("Team: split off %(n)s cases into problem group G-%(g)s") % {
+            "n": len(p.get("cases") or []),
+            "g": p.get("group_id"),
+        }, ""
+    if p.get("near_miss"):
+        return _("Team: the possible split is one problem"), ""
+    if answer == SameProblemAnswer.Answer.YES:
+        return _("Team: case #%(case)s is the same problem") % {"case": p.get("case_id")}, ""
+    if answer == SameProblemAnswer.Answer.NO:
+        return _("Team: case #%(case)s is a different problem") % {"case": p.get("case_id")}, ""
+    return _("Team answer"), ""

@@ -640,7 +640,7 @@ def reopen(incident: Incident, *, user: User | None = None, reason: dict[str, An
     incident.refresh_from_db()
     if not updated:
         return False
-    add_event(incident, "reopened", "reopened: the fix did not hold", actor=user, data=reason or {})
+    events.record(incident, "reopened", actor=user, **(reason or {}))
     return True
 # --- near misses: the team's call (issue 18) ----------------------------------------------------
 
@@ -680,10 +680,10 @@ def note_possible_split(incident: Incident, part_a: list[int], part_b: list[int]
         Brief.read(data)
         incident.brief = data
         incident.save(update_fields=["brief"])
-        add_event(
+        events.record(
             incident,
             "possible_split",
-            "",
-            data={"parts": [p["case_ids"] for p in stored], "customers": [size(p)[0] for p in parts]},
+            parts=[p["case_ids"] for p in stored],
+            customers=[size(p)[0] for p in parts],
         )
     return incident

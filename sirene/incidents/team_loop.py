@@ -403,25 +403,9 @@ def incident_panel_context(incident: Incident) -> dict[str, Any]:
 
 
 def describe_event(event: Any) -> str:
-    """The timeline sentence of a "possible_split" / "team_answer" event, from its data."""
-    from django.utils.translation import gettext as _
+    """The timeline sentence of an old "possible_split" / "team_answer" row (no version): its data has
+    the keys of the renderers in `incidents.events`."""
+    from sirene.incidents import events
 
-    data = event.data or {}
-    if event.kind == "possible_split":
-        counts = list(data.get("customers") or [])
-        if len(counts) == 2:
-            return _("Possibly two problems: %(a)s and %(b)s customers") % {"a": counts[0], "b": counts[1]}
-        return _("possibly two problems")
-    answer = data.get("answer")
-    if answer == SameProblemAnswer.Answer.SPLIT:
-        return _("Team: split off %(n)s cases into problem group G-%(g)s") % {
-            "n": len(data.get("cases") or []),
-            "g": data.get("group_id"),
-        }
-    if data.get("near_miss"):
-        return _("Team: the possible split is one problem")
-    if answer == SameProblemAnswer.Answer.YES:
-        return _("Team: case #%(case)s is the same problem") % {"case": data.get("case_id")}
-    if answer == SameProblemAnswer.Answer.NO:
-        return _("Team: case #%(case)s is a different problem") % {"case": data.get("case_id")}
-    return _("Team answer")
+    rendered = events.render(event.kind, {**(event.data or {}), "v": events.VERSION})
+    return rendered[0] if rendered else str(event.kind)

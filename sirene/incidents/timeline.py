@@ -243,38 +243,16 @@ def describe(event: IncidentEvent) -> tuple[str, str]:
 
 
 def _no_takeover(data: dict[str, Any]) -> str:
-    """Issue 22: a reaction, reply or click that did not stop the escalation."""
-    who = str(data.get("who") or "?")
-    if data.get("how") == "reaction":
-        text = _("%(who)s reacted with :%(reaction)s:") % {"who": who, "reaction": data.get("reaction", "")}
-    elif data.get("how") == "reply":
-        text = _("%(who)s: “%(text)s”") % {"who": who, "text": data.get("text", "")}
-    else:
-        text = _("%(who)s clicked “I'm on it”") % {"who": who}
-    if data.get("reason") == "reaction":
-        return _("%(what)s – no takeover (not one of the takeover reactions)") % {"what": text}
-    return _("%(what)s – no takeover (not a responder of this incident)") % {"what": text}
+    """An old row (issue 22, before the version): its data has the renderer's keys."""
+    return (events.render("no_takeover", {**data, "v": events.VERSION}) or ("", ""))[0]
 
 
 def _escalation_step(data: dict[str, Any]) -> str:
-    """Issue 22: escalation events stored as data (what + params)."""
-    what, who = data.get("what"), str(data.get("who") or "")
-    if what == "escalated_now":
-        return _("%(who)s escalated to the next step") % {"who": who}
-    if what == "passed_on":
-        return _("%(who)s passed the call on to the next person") % {"who": who}
-    if what == "nobody_reacted":
+    """An old row of issue 22 (what + params, no version): the renderer reads `what` as the step."""
+    if data.get("what") == "nobody_reacted":
         return _("Nobody reacted: the lead was told and the channel got a final line")
-    if what == "repeat":
-        return _("Nobody reacted: the escalation starts again (round %(n)s)") % {"n": data.get("cycle", "")}
-    if what == "tasks_closed":
-        return _("%(n)s open tasks closed because the incident was resolved") % {"n": data.get("n", "")}
-    if what == "on_call":
-        return _("Outside working hours: calling %(who)s (on call) instead of %(instead)s") % {
-            "who": who,
-            "instead": data.get("instead", ""),
-        }
-    return kind_label("escalation")
+    rendered = events.render("escalation", {**data, "v": events.VERSION, "step": data.get("what")})
+    return rendered[0] if rendered else kind_label("escalation")
 
 
 def who(event: IncidentEvent) -> str:
@@ -295,23 +273,12 @@ def lines(events: Any) -> list[Line]:
 
 
 def _after_siren(event: IncidentEvent) -> tuple[str, str] | None:
+    """Old rows of issue 21 (no version): their data has the renderers' keys."""
     kind, data = event.kind, event.data or {}
     if kind == "also_notified" and isinstance(data.get("case_ids"), list):
-        ids = ", ".join(f"#{i}" for i in data["case_ids"])
-        return ngettext(
-            "Also notified at resolve (looked like this problem): case %(ids)s",
-            "Also notified at resolve (looked like this problem): cases %(ids)s",
-            len(data["case_ids"]),
-        ) % {"ids": ids}, ""
+        return events.render(kind, {**data, "v": events.VERSION})
     if kind == "status_update" and data.get("fix_deployed"):
         return _("Status update posted – the fix is rolled out"), event.message or ""
     if kind == "reopened":
-        broken = data.get("still_broken")
-        if isinstance(broken, int) and broken:
-            return ngettext(
-                "Reopened: %(n)s customer says it is still broken",
-                "Reopened: %(n)s customers say it is still broken",
-                broken,
-            ) % {"n": broken}, ""
-        return _("Reopened: the fix did not hold"), ""
+        return events.render(kind, {**data, "v": events.VERSION})
     return None

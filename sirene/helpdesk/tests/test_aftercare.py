@@ -21,6 +21,7 @@ from sirene.flows.intake import report_case
 from sirene.helpdesk import aftercare, tasks
 from sirene.helpdesk.models import AfterAlert, AfterAnswer
 from sirene.helpdesk.tests import after_answers
+from sirene.incidents import events
 from sirene.incidents.models import Incident, IncidentEvent
 from sirene.incidents.tests.conftest import LOGIN_REPORTS
 from sirene.integrations.models import OutboxMessage
@@ -157,7 +158,7 @@ def test_answers_are_counted_alerted_once_and_the_incident_can_be_reopened(
     assert incident.status == "open" and incident.resolved_at is None and incident.cases.count() == 7
     run = Run.objects.get(incident=incident)
     assert run.status == RunStatus.ACTIVE and run.step_index == 0 and run.finished_at is None
-    assert IncidentEvent.objects.get(incident=incident, kind="reopened").data == {"still_broken": 2}
+    assert IncidentEvent.objects.get(incident=incident, kind="reopened").data == {"v": events.VERSION, "still_broken": 2}
     # the escalation lane takes the restarted run up again: its first step (the siren post) goes out anew
     from sirene.escalation import worker as escalation_worker
     from sirene.escalation.models import Attempt

@@ -18,6 +18,7 @@ from sirene.flows import sweep
 from sirene.flows.intake import report_case
 from sirene.helpdesk import tasks
 from sirene.helpdesk.models import CustomerReply, ReplyKind
+from sirene.incidents import events
 from sirene.incidents.models import Incident, IncidentEvent
 from sirene.incidents.tests.conftest import LOGIN_REPORTS
 
@@ -119,7 +120,7 @@ def test_also_notify_links_solves_and_answers_exactly_once(
     earlier.refresh_from_db()
     assert earlier.status == Status.SOLVED
     event = IncidentEvent.objects.get(incident=incident, kind="also_notified")
-    assert event.data == {"case_ids": [earlier.pk]}
+    assert event.data == {"v": events.VERSION, "case_ids": [earlier.pk]}
     tasks.tick()
     assert len(groove.posted(801)) == 1 and CUSTOMER in groove.posted(801)[0].body["body"]
     # twice is once: a second resolve (with the same tick) changes nothing and sends nothing
