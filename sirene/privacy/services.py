@@ -198,7 +198,7 @@ def export(email: str) -> dict[str, Any]:
         for a in _matching(Attempt.objects.all(), ["text"], needles)
     ]
     doc["incident_timeline_entries"] = [
-        {"incident_id": e.incident_id, "at": _iso(e.at), "kind": e.kind, "message": e.message}
+        {"incident_id": e.incident_id, "at": _iso(e.at), "kind": e.kind, "message": _described(e), "data": e.data}
         for e in IncidentEvent.objects.filter(
             Q(data__case_id__in=case_ids) | Q(pk__in=[x.pk for x in _matching(
                 IncidentEvent.objects.all(), ["message"], needles)])
@@ -235,6 +235,14 @@ def _matching(qs: Any, fields: list[str], needles: scrub.Needles) -> list[Any]:
 
 
 # -- erasure (Art. 17) ---------------------------------------------------------------------------
+
+
+def _described(event: IncidentEvent) -> str:
+    """The entry as the timeline shows it (events are stored as data; the sentence is made here)."""
+    from sirene.incidents import timeline
+
+    sentence, detail = timeline.describe(event)
+    return f"{sentence}: {detail}" if detail else sentence
 
 
 @dataclass
