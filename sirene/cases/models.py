@@ -152,6 +152,8 @@ class Case(models.Model):
     # Cleaned text and its embedding, computed once at intake and reused by knowledge and incidents.
     clean_text = models.TextField(blank=True, default="", editable=False)
     embedding = models.BinaryField(null=True, blank=True, editable=False)
+    # The encoder that made `embedding` (its `name`): vectors of different encoders are never compared.
+    encoder = models.CharField(max_length=100, blank=True, default="", editable=False)
     # Set once knowledge matching and incident grouping ran; the worker retries cases left unset.
     analysed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The subject folded for search (umlauts, ß, case); filled on save, see cases/search.py.
