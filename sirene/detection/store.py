@@ -144,6 +144,7 @@ class WindowStore:
         """Forget the window (tests, the bench, a new database)."""
         with self.lock:
             self._view = None
+            self.rebuilds = 0
 
     def holds(self, case_id: int) -> bool:
         """Whether the window of this process holds the report (as of its last sync)."""
