@@ -38,7 +38,8 @@ def apply(decision: Decision) -> incidents.Evaluation:
             incidents.join_detected(incident, list(decision.joins))
         for case_id in decision.proposed:
             proposals.propose(case_id, incident)
-        return incidents.Evaluation(incident)
+        # An everyday report only proposed is not part of the incident (yet).
+        return incidents.Evaluation(incident if decision.case_id in decision.joins else None)
     if decision.fire:
         assert decision.rule is not None
         counted = list(decision.counted)
