@@ -163,24 +163,27 @@ class WindowStore:
         hidden = self._check_pending(view)
         if hidden is None:
             return self._rebuild(db, encoder, horizon, since)
-        if view.window.evict(ts(since)):
-            view.category = {k: v for k, v in view.category.items() if k in view.window}
         cut = ts(since)
-        view.seen = {k: at for k, at in view.seen.items() if at >= cut}
-        view.pending = {k: mark for k, mark in view.pending.items() if k in view.seen}
         eligible = self._eligible(encoder, since)
         stats = eligible.aggregate(n=Count("id"), total=Sum("id"), top=Max("id"))
-        if self._agrees(view, stats, hidden):
-            return view
-        changed = Q(pk__gt=max(view.seen, default=0))
-        if view.high_water is not None:
-            changed |= Q(analysed_at__gte=view.high_water - OVERLAP)
-        fresh = [pk for pk in eligible.filter(changed).values_list("id", flat=True) if pk not in view.seen]
-        if fresh:
-            self._read(view, eligible.filter(pk__in=fresh))
-        if self._agrees(view, stats, hidden):
-            return view
-        return self._rebuild(db, encoder, horizon, since)
+        if not self._agrees(view, stats, hidden, cut):
+            changed = Q(pk__gt=max(view.seen, default=0))
+            if view.high_water is not None:
+                changed |= Q(analysed_at__gte=view.high_water - OVERLAP)
+            fresh = [
+                pk for pk in eligible.filter(changed).values_list("id", flat=True) if pk not in view.seen
+            ]
+            if fresh:
+                self._read(view, eligible.filter(pk__in=fresh))
+            if not self._agrees(view, stats, hidden, cut):
+                return self._rebuild(db, encoder, horizon, since)
+        # Dropped after the new reports were linked, as they always were (an old report may still be
+        # among a new one's kin).
+        if view.window.evict(cut):
+            view.category = {k: v for k, v in view.category.items() if k in view.window}
+        view.seen = {k: at for k, at in view.seen.items() if at >= cut}
+        view.pending = {k: mark for k, mark in view.pending.items() if k in view.seen}
+        return view
 
     def regroup(self, case_ids: list[int]) -> None:
         """Agents moved, merged or split these cases (committed): relink them in this window."""
@@ -201,8 +204,8 @@ class WindowStore:
         return Case.objects.filter(embedding__isnull=False, encoder=encoder, received_at__gte=since)
 
     @staticmethod
-    def _agrees(view: View, stats: dict[str, Any], hidden: set[int]) -> bool:
-        ids = [k for k in view.seen if k not in hidden]
+    def _agrees(view: View, stats: dict[str, Any], hidden: set[int], cut: float) -> bool:
+        ids = [k for k, at in view.seen.items() if at >= cut and k not in hidden]
         return (stats["n"], stats["total"] or 0, stats["top"] or 0) == (
             len(ids),
             sum(ids),

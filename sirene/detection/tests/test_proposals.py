@@ -37,7 +37,8 @@ TABLET = "Kann ich die Uhr mit dem Tablet verbinden?"
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    return (v / np.linalg.norm(v)).astype(np.float32)
+    out: np.ndarray = (v / np.linalg.norm(v)).astype(np.float32)
+    return out
 
 
 def _axis(i: int) -> np.ndarray:

@@ -54,7 +54,7 @@ def _until(what: str, done: Callable[[], bool], procs: list[subprocess.Popen[byt
         if done():
             return
         for p in procs:
-            assert p.poll() is None, f"{p.args} exited with {p.returncode} while waiting for {what}"
+            assert p.poll() is None, f"{p.args!r} exited with {p.returncode} while waiting for {what}"
         time.sleep(0.2)
     pytest.fail(f"timed out waiting for {what}")
 
