@@ -168,6 +168,14 @@ class Case(models.Model):
             models.Index(fields=["category", "-received_at"], name="case_category_received"),
             models.Index(fields=["owner", "status"], name="case_owner_status"),
             models.Index(fields=["-received_at", "-id"], name="case_received_id"),
+            # The detector's window (detection/store.py): its consistency check counts the embedded
+            # cases of one encoder in the kept period, and it reads what was analysed since a stamp.
+            models.Index(
+                fields=["encoder", "received_at"],
+                condition=Q(embedding__isnull=False),
+                name="case_embedded_encoder_received",
+            ),
+            models.Index(fields=["analysed_at"], name="case_analysed_at"),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 
 from sirene.cases.attributes import extract_error_codes
 from sirene.cases.models import Case
@@ -167,12 +167,11 @@ class WindowStore:
         eligible = self._eligible(encoder, since)
         stats = eligible.aggregate(n=Count("id"), total=Sum("id"), top=Max("id"))
         if not self._agrees(view, stats, hidden, cut):
-            changed = Q(pk__gt=max(view.seen, default=0))
+            # Two reads, each on its own index (the primary key; analysed_at).
+            fresh = set(eligible.filter(pk__gt=max(view.seen, default=0)).values_list("id", flat=True))
             if view.high_water is not None:
-                changed |= Q(analysed_at__gte=view.high_water - OVERLAP)
-            fresh = [
-                pk for pk in eligible.filter(changed).values_list("id", flat=True) if pk not in view.seen
-            ]
+                stamped = eligible.filter(analysed_at__gte=view.high_water - OVERLAP)
+                fresh.update(pk for pk in stamped.values_list("id", flat=True) if pk not in view.seen)
             if fresh:
                 self._read(view, eligible.filter(pk__in=fresh))
             if not self._agrees(view, stats, hidden, cut):

@@ -24,4 +24,16 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, default="", editable=False, max_length=100),
         ),
         migrations.RunPython(stamp, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("embedding__isnull", False)),
+                fields=["encoder", "received_at"],
+                name="case_embedded_encoder_received",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="case",
+            index=models.Index(fields=["analysed_at"], name="case_analysed_at"),
+        ),
     ]
