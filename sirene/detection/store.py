@@ -24,7 +24,10 @@ weeks. It is a cache of the database, and its one correctness rule is:
    connection that added it means its transaction rolled back, and the window is rebuilt without
    it. A pending report of another thread that this connection cannot see yet is an open
    transaction (the counts skip it) until `PENDING_MAX` has passed.
-4. **One encoder per window**: the window compares only embeddings of the encoder named on the
+4. **The agents' corrections** (moves, merges, splits) are data too: count and checksums of the
+   agents' memberships of the period are compared on every sync, and a change relabels the window
+   in place, whichever process made it.
+5. **One encoder per window**: the window compares only embeddings of the encoder named on the
    case being decided (`Case.encoder`); a new encoder starts a new window.
 
 `sirene serve` runs request threads and `sirene worker` runs lanes in threads: one `RLock` guards
@@ -44,7 +47,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, F, Max, QuerySet, Sum
 
 from sirene.cases.attributes import extract_error_codes
 from sirene.cases.models import Case
@@ -130,6 +133,8 @@ class View:
     high_water: datetime | None = None  # the newest analysed_at read
     width: int = 0  # of the window's vectors
     pending: dict[int, _Pending] = field(default_factory=dict)
+    # Count and checksums of the agents' memberships of the period (`_agent_marks`).
+    agent_marks: tuple[Any, ...] = ()
 
 
 class WindowStore:
@@ -182,6 +187,10 @@ class WindowStore:
             view.category = {k: v for k, v in view.category.items() if k in view.window}
         view.seen = {k: at for k, at in view.seen.items() if at >= cut}
         view.pending = {k: mark for k, mark in view.pending.items() if k in view.seen}
+        marks = self._agent_marks(since)
+        if marks != view.agent_marks:
+            self._relabel(view)  # an agent moved, merged or split, in this process or another
+            view.agent_marks = marks
         return view
 
     def regroup(self, case_ids: list[int]) -> None:
@@ -211,9 +220,36 @@ class WindowStore:
             max(ids, default=0),
         )
 
+    @staticmethod
+    def _agent_marks(since: datetime) -> tuple[Any, ...]:
+        """Changes when an agent's move, merge or split touches a report of the period (the sum of
+        case x group catches two reports that swapped groups)."""
+        stats = GroupMembership.objects.filter(how__in=AGENT_HOW, received_at__gte=since).aggregate(
+            n=Count("id"), groups=Sum("group_id"), pairs=Sum(F("case_id") * F("group_id"))
+        )
+        return (stats["n"], stats["groups"] or 0, stats["pairs"] or 0)
+
+    def _relabel(self, view: View) -> None:
+        """Every report's agent group as the database has it now (and, for a report an agent moved,
+        its known problem, as `regroup` does)."""
+        keys = list(view.window.reports)
+        for start in range(0, len(keys), CHUNK):
+            rows = GroupMembership.objects.filter(case_id__in=keys[start : start + CHUNK]).values_list(
+                "case_id", "how", "group_id", "group__known_problem_key"
+            )
+            for case_id, how, gid, known in rows:
+                report = view.window.reports[case_id]
+                if how in AGENT_HOW:
+                    label, key = _label(how, gid), _known(how, known)
+                    if (report.group, report.known) != (label, key):
+                        view.window.regroup(case_id, label, key)
+                elif report.group:  # no longer in an agent's group
+                    view.window.regroup(case_id, "", None)
+
     def _rebuild(self, db: str, encoder: str, horizon: float, since: datetime) -> View:
         self.rebuilds += 1
         view = View(db=db, encoder=encoder, horizon=horizon, window=Window(DEFAULT_WINDOW, horizon=horizon))
+        view.agent_marks = self._agent_marks(since)  # read before the reports: a later change is seen
         self._view = view
         self._read(view, self._eligible(encoder, since))
         return view

@@ -122,3 +122,26 @@ def test_reports_of_another_encoder_are_not_compared() -> None:
     incident = Incident.objects.get()
     assert made[5].pk not in set(incident.cases.values_list("id", flat=True))
     assert incident.customers_affected == 6
+
+
+@pytest.mark.django_db
+def test_an_agents_split_made_in_another_process_reaches_this_window(agent: Any) -> None:
+    from sirene.core import clock
+    from sirene.detection.store import WindowStore
+    from sirene.flows import incidents as incident_flows
+
+    vector = np.ones(8, dtype=np.float32)
+    made = [make_case(f"k{i}@example.org", "Login geht nicht, Fehler 502", vector=vector) for i in range(3)]
+    for case in made:
+        with transaction.atomic():
+            intake.group_and_escalate(case)
+    worker = WindowStore()  # the window of another process, e.g. `sirene worker`
+    with worker.lock:
+        view = worker.sync(clock.now(), "test-vectors")
+    assert view.window.reports[made[0].pk].group == ""
+    group = made[0].problem_membership.group
+    new = incident_flows.split_group(group, [made[0]], user=agent)  # the web process
+    with worker.lock:
+        view = worker.sync(clock.now(), "test-vectors")
+    assert view.window.reports[made[0].pk].group == f"g{new.pk}"
+    assert worker.rebuilds == 1  # relabelled in place
