@@ -10,7 +10,7 @@
    any of the incident's reports) does not join: it is proposed ("Gleiches Problem wie …?", see
    `proposals`), and only a person's yes links it.
 3. Otherwise the rule of `incidents.rules` counts the problem's distinct customers in the window
-   (reports already answered by a resolved incident do not count again); at the threshold + 1-th
+   (reports already answered by a resolved incident, or proposed to it, do not count again); at the threshold + 1-th
    the decision says fire, with exactly those reports.
 4. Early warning: a problem not seen for QUIET_DAYS that reaches EARLY_CUSTOMERS distinct customers
    within EARLY_MINUTES gets one `EarlyWarning` (nobody paged).
@@ -29,6 +29,7 @@ import numpy as np
 
 from sirene.cases.models import Case
 from sirene.core import clock
+from sirene.detection.models import Proposal
 from sirene.detection.params import EARLY_CUSTOMERS, EARLY_MINUTES, QUIET_DAYS
 from sirene.detection.store import STORE, View, is_technical, ts
 from sirene.incidents import rules
@@ -101,6 +102,16 @@ def answered(case_ids: list[int] | tuple[int, ...], found: Links) -> set[int]:
     return {c for c, _i, resolved in found if resolved and c in wanted}
 
 
+def proposed_to_resolved(case_ids: list[int]) -> set[int]:
+    """Everyday reports that were proposed to an incident now resolved (and nobody said "a different
+    problem"): they belonged to that problem's time and do not count for a new incident either."""
+    return set(
+        Proposal.objects.filter(case_id__in=case_ids, incident__status=IncidentStatus.RESOLVED)
+        .exclude(answer=Proposal.Answer.NO)
+        .values_list("case_id", flat=True)
+    )
+
+
 def not_linked(incident_id: int, members: list[int] | tuple[int, ...], found: Links) -> list[int]:
     """The problem's reports the incident does not hold yet (and no resolved incident answered)."""
     linked = {c for c, i, _resolved in found if i == incident_id}
@@ -167,7 +178,7 @@ def _decide(view: View, key: int, now: datetime) -> Decision:
     rule, category, known = problem_rule(view, members)
     start = ts(now - timedelta(hours=rule.window_hours))
     counted = [k for k in members if window.reports[k].at > start]  # the window is (t - h, t]
-    done = answered(counted, found)
+    done = answered(counted, found) | proposed_to_resolved(counted)
     counted = [k for k in counted if k not in done]
     customers = window.customers(counted)
     verdict = rules.decide(len(customers), rule)

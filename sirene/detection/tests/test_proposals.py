@@ -97,3 +97,17 @@ def test_a_no_keeps_it_out_and_a_new_report_of_the_problem_still_joins_by_itself
     seventh = _decide("puls6@example.org", PULSE[6], _pulse(6))
     assert incident.cases.filter(pk=seventh.pk).exists()
     assert Proposal.objects.count() == 1
+
+
+def test_a_report_proposed_to_a_resolved_incident_does_not_count_again() -> None:
+    from sirene.detection.decide import decide
+    from sirene.incidents import services as incidents
+
+    incident = _incident_with_six_customers()
+    question = _decide("neu@example.org", TABLET, _unit(0.75 * _axis(0) + 0.66 * _pulse(0)))
+    assert proposals.proposals_for(question)
+    incidents.resolve(incident, resolution="Pulsmessung repariert")
+    again = make_case("wieder@example.org", TABLET, vector=_unit(0.75 * _axis(0) + 0.66 * _pulse(0)))
+    decision = decide(again)
+    assert question.pk in decision.members  # the same problem as the proposed report …
+    assert decision.counted == (again.pk,)  # … but only the new report counts
