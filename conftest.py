@@ -73,7 +73,7 @@ def _clear_cache() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _reset_detection() -> Iterator[None]:
     """Each test starts with an empty detection window (its database is rolled back, ids reused)."""
-    from sirene.incidents import detection
+    from sirene.detection import store as detection
 
     detection.reset()
     yield

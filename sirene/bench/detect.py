@@ -247,9 +247,10 @@ def _thread_of(brief: dict[str, Any]) -> dict[str, Any] | None:
 def replay(stream: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run the stream through sirene; returns (incidents in score.py's format, timings)."""
     from sirene.core import clock
+    from sirene.detection import store as detection
     from sirene.flows import incidents as incident_flows
     from sirene.flows import intake as intake_flow
-    from sirene.incidents import detection, tasks
+    from sirene.incidents import tasks
     from sirene.incidents.models import Incident, IncidentStatus
     from sirene.similarity import default_encoder
     from sirene.worker import loop

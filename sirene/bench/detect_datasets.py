@@ -175,7 +175,9 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
     from sirene.flows import incidents as incident_flows
     from sirene.flows import intake as intake_flow
     from sirene.incidents.models import Incident, IncidentStatus
+    from sirene.similarity import default_encoder
 
+    encoder_name = default_encoder().name  # the vectors below are this encoder's (see `measure`)
     customers: dict[str, Customer] = {}
     seen: dict[int, set[str]] = defaultdict(set)
     burst_of_case: dict[int, int] = {}
@@ -219,6 +221,7 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
                 updated_at=r.at,
                 clean_text=r.text,
                 embedding=r.vector.tobytes(),
+                encoder=encoder_name,
             )
             intake_flow.group_and_escalate(case)
         work = time.perf_counter() - t0
@@ -302,7 +305,7 @@ def run_sirene(reports: list[Report], bursts: list[Burst], measured_start: datet
 def measure(quick: bool = False, seed: int = 7) -> dict[str, Any]:
     from django.db import connection
 
-    from sirene.incidents import detection
+    from sirene.detection import store as detection
     from sirene.similarity import clean_text, default_encoder
 
     t_start = time.perf_counter()

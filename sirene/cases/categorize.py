@@ -12,7 +12,7 @@ on word boundaries, never inside another word ("angefordert" holds "order", "Dis
 * Phrases ("lädt nicht", "sign in") match as whole words.
 
 The knowledge base refines it when a known problem matches confidently; the incident takes the
-category of its reports' majority (`incidents.detection`).
+category of its reports' majority (`detection.decide`).
 """
 
 from __future__ import annotations

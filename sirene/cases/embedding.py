@@ -76,3 +76,8 @@ def case_vector(case: Case) -> np.ndarray | None:
     if not case.embedding:
         return None
     return np.frombuffer(bytes(case.embedding), dtype=np.float32)
+
+
+def encoder_name() -> str:
+    """The name stored with every embedding `embed` makes (`Case.encoder`)."""
+    return default_encoder().name

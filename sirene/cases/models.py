@@ -152,6 +152,8 @@ class Case(models.Model):
     # Cleaned text and its embedding, computed once at intake and reused by knowledge and incidents.
     clean_text = models.TextField(blank=True, default="", editable=False)
     embedding = models.BinaryField(null=True, blank=True, editable=False)
+    # The encoder that made `embedding` (its `name`): vectors of different encoders are never compared.
+    encoder = models.CharField(max_length=100, blank=True, default="", editable=False)
     # Set once knowledge matching and incident grouping ran; the worker retries cases left unset.
     analysed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The subject folded for search (umlauts, ß, case); filled on save, see cases/search.py.
@@ -166,6 +168,14 @@ class Case(models.Model):
             models.Index(fields=["category", "-received_at"], name="case_category_received"),
             models.Index(fields=["owner", "status"], name="case_owner_status"),
             models.Index(fields=["-received_at", "-id"], name="case_received_id"),
+            # The detector's window (detection/store.py): its consistency check counts the embedded
+            # cases of one encoder in the kept period, and it reads what was analysed since a stamp.
+            models.Index(
+                fields=["encoder", "received_at"],
+                condition=Q(embedding__isnull=False),
+                name="case_embedded_encoder_received",
+            ),
+            models.Index(fields=["analysed_at"], name="case_analysed_at"),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")

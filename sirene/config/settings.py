@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "sirene.cases",
     "sirene.knowledge",
     "sirene.incidents",
+    "sirene.detection",
     "sirene.escalation",
     "sirene.troubleshooting",
     "sirene.integrations",

@@ -18,11 +18,11 @@ from django.db import transaction
 from sirene.accounts.models import User
 from sirene.cases.models import Case, Category
 from sirene.core.memo import page_scope
+from sirene.detection import store as detection
 from sirene.escalation import services as escalation
 from sirene.flows import sweep
 from sirene.helpdesk import loop
 from sirene.helpdesk import services as helpdesk
-from sirene.incidents import detection
 from sirene.incidents import services as incidents
 from sirene.incidents.models import GroupMembership, Incident, ProblemGroup
 

@@ -19,12 +19,12 @@ from django.db import DatabaseError, transaction
 from sirene.accounts.models import User
 from sirene.cases import analysis, importer
 from sirene.cases import services as cases
-from sirene.cases.embedding import embed, recent_boilerplate
+from sirene.cases.embedding import embed, encoder_name, recent_boilerplate
 from sirene.cases.models import Case
 from sirene.core import clock, jobs
 from sirene.escalation import services as escalation
 from sirene.flows import cases as case_flows
-from sirene.incidents import detection
+from sirene.flows import detection
 from sirene.incidents import services as incidents
 from sirene.incidents.models import Incident
 from sirene.knowledge import services as knowledge
@@ -68,10 +68,11 @@ def analyse(case: Case, *, job: tuple[int, str] | None = None) -> bool:
             cleaned, vector = embed(locked.subject, locked.body, common=recent_boilerplate(locked))
             locked.clean_text = cleaned
             locked.embedding = vector.tobytes()
+            locked.encoder = encoder_name()
             # One write for the whole analysis: it is one transaction, so the case is marked analysed
             # exactly when everything below commits (the stamp is taken when the analysis starts).
             locked.analysed_at = clock.now()
-            locked.save(update_fields=["clean_text", "embedding", "analysed_at"])
+            locked.save(update_fields=["clean_text", "embedding", "encoder", "analysed_at"])
             matched = knowledge.match(locked)
             group_and_escalate(locked, known_problem=matched.confident_key)
     except Exception as exc:

@@ -2,8 +2,8 @@
 the one-click split of a near miss, and "Störung eröffnen" by hand.
 
 Each answer is a group change in `incidents` (`team_loop.bind_problem` / a move / a split), then the
-detector's window is told (`detection.regrouped`) and the report is decided again
-(`detection.detect`): an agent's yes can be the customer that opens the incident. An incident that
+detector's window is told (`detection.store.regrouped`) and the report is decided again
+(`detection.decide.decide`, applied by `flows.detection.apply`): an agent's yes can be the customer that opens the incident. An incident that
 opens here starts its escalation run in the same transaction, as every incident does.
 
 `answer_same_problem` is the one entry for every yes/no, whoever asks: the case page, the early
@@ -19,10 +19,13 @@ from django.db import transaction
 
 from sirene.accounts.models import User
 from sirene.cases.models import Case
+from sirene.detection import decide as decider
+from sirene.detection import store
 from sirene.escalation import services as escalation
+from sirene.flows import detection as flows_detection
 from sirene.flows import incidents as incident_flows
-from sirene.incidents import detection, grouping, team_loop
 from sirene.incidents import events as incident_events
+from sirene.incidents import grouping, team_loop
 from sirene.incidents import services as incidents
 from sirene.incidents.models import (
     GroupMembership,
@@ -32,19 +35,18 @@ from sirene.incidents.models import (
     SameProblemAnswer,
 )
 
-# The detector is reached through these two functions only (its home moves to sirene/detection/
-# with issue 18's state work: then `_relink` is `detection.store.regrouped` and `_redecide` applies
-# `detection.decide.decide(case)` with `flows.detection.apply`).
+# The detector is reached through these two functions only.
 
 
 def _relink(case_ids: list[int]) -> None:
-    """Tell the detector's window which reports the team regrouped."""
-    detection.regrouped(case_ids)
+    """Tell the detector's window which reports the team regrouped (after the commit; a decision
+    inside this transaction already sees the agents' memberships through the store's sync)."""
+    store.regrouped(case_ids)
 
 
 def _redecide(case: Case) -> Incident | None:
     """The detection re-evaluation after the team changed what belongs together."""
-    found = detection.detect(Case.objects.select_related("customer").get(pk=case.pk))
+    found = flows_detection.apply(decider.decide(Case.objects.select_related("customer").get(pk=case.pk)))
     if found.opened and found.incident is not None:
         escalation.start_run(found.incident)
     return found.incident

@@ -107,7 +107,16 @@ class GroupMembership(models.Model):
     joined_at = models.DateTimeField(default=clock.now)
 
     class Meta:
-        indexes = [models.Index(fields=["group", "received_at"], name="membership_group_received")]
+        indexes = [
+            models.Index(fields=["group", "received_at"], name="membership_group_received"),
+            # The agents' corrections of recent reports: the detector's window checks them on every
+            # report (detection/store.py), so another process's move, merge or split reaches it.
+            models.Index(
+                fields=["received_at"],
+                condition=Q(how__in=["moved", "merged", "split"]),
+                name="membership_agent_received",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} in {self.group_id}"

@@ -1,8 +1,8 @@
 """Critical incidents: the lifecycle (open → acknowledged → resolved) with its timeline, the
 brief, and what agents do with problem groups (move, merge, split).
 
-Detection itself is `detection.py`: for every new report (`detection.assign_and_evaluate`, inside the intake
-flow's transaction) it decides the report's problem among the reports of the window and either
+Detection itself is the `sirene.detection` app: for every new report (`flows.detection.assign_and_evaluate`,
+inside the intake flow's transaction) it decides the report's problem among the reports of the window and either
 links the report to the problem's live incident or, at the rule's (threshold + 1)-th distinct
 customer, opens one (`open_detected`). Long-lived problem groups (`grouping.assign`) are kept for
 history, the knowledge base and "similar past cases"; they no longer decide the count.

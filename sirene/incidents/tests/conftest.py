@@ -110,4 +110,5 @@ def make_case(
         updated_at=when,
         clean_text=text,
         embedding=np.asarray(vector, dtype=np.float32).tobytes(),
+        encoder="test-vectors",
     )

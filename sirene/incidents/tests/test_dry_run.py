@@ -11,8 +11,8 @@ import pytest
 
 from sirene.cases.models import Case
 from sirene.core import clock
+from sirene.detection import store as detection_store
 from sirene.escalation.models import Attempt, Run
-from sirene.incidents import detection
 from sirene.incidents.models import GroupMembership, Incident, IncidentEvent, ProblemGroup
 from sirene.incidents.tests.conftest import LOGIN_REPORTS
 from sirene.integrations.models import OutboxMessage
@@ -62,9 +62,9 @@ def _counts() -> tuple[int, ...]:
 
 def test_the_current_rule_replays_to_exactly_what_the_detector_opened(history: Incident, lead_api: Any) -> None:
     before = _counts()
-    state = detection._state
-    assert state is not None
-    keys = set(state.window.reports)
+    view = detection_store.STORE._view
+    assert view is not None
+    keys = set(view.window.reports)
     response = lead_api.post("/api/v1/incidents/rules/dry-run", _rule(history))
     assert response.status_code == 200, response.content
     body = response.json()
@@ -72,7 +72,9 @@ def test_the_current_rule_replays_to_exactly_what_the_detector_opened(history: I
     assert body["earlier"] == body["later"] == body["extra"] == body["missing"] == []
     assert body["reports"] == 9
     assert _counts() == before, "a dry run writes nothing"
-    assert detection._state is state and set(state.window.reports) == keys, "the detector's window is untouched"
+    assert detection_store.STORE._view is view and set(view.window.reports) == keys, (
+        "the detector's window is untouched"
+    )
 
 
 def test_a_lower_threshold_opens_earlier_and_never_page_opens_nothing(history: Incident, lead_api: Any) -> None:
