@@ -548,6 +548,12 @@ def _execute(attempt: Attempt, owner: str) -> int:
                 status=AttemptStatus.CANCELED, finished_at=now
             )
             return 0
+    return _claim_and_send(attempt, now)
+
+
+def _claim_and_send(attempt: Attempt, now: dt.datetime) -> int:
+    """Claim a pending attempt (pending → sending; another worker's claim wins) and perform it; a retry
+    first asks the provider whether the previous try went through anyway. 1 when it was sent."""
     claimed = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
         status=AttemptStatus.SENDING, sending_at=now, tries=F("tries") + 1
     )
@@ -665,26 +671,7 @@ def _execute_chat(attempt: Attempt) -> int:
             retry_at=now + dt.timedelta(seconds=2)
         )
         return 0
-    claimed = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
-        status=AttemptStatus.SENDING, sending_at=now, tries=F("tries") + 1
-    )
-    if not claimed:
-        return 0
-    retried = attempt.tries > 0
-    attempt.status, attempt.sending_at = AttemptStatus.SENDING, now
-    attempt.tries += 1
-    try:
-        if retried:
-            found = _find_at_provider(attempt)
-            if found is not None:
-                _adopt(attempt, found)
-                return 1
-        performed = _perform(attempt)
-    except IntegrationError as exc:
-        _record_failure(attempt, exc)
-        return 0
-    _record_sent(attempt, performed)
-    return 1
+    return _claim_and_send(attempt, now)
 
 
 def _perform(attempt: Attempt) -> _Done:
