@@ -35,10 +35,17 @@ def test_existing_known_problem_ids_are_kept_and_dangling_ones_become_null(now: 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(AFTER)
-
-    assert Workspace.objects.get(case=kept_case).known_problem == problem
-    assert Workspace.objects.get(case=dangling_case).known_problem_id is None
-    assert Workspace.objects.get(case=empty_case).known_problem_id is None
+    try:
+        # Read through the migration's state: the models of today may have columns of later migrations.
+        new = executor.loader.project_state(AFTER).apps.get_model("troubleshooting", "Workspace")
+        assert new.objects.get(case_id=kept_case.pk).known_problem_id == problem.pk
+        assert new.objects.get(case_id=dangling_case.pk).known_problem_id is None
+        assert new.objects.get(case_id=empty_case.pk).known_problem_id is None
+    finally:
+        # Every later migration again, or the tests after this one meet an old schema.
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
     # The constraint holds from now on: deleting the problem empties the link instead of leaving an id.
     problem.delete()
     assert Workspace.objects.get(case=kept_case).known_problem_id is None

@@ -70,11 +70,12 @@ def test_dead_items_are_counted_and_a_lane_nobody_runs_is_reported(agent: Any) -
 
 def test_a_lane_without_a_recent_heartbeat_lags_with_nothing_due_and_health_says_503(client: Any) -> None:
     clock.set_now(T0)
-    for name in ("escalation", "background"):
+    for name in ("escalation", "chat", "background"):
         jobs.Heartbeat(name, f"host:1:{name}").loop(0.01, 0)
     assert client.get("/api/v1/health").status_code == 200
     clock.advance(seconds=health.LAG_WARNING_SECONDS + 1)
     jobs.Heartbeat("escalation", "host:1:escalation-2").loop(0.01, 0)
+    jobs.Heartbeat("chat", "host:1:chat-2").loop(0.01, 0)
     background = lane("background")
     assert background.due == 0 and background.lagging and not lane("escalation").lagging
     response = client.get("/api/v1/health")
